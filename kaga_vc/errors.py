@@ -1,0 +1,125 @@
+"""The one exception tree of kaga_vc.
+
+Every error the library raises on purpose derives from :class:`KagaError` and carries a stable
+``code`` that callers and tests branch on (never the message) plus a human ``detail``::
+
+    KagaError(code, detail)
+    ├── InputError (also ValueError)   PARSING_ERROR, MALFORMED_VALUE_ERROR
+    ├── UnsupportedError               unknown suite, key type, DID method, algorithm
+    ├── ResolutionError                invalidDid, notFound, methodNotSupported, representationNotSupported
+    ├── DocumentLoadError              context not bundled and network not allowed
+    ├── KeystoreError                  wrong password, corrupted or unreadable keystore file
+    ├── ProofError                     PROOF_GENERATION_ERROR, PROOF_VERIFICATION_ERROR, INVALID_CHALLENGE_ERROR …
+    └── RegistryError                  node unreachable, history missing, transaction failed
+
+Codes reuse the specifications' names where one exists (VCDM 2.0 problem details, Data Integrity,
+DID Resolution); project codes look like ``kaga:credential-expired``. A detail never contains key
+material: error constructors take descriptions, not secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# VC Data Model 2.0 §7.1 / VC Data Integrity problem-details codes.
+PARSING_ERROR = "PARSING_ERROR"
+MALFORMED_VALUE_ERROR = "MALFORMED_VALUE_ERROR"
+CRYPTOGRAPHIC_SECURITY_ERROR = "CRYPTOGRAPHIC_SECURITY_ERROR"
+PROOF_GENERATION_ERROR = "PROOF_GENERATION_ERROR"
+PROOF_VERIFICATION_ERROR = "PROOF_VERIFICATION_ERROR"
+PROOF_TRANSFORMATION_ERROR = "PROOF_TRANSFORMATION_ERROR"
+INVALID_DOMAIN_ERROR = "INVALID_DOMAIN_ERROR"
+INVALID_CHALLENGE_ERROR = "INVALID_CHALLENGE_ERROR"
+INVALID_VERIFICATION_METHOD = "INVALID_VERIFICATION_METHOD"
+
+# DID Resolution error codes.
+INVALID_DID = "invalidDid"
+INVALID_DID_URL = "invalidDidUrl"
+NOT_FOUND = "notFound"
+METHOD_NOT_SUPPORTED = "methodNotSupported"
+REPRESENTATION_NOT_SUPPORTED = "representationNotSupported"
+INVALID_OPTIONS = "invalidOptions"
+UNKNOWN_NETWORK = "unknownNetwork"
+
+# Project codes.
+UNSUPPORTED_KEY_TYPE = "kaga:unsupported-key-type"
+UNSUPPORTED_ALGORITHM = "kaga:unsupported-algorithm"
+INVALID_KEY = "kaga:invalid-key"
+CONTEXT_NOT_BUNDLED = "kaga:context-not-bundled"
+CONTEXT_DIGEST_MISMATCH = "kaga:context-digest-mismatch"
+CONTEXT_LOAD_FAILED = "kaga:context-load-failed"
+KEYSTORE_WRONG_PASSWORD = "kaga:keystore-wrong-password"
+KEYSTORE_CORRUPTED = "kaga:keystore-corrupted"
+KEYSTORE_UNREADABLE = "kaga:keystore-unreadable"
+KEYSTORE_EXISTS = "kaga:keystore-exists"
+NODE_UNREACHABLE = "kaga:node-unreachable"
+HISTORY_MISSING = "kaga:history-missing"
+TRANSACTION_FAILED = "kaga:transaction-failed"
+
+
+class KagaError(Exception):
+    """Root of every error kaga_vc raises on purpose."""
+
+    default_code = "kaga:error"
+
+    def __init__(self, code: str | None = None, detail: str = "", **context: Any) -> None:
+        self.code = code or self.default_code
+        self.detail = detail
+        self.context = context
+        super().__init__(f"{self.code}: {detail}" if detail else self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Problem-details style mapping used by the CLI's ``--json`` error output."""
+        out: dict[str, Any] = {"code": self.code, "detail": self.detail}
+        if self.context:
+            out["context"] = {k: v for k, v in self.context.items() if _is_jsonable(v)}
+        return out
+
+
+def _is_jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list, dict))
+
+
+class InputError(KagaError, ValueError):
+    """The caller's data is unreadable or malformed."""
+
+    default_code = MALFORMED_VALUE_ERROR
+
+
+class UnsupportedError(KagaError):
+    """A suite, key type, DID method or algorithm this library does not support (or refuses)."""
+
+    default_code = "kaga:unsupported"
+
+
+class ResolutionError(KagaError):
+    """A DID or DID URL could not be resolved; ``code`` is a DID Resolution error code."""
+
+    default_code = NOT_FOUND
+
+
+class DocumentLoadError(KagaError):
+    """A JSON-LD document (context) could not be loaded without breaking the offline rule."""
+
+    default_code = CONTEXT_NOT_BUNDLED
+
+
+class KeystoreError(KagaError):
+    """An encrypted keystore could not be opened: wrong password, corruption, unreadable file."""
+
+    default_code = KEYSTORE_CORRUPTED
+
+
+class ProofError(KagaError):
+    """A proof could not be created or did not verify."""
+
+    default_code = PROOF_VERIFICATION_ERROR
+
+
+class RegistryError(KagaError):
+    """The Ethereum registry could not be read or written."""
+
+    default_code = TRANSACTION_FAILED
+
+
+__all__ = [name for name in dir() if name.isupper() or name.endswith("Error")]

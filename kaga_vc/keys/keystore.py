@@ -1,0 +1,176 @@
+"""Encrypted keystore files: one private key per file, scrypt + AES-256-GCM.
+
+Format (JSON)::
+
+    {"kagaVcKeystore": 1, "keyType": "Ed25519", "publicKeyMultibase": "z6Mk…", "label": "…",
+     "kdf": {"name": "scrypt", "n": 131072, "r": 8, "p": 1, "salt": "<b64url>"},
+     "cipher": {"name": "A256GCM", "nonce": "<b64url>", "ciphertext": "<b64url>"}}
+
+Everything but the ciphertext is bound as AES-GCM associated data, so a file whose key type,
+public key or KDF parameters were edited fails like a wrong password would not: with
+``kaga:keystore-corrupted``. Files are written atomically with mode 0600. Neither the password
+nor the key ever appears in an exception message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from .._encoding import b64url_decode, b64url_encode
+from ..errors import (
+    KEYSTORE_CORRUPTED,
+    KEYSTORE_EXISTS,
+    KEYSTORE_UNREADABLE,
+    KEYSTORE_WRONG_PASSWORD,
+    InputError,
+    KagaError,
+    KeystoreError,
+)
+from ._private import PrivateKey
+from ._public import PublicKey
+from ._types import KeyType
+
+FORMAT_VERSION = 1
+DEFAULT_SCRYPT_N = 2**17  # OWASP's scrypt minimum is 2**17 with r=8, p=1
+MIN_SCRYPT_N = 2**10  # below this a file is refused as tampered (a downgrade attack)
+_MAX_FILE = 64 * 1024
+
+
+def encrypt_key(key: PrivateKey, password: str, *, label: str = "", scrypt_n: int = DEFAULT_SCRYPT_N) -> dict[str, Any]:
+    """Return the keystore JSON object for ``key`` encrypted under ``password``."""
+    if not isinstance(password, str) or not password:
+        raise InputError(KEYSTORE_WRONG_PASSWORD, "a keystore needs a non-empty password")
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    header: dict[str, Any] = {
+        "kagaVcKeystore": FORMAT_VERSION,
+        "keyType": key.key_type.value,
+        "publicKeyMultibase": key.public_key.to_multikey(),
+        "label": label,
+        "kdf": {"name": "scrypt", "n": scrypt_n, "r": 8, "p": 1, "salt": b64url_encode(salt)},
+        "cipher": {"name": "A256GCM", "nonce": b64url_encode(nonce)},
+    }
+    cek = _derive(password, header["kdf"])
+    ciphertext = AESGCM(cek).encrypt(nonce, key.to_bytes(), _aad(header))
+    header["cipher"]["ciphertext"] = b64url_encode(ciphertext)
+    return header
+
+
+def decrypt_key(data: dict[str, Any], password: str) -> PrivateKey:
+    """Decrypt a keystore JSON object; raise :class:`KeystoreError` on a wrong password or damage."""
+    try:
+        if data.get("kagaVcKeystore") != FORMAT_VERSION:
+            raise KeystoreError(KEYSTORE_CORRUPTED, "not a kaga_vc keystore (or an unknown version)")
+        key_type = KeyType(data["keyType"])
+        kdf, cipher = data["kdf"], data["cipher"]
+        if kdf.get("name") != "scrypt" or cipher.get("name") != "A256GCM":
+            raise KeystoreError(KEYSTORE_CORRUPTED, "unsupported keystore algorithms")
+        if not isinstance(kdf.get("n"), int) or kdf["n"] < MIN_SCRYPT_N or kdf.get("r") != 8 or kdf.get("p") != 1:
+            raise KeystoreError(KEYSTORE_CORRUPTED, "keystore KDF parameters are out of range")
+        header = {k: v for k, v in data.items()}
+        header["cipher"] = {k: v for k, v in cipher.items() if k != "ciphertext"}
+        nonce, ciphertext = b64url_decode(cipher["nonce"]), b64url_decode(cipher["ciphertext"])
+        cek = _derive(password, kdf)
+    except KagaError as exc:
+        if isinstance(exc, KeystoreError):
+            raise
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore fields are malformed") from None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore fields are missing or malformed") from None
+    try:
+        secret = AESGCM(cek).decrypt(nonce, ciphertext, _aad(header))
+    except InvalidTag:
+        # GCM cannot tell a wrong password from an edited file; the AAD check above catches edits
+        # of the header only indirectly, so report the common cause and say what else it can be.
+        raise KeystoreError(
+            KEYSTORE_WRONG_PASSWORD, "wrong password, or the keystore file was modified"
+        ) from None
+    except ValueError:
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore ciphertext is malformed") from None
+    try:
+        key = PrivateKey(key_type, secret)
+    except KagaError:
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore holds an invalid key") from None
+    if data.get("publicKeyMultibase") != key.public_key.to_multikey():
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore public key does not match its private key")
+    return key
+
+
+def save_key(
+    path: str | os.PathLike[str],
+    key: PrivateKey,
+    password: str,
+    *,
+    label: str = "",
+    overwrite: bool = False,
+    scrypt_n: int = DEFAULT_SCRYPT_N,
+) -> Path:
+    """Write ``key`` encrypted to ``path`` (mode 0600, atomic); refuse to replace a file unless asked."""
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise KeystoreError(KEYSTORE_EXISTS, f"{target} exists; refusing to overwrite a keystore")
+    body = json.dumps(encrypt_key(key, password, label=label, scrypt_n=scrypt_n), indent=2) + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".keystore-", dir=target.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_keystore(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a keystore file's JSON without decrypting it (for its public key and label)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_FILE + 1)
+    except OSError as exc:
+        raise KeystoreError(KEYSTORE_UNREADABLE, f"cannot read keystore {path}: {exc.strerror}") from None
+    if len(raw) > _MAX_FILE:
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore file is too large")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise KeystoreError(KEYSTORE_CORRUPTED, f"keystore {path} is not JSON") from None
+    if not isinstance(data, dict):
+        raise KeystoreError(KEYSTORE_CORRUPTED, f"keystore {path} is not a JSON object")
+    return data
+
+
+def load_key(path: str | os.PathLike[str], password: str) -> PrivateKey:
+    """Read and decrypt a keystore file."""
+    return decrypt_key(read_keystore(path), password)
+
+
+def keystore_public_key(path: str | os.PathLike[str]) -> PublicKey:
+    """The public key a keystore file declares, without the password."""
+    data = read_keystore(path)
+    try:
+        return PublicKey.from_multikey(data["publicKeyMultibase"])
+    except (KeyError, KagaError):
+        raise KeystoreError(KEYSTORE_CORRUPTED, f"keystore {path} has no valid public key") from None
+
+
+def _aad(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _derive(password: str, kdf: dict[str, Any]) -> bytes:
+    salt = b64url_decode(kdf["salt"])
+    if len(salt) < 16:
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore salt is too short")
+    return Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(password.encode("utf-8"))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): install what the tests need, run the whole suite.
+# - a virtualenv in .venv with the project and its [test] extra
+# - the Node.js interop packages of every tests/interop/*/ folder that has a package-lock.json
+# - services that tests need are started by the test session itself (tests/conftest.py) and
+#   stopped when it ends
+# pytest's exit code 5 ("no tests collected") is a failure here, never a pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+python -m pip install --quiet --disable-pip-version-check ".[test]"
+
+for lock in tests/interop/*/package-lock.json; do
+  [ -e "$lock" ] || continue
+  dir=$(dirname "$lock")
+  echo "installing Node.js interop packages in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
+
+set +e
+python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$status"
