@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Compile contracts/EthereumDIDRegistry.sol with the solc-js pinned in interop/package.json and write
+// Compile contracts/EthereumDIDRegistry.sol with the solc-js pinned in tests/interop/ethr/package.json and write
 // kaga_vc/registry/artifacts/EthereumDIDRegistry.json (abi, bytecode, compiler version, settings, source hash).
 //
 //   node scripts/build_contracts.mjs           # (re)write the artifact
 //   node scripts/build_contracts.mjs --check   # exit 1 if the shipped artifact differs from a fresh compile
 //
-// Needs `npm ci` in interop/ first. Runs offline: solc-js is the compiler itself, no download.
+// Needs `npm ci` in tests/interop/ethr/ first. Runs offline: solc-js is the compiler itself, no download.
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -13,13 +13,13 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const require = createRequire(join(root, 'interop', 'package.json'))
+const require = createRequire(join(root, 'tests', 'interop', 'ethr', 'package.json'))
 const solc = require('solc')
 
 const SOURCE = 'contracts/EthereumDIDRegistry.sol'
 const CONTRACT = 'EthereumDIDRegistry'
 const ARTIFACT = join(root, 'kaga_vc', 'registry', 'artifacts', `${CONTRACT}.json`)
-const pinned = JSON.parse(readFileSync(join(root, 'interop', 'package.json'), 'utf8')).dependencies.solc
+const pinned = JSON.parse(readFileSync(join(root, 'tests', 'interop', 'ethr', 'package.json'), 'utf8')).dependencies.solc
 
 const settings = {
   optimizer: { enabled: true, runs: 200 },
@@ -33,7 +33,7 @@ const settings = {
 function compile() {
   const version = solc.version()
   if (!version.startsWith(`${pinned}+`)) {
-    throw new Error(`solc ${version} is installed but interop/package.json pins ${pinned}: run npm ci in interop/`)
+    throw new Error(`solc ${version} is installed but tests/interop/ethr/package.json pins ${pinned}: run npm ci in tests/interop/ethr/`)
   }
   const content = readFileSync(join(root, SOURCE), 'utf8')
   const input = { language: 'Solidity', sources: { [SOURCE]: { content } }, settings }

@@ -93,6 +93,12 @@ class _SqliteKV:
         if cur.rowcount == 0:
             raise KeyError(key)
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, bytes) and self._exists(key)
+
+    def exists(self, key: bytes) -> bool:
+        return self._exists(key)
+
     def _exists(self, key: bytes) -> bool:
         if key in self._cache:
             return True
@@ -311,7 +317,8 @@ class EmbeddedChain:
 
     def _call_params(self, tx: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "from": _unhex(tx.get("from") or "0x" + "00" * 20),
+            # a call without a sender runs as the funded account: py-evm checks that gas can be paid
+            "from": _unhex(tx["from"]) if tx.get("from") else self._funded_address(),
             "to": _unhex(tx["to"]) if tx.get("to") else b"",
             "data": _unhex(tx.get("data") or tx.get("input") or "0x"),
             "value": _quantity(tx.get("value", "0x0")),
@@ -321,28 +328,42 @@ class EmbeddedChain:
             out["gas"] = _quantity(tx["gas"])
         return out
 
+    def _funded_address(self) -> bytes:
+        from eth_keys import keys
+
+        return bytes(keys.PrivateKey(self.submitter_key).public_key.to_canonical_address())
+
     def _rpc_eth_call(self, tx: Mapping[str, Any], tag: Any = "latest") -> str:
         from eth_tester.exceptions import TransactionFailed
+        from eth_utils.exceptions import ValidationError
 
+        params = self._call_params(tx)
+        params.setdefault("gas", 10_000_000)
         try:
-            return _data(self._backend.call(self._call_params(tx), self._tag_for_backend(tag)))
+            return _data(self._backend.call(params, self._tag_for_backend(tag)))
+        except ValidationError as exc:
+            raise _send_error(exc) from exc
         except TransactionFailed as exc:
             raise RegistryError(TRANSACTION_REVERTED, f"execution reverted: {_reason(exc)}") from exc
 
     def _rpc_eth_estimateGas(self, tx: Mapping[str, Any], tag: Any = "latest") -> str:
         from eth_tester.exceptions import TransactionFailed
+        from eth_utils.exceptions import ValidationError
 
         params = self._call_params(tx)
         params.pop("gas", None)
         try:
             # simulate first: py-evm's estimate does not always surface the revert reason
-            self._backend.call(params, "latest")
+            self._backend.call({**params, "gas": 10_000_000}, "latest")
             return _hex(self._backend.estimate_gas(params, "latest"))
+        except ValidationError as exc:
+            raise _send_error(exc) from exc
         except TransactionFailed as exc:
             raise RegistryError(TRANSACTION_REVERTED, f"execution reverted: {_reason(exc)}") from exc
 
     def _rpc_eth_sendRawTransaction(self, raw: str) -> str:
-        from eth.exceptions import ValidationError as EVMValidationError
+        from eth.exceptions import PyEVMError
+        from eth_utils.exceptions import ValidationError as EVMValidationError
         from eth_tester.exceptions import ValidationError as TesterValidationError
 
         raw_bytes = _unhex(raw)
@@ -354,7 +375,7 @@ class EmbeddedChain:
             chain.header = chain.header.copy(timestamp=stamp)
             try:
                 tx_hash = self._backend.send_raw_transaction(raw_bytes)
-            except (EVMValidationError, TesterValidationError, ValueError) as exc:
+            except (EVMValidationError, TesterValidationError, PyEVMError, ValueError) as exc:
                 chain.header = chain.create_header_from_parent(chain.get_canonical_head())
                 raise _send_error(exc) from exc
             self._backend.mine_blocks(1)
@@ -486,6 +507,6 @@ def _send_error(exc: BaseException) -> RegistryError:
     lowered = text.lower()
     if "nonce" in lowered:
         return RegistryError(BAD_NONCE, f"transaction rejected: {text}")
-    if "balance" in lowered or "funds" in lowered:
+    if "balance" in lowered or "funds" in lowered or "afford" in lowered:
         return RegistryError(INSUFFICIENT_FUNDS, f"transaction rejected: {text}")
     return RegistryError(TRANSACTION_REJECTED, f"transaction rejected: {text}")
