@@ -19,7 +19,9 @@ const input = JSON.parse(readFileSync(0, 'utf8'))
 const command = process.argv[2]
 
 function provider(rpcUrl, chainId) {
-  return new JsonRpcProvider(rpcUrl, chainId ? BigInt(chainId) : undefined, { staticNetwork: !!chainId, batchMaxCount: 1 })
+  const p = new JsonRpcProvider(rpcUrl, chainId ? BigInt(chainId) : undefined, { staticNetwork: !!chainId, batchMaxCount: 1 })
+  p.pollingInterval = 50 // ethers polls receipts every 4 s by default; the local node mines at once
+  return p
 }
 
 async function deployReference({ rpcUrl, privateKey }) {
