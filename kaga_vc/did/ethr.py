@@ -149,6 +149,12 @@ class Erc1056Event:
             raise ResolutionError(INVALID_OPTIONS, f"malformed registry event in a history: {exc}") from None
 
 
+def _hex_bytes(text: Any) -> bytes:
+    if not isinstance(text, str) or not text.startswith("0x"):
+        raise ValueError("expected 0x-prefixed hex")
+    return bytes.fromhex(text[2:])
+
+
 class Erc1056Source(Protocol):
     """What did:ethr resolution needs from one chain's registry."""
 

@@ -76,6 +76,8 @@ class Registry:
     # --- chain ------------------------------------------------------------------------------------
 
     def rpc(self, method: str, *params: Any) -> Any:
+        if not self._checked and method != "eth_chainId":
+            _ = self.chain_id  # a node serving another chain than the configured one is refused first
         return self.transport.request(method, list(params))
 
     @property

@@ -49,6 +49,7 @@ async function resolve({ rpcUrl, registry, chainId, queries }) {
 async function script({ rpcUrl, registry, chainId, steps }) {
   const p = provider(rpcUrl, chainId)
   const out = []
+  const signers = new Map() // one nonce manager per key, so consecutive transactions never reuse a nonce
   for (const step of steps) {
     if (step.op === 'increaseTime') {
       await p.send('evm_increaseTime', [step.seconds])
@@ -56,7 +57,8 @@ async function script({ rpcUrl, registry, chainId, steps }) {
       out.push({ op: step.op, block: await p.getBlockNumber() })
       continue
     }
-    const txSigner = new NonceManager(new Wallet(step.signerKey, p))
+    if (!signers.has(step.signerKey)) signers.set(step.signerKey, new NonceManager(new Wallet(step.signerKey, p)))
+    const txSigner = signers.get(step.signerKey)
     const did = new EthrDID({ identifier: step.identity, chainNameOrId: chainId, registry, provider: p, txSigner })
     let hash
     switch (step.op) {
