@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import chain as chain_cli
 from . import did as did_cli
 from . import key as key_cli
 from .demo import demo
@@ -33,4 +34,5 @@ def main_callback(
 
 app.add_typer(key_cli.app, name="key")
 app.add_typer(did_cli.app, name="did")
+app.add_typer(chain_cli.app, name="chain")
 app.command("demo")(demo)

@@ -1,0 +1,122 @@
+"""``kaga-vc chain``: the Ethereum chain the did:ethr registry lives on (embedded or a node)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_password
+
+app = typer.Typer(help="The Ethereum chain of the did:ethr registry: the embedded one or a JSON-RPC node.",
+                  no_args_is_help=True)
+
+SUBMITTER_PASSWORD_ENV = "KAGA_VC_SUBMITTER_PASSWORD"
+
+RpcUrlOption = typer.Option(None, "--rpc-url", help="JSON-RPC node URL (else $KAGA_VC_RPC_URL, else the embedded chain).")
+RegistryOption = typer.Option(None, "--registry", help="Registry contract address on the node (else $KAGA_VC_REGISTRY).")
+ChainIdOption = typer.Option(None, "--chain-id", help="Expected chain id of the node (else $KAGA_VC_CHAIN_ID).")
+SubmitterKeyOption = typer.Option(
+    None, "--submitter-key", exists=True, dir_okay=False,
+    help="Keystore of the account that submits meta-transactions and pays gas (embedded chain: its funded account). "
+    f"Password: ${SUBMITTER_PASSWORD_ENV}, else the keystore password.",
+)
+
+
+@contextmanager
+def opened_registry(rpc_url: str | None, registry: str | None, chain_id: int | None,
+                    submitter_key: Path | None = None, password_file: Path | None = None) -> Iterator[Any]:
+    """Open the configured chain for one command and close it afterwards."""
+    from ..registry import ChainSettings, close_registry, open_registry
+
+    submitter = None
+    if submitter_key is not None:
+        from ..keys.keystore import load_key
+
+        password = os.environ.get(SUBMITTER_PASSWORD_ENV) or read_password(password_file, prompt="Submitter password")
+        submitter = load_key(submitter_key, password)
+    reg = open_registry(ChainSettings.from_env(rpc_url=rpc_url, registry=registry, chain_id=chain_id),
+                        submitter=submitter)
+    try:
+        yield reg
+    finally:
+        close_registry(reg)
+
+
+@app.command("info")
+@error_boundary
+def info(
+    rpc_url: str = RpcUrlOption,
+    registry: str = RegistryOption,
+    chain_id: int = ChainIdOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the chain: kind, chain id, head block, registry address and contract build.
+
+    Example: kaga-vc chain info --json
+    """
+    from ..keys import ethereum_address
+    from ..registry.contract import load_artifact
+
+    with opened_registry(rpc_url, registry, chain_id) as reg:
+        reg.check_deployed()
+        number, timestamp = reg.head()
+        artifact = load_artifact()
+        data: dict[str, Any] = {
+            "kind": "embedded" if not hasattr(reg.transport, "url") else "json-rpc",
+            "chainId": reg.chain_id,
+            "didPrefix": f"did:ethr:{hex(reg.chain_id)}:",
+            "registry": reg.registry,
+            "block": number,
+            "blockTimestamp": timestamp,
+            "contract": {"compiler": artifact.compiler_version, "sourceSha256": artifact.source_sha256},
+        }
+        if data["kind"] == "embedded":
+            data["home"] = str(reg.transport.directory.parent)
+        else:
+            data["rpcUrl"] = reg.transport.url
+        if reg.submitter is not None:
+            address = ethereum_address(reg.submitter.public_key)
+            data["submitter"] = {"address": address,
+                                 "balanceWei": str(int(reg.rpc("eth_getBalance", address, "latest"), 16))}
+    if as_json:
+        print_json(data)
+    else:
+        for name, value in data.items():
+            out_console.print(f"[bold]{name}[/]: {value}")
+
+
+@app.command("deploy")
+@error_boundary
+def deploy(
+    rpc_url: str = typer.Option(..., "--rpc-url", help="JSON-RPC node URL."),
+    deployer_key: Path = typer.Option(..., "--deployer-key", exists=True, dir_okay=False,
+                                      help="Keystore of the funded account that deploys."),
+    chain_id: int = ChainIdOption,
+    password_file: Path = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Deploy this project's ERC-1056 registry on a node and print its address.
+
+    Example: kaga-vc chain deploy --rpc-url http://127.0.0.1:8545 --deployer-key city.json
+    """
+    from ..keys.keystore import load_key
+    from ..registry import Registry
+    from ..registry.rpc import HttpTransport
+
+    key = load_key(deployer_key, read_password(password_file))
+    transport = HttpTransport(rpc_url)
+    try:
+        reg = Registry(transport, "0x" + "00" * 20, chain_id=chain_id)
+        address = reg.deploy(sender=key)
+        data = {"registry": address, "chainId": reg.chain_id}
+    finally:
+        transport.close()
+    if as_json:
+        print_json(data)
+    else:
+        out_console.print(address)

@@ -1,0 +1,110 @@
+"""The did:ethr and chain commands, on the embedded chain in a temporary KAGA_VC_HOME."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from kaga_vc.cli._app import app
+from kaga_vc.keys import KeyType, PrivateKey, ethereum_address
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password_env: str) -> Path:
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path / "home"))
+    for name in ("KAGA_VC_RPC_URL", "KAGA_VC_REGISTRY", "KAGA_VC_CHAIN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _keystore(home: Path, name: str, key_type: str) -> tuple[Path, dict[str, Any]]:
+    out = home / f"{name}.json"
+    result = invoke("key", "generate", "--type", key_type, "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    return out, json.loads(result.stdout)
+
+
+def test_create_write_resolve_history(home: Path) -> None:
+    info = invoke("chain", "info", "--json")
+    assert info.exit_code == 0, info.output
+    chain = json.loads(info.stdout)
+    assert chain["kind"] == "embedded" and chain["chainId"] == 1337 and chain["registry"].startswith("0x")
+
+    owner, owner_info = _keystore(home, "owner", "secp256k1")
+    created = invoke("did", "create", "--method", "ethr", "--key", str(owner), "--json")
+    assert created.exit_code == 0, created.output
+    did = json.loads(created.stdout)["did"]
+    assert did == f"did:ethr:0x539:{owner_info['ethereumAddress']}"
+
+    ed = PrivateKey.generate(KeyType.ED25519).public_key.to_multikey()
+    added = invoke("did", "add-key", did, "--type", "ed25519", "--public-key-multibase", ed, "--purpose", "sigAuth",
+                   "--key", str(owner), "--json")
+    assert added.exit_code == 0, added.output
+    first_block = json.loads(added.stdout)["blockNumber"]
+    assert invoke("did", "add-service", did, "--type", "LinkedDomains", "--endpoint", "https://kaga.example",
+                  "--key", str(owner)).exit_code == 0
+    delegate = ethereum_address(PrivateKey.generate(KeyType.SECP256K1).public_key)
+    assert invoke("did", "add-delegate", did, "--delegate", delegate, "--delegate-type", "sigAuth",
+                  "--valid-for", "3600", "--key", str(owner)).exit_code == 0
+    revoked = invoke("did", "revoke", did, "--public-key-multibase", ed, "--purpose", "sigAuth", "--key", str(owner),
+                     "--json")
+    assert revoked.exit_code == 0, revoked.output
+
+    latest = invoke("did", "resolve", did, "--json")
+    assert latest.exit_code == 0, latest.output
+    result = json.loads(latest.stdout)
+    doc = result["didDocument"]
+    assert doc["service"][0]["serviceEndpoint"] == "https://kaga.example"
+    assert not any(vm["type"] == "Ed25519VerificationKey2020" for vm in doc["verificationMethod"])
+    old = json.loads(invoke("did", "resolve", did, "--version-id", str(first_block), "--profile", "legacy",
+                            "--json").stdout)
+    assert old["didDocument"]["verificationMethod"][1]["type"] == "Ed25519VerificationKey2018"
+    assert old["didDocumentMetadata"]["versionId"] == str(first_block)
+    assert "nextVersionId" in old["didDocumentMetadata"]
+    before = invoke("did", "resolve", did, "--version-time", "2000-01-01T00:00:00Z")
+    assert json.loads(before.stdout)["verificationMethod"][0]["id"].endswith("#controller")
+
+    history = invoke("did", "history", did, "--out", str(home / "h.json"))
+    assert history.exit_code == 0, history.output
+    from kaga_vc.did.ethr import DIDHistory
+
+    exported = DIDHistory.from_json(json.loads((home / "h.json").read_text()))
+    assert len(exported.events) == 4
+    assert exported.resolve().did_document == doc
+
+    new_owner, new_info = _keystore(home, "new-owner", "secp256k1")
+    assert invoke("did", "change-owner", did, "--new-owner", new_info["ethereumAddress"], "--key", str(owner)).exit_code == 0
+    refused = invoke("did", "deactivate", did, "--key", str(owner), "--json")
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"]["code"] == "kaga:wrong-signer"
+    assert invoke("did", "deactivate", did, "--key", str(new_owner)).exit_code == 0
+    final = json.loads(invoke("did", "resolve", did, "--json").stdout)
+    assert final["didDocumentMetadata"]["deactivated"] is True
+
+
+def test_bad_inputs_have_typed_errors(home: Path) -> None:
+    owner, _ = _keystore(home, "owner", "ed25519")
+    result = invoke("did", "create", "--method", "ethr", "--key", str(owner), "--json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["error"]["code"] == "MALFORMED_VALUE_ERROR"
+    result = invoke("did", "resolve", "did:ethr:0x539:0x1234", "--json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["error"]["code"] == "invalidDid"
+    result = invoke("did", "resolve", "did:ethr:sepolia:0x" + "ab" * 20, "--json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["error"]["code"] == "unknownNetwork"
+    result = invoke("did", "resolve", "did:ethr:0x539:0x" + "ab" * 20, "--version-time", "yesterday", "--json")
+    assert json.loads(result.stdout)["error"]["code"] == "invalidOptions"
+    result = invoke("chain", "info", "--rpc-url", "http://127.0.0.1:9", "--registry", "0x" + "ab" * 20, "--json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["error"]["code"] == "kaga:node-unreachable"
