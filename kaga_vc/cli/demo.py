@@ -12,6 +12,7 @@ from ..did import KeyMethod, Resolver, did_key_from_public_key
 from ..keys import KeyType, PrivateKey, ethereum_address
 from ..keys.keystore import load_key, save_key
 from ._common import error_boundary, out_console
+from .demo_ethr import run_city_did_step
 
 
 @error_boundary
@@ -61,4 +62,6 @@ def _run(base: Path) -> None:
     method, _ = resolver.dereference_verification_method(vm_id, relationship="assertionMethod")
     method.public_key().verify(signature, message)
     out_console.print(f"signature by {vm_id} verified")
+
+    run_city_did_step(base, owner, assertion, _step, 5)
     out_console.print("[green]demo complete[/]")
