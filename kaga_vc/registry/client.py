@@ -143,6 +143,9 @@ class Registry:
                                         "fromBlock": hex(block), "toBlock": hex(block)})
         if not logs:
             return []
+        stamp = logs[0].get("blockTimestamp")  # current nodes put it in each log: no block lookup needed
+        if isinstance(stamp, str) and stamp.startswith("0x"):
+            self._timestamps[block] = int(stamp, 16)
         timestamp = self.block_timestamp(block)
         events = []
         for log in logs:

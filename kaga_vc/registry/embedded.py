@@ -114,7 +114,7 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS logs (
     block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash BLOB NOT NULL,
     tx_index INTEGER NOT NULL, block_hash BLOB NOT NULL, address BLOB NOT NULL,
-    topic0 BLOB, topic1 BLOB, topic2 BLOB, topic3 BLOB, data BLOB NOT NULL,
+    topic0 BLOB, topic1 BLOB, topic2 BLOB, topic3 BLOB, data BLOB NOT NULL, block_timestamp INTEGER NOT NULL,
     PRIMARY KEY (block_number, log_index));
 CREATE INDEX IF NOT EXISTS logs_by_topic1 ON logs (address, topic1, block_number);
 CREATE TABLE IF NOT EXISTS receipts (tx_hash BLOB PRIMARY KEY, block_number INTEGER NOT NULL,
@@ -393,11 +393,12 @@ class EmbeddedChain:
                 topics = [t.to_bytes(32, "big") if isinstance(t, int) else bytes(t) for t in log.topics]
                 padded = (topics + [None, None, None, None])[:4]
                 self._conn.execute(
-                    "INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (block.number, log_index, tx.hash, tx_index, block.hash, log.address, *padded, log.data),
+                    "INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (block.number, log_index, tx.hash, tx_index, block.hash, log.address, *padded, log.data,
+                     block.header.timestamp),
                 )
                 logs_json.append(_log_json(block.number, block.hash, tx.hash, tx_index, log_index,
-                                           log.address, topics, log.data))
+                                           log.address, topics, log.data, block.header.timestamp))
                 log_index += 1
             gas_used = receipt.gas_used - cumulative_prev
             cumulative_prev = receipt.gas_used
@@ -451,20 +452,22 @@ class EmbeddedChain:
         sql.append("ORDER BY block_number, log_index")
         out = []
         for row in self._conn.execute(" ".join(sql), args):
-            number, index, txh, txi, bh, addr, t0, t1, t2, t3, data = row
+            number, index, txh, txi, bh, addr, t0, t1, t2, t3, data, stamp = row
             topics = [bytes(t) for t in (t0, t1, t2, t3) if t is not None]
-            out.append(_log_json(number, bytes(bh), bytes(txh), txi, index, bytes(addr), topics, bytes(data)))
+            out.append(_log_json(number, bytes(bh), bytes(txh), txi, index, bytes(addr), topics, bytes(data), stamp))
         return out
 
 
 def _log_json(number: int, block_hash: bytes, tx_hash: bytes, tx_index: int, log_index: int,
-              address: bytes, topics: list[bytes], data: bytes) -> dict[str, Any]:
+              address: bytes, topics: list[bytes], data: bytes, timestamp: int) -> dict[str, Any]:
+    # blockTimestamp: as current nodes (geth, anvil) return it, which saves a block lookup per change
     return {
         "address": _data(address),
         "topics": [_data(t) for t in topics],
         "data": _data(data),
         "blockNumber": _hex(number),
         "blockHash": _data(block_hash),
+        "blockTimestamp": _hex(timestamp),
         "transactionHash": _data(tx_hash),
         "transactionIndex": _hex(tx_index),
         "logIndex": _hex(log_index),
