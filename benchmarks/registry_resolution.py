@@ -27,10 +27,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kaga_vc.did import Resolver  # noqa: E402
-from kaga_vc.keys import KeyType, PrivateKey, ethereum_address  # noqa: E402
-from kaga_vc.registry import Registry, did_for, ethr_method, key_attribute, open_embedded, service_attribute  # noqa: E402
-from kaga_vc.registry.rpc import HttpTransport  # noqa: E402
+from kaga_vc.did import Resolver
+from kaga_vc.errors import RegistryError
+from kaga_vc.keys import KeyType, PrivateKey, ethereum_address
+from kaga_vc.registry import Registry, did_for, ethr_method, key_attribute, open_embedded, service_attribute
+from kaga_vc.registry.rpc import HttpTransport
 
 NODE_MODULES = ROOT / "tests" / "interop" / "ethr" / "node_modules"
 ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -90,7 +91,7 @@ def start_anvil() -> tuple[subprocess.Popen[bytes], str]:
         try:
             transport.request("eth_chainId", [])
             return proc, url
-        except Exception:  # not up yet
+        except RegistryError:  # not up yet
             time.sleep(0.1)
     raise RuntimeError("anvil did not start")
 

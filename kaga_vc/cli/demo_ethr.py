@@ -15,7 +15,14 @@ def run_city_did_step(base: Path, owner: PrivateKey, assertion: PrivateKey, step
                       number: int) -> str:
     """Create the city's did:ethr, publish its assertion key and a service, resolve it (two versions)."""
     from ..did import ResolutionOptions
-    from ..registry import close_registry, did_for, ethr_method, key_attribute, open_embedded, service_attribute
+    from ..registry import (
+        close_registry,
+        did_for,
+        ethr_method,
+        key_attribute,
+        open_embedded,
+        service_attribute,
+    )
 
     step(number, "The city's did:ethr on the embedded Ethereum chain (ERC-1056 registry, meta-transactions)")
     registry = open_embedded(base / "chain-home")

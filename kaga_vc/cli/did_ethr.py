@@ -27,7 +27,7 @@ def parse_version_time(text: str) -> datetime:
     try:
         if text.isdigit():
             return datetime.fromtimestamp(int(text), UTC)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except (ValueError, OverflowError):
         raise ResolutionError(INVALID_OPTIONS, f"--version-time {text!r}: expected Unix seconds or ISO 8601") from None
     if value.tzinfo is None:

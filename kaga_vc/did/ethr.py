@@ -29,7 +29,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -45,7 +45,7 @@ from ..errors import (
     ResolutionError,
 )
 from ..keys import KeyType, PublicKey, ethereum_address, to_checksum_address
-from ._resolver import DID_JSON, DID_LD_JSON, ResolutionOptions, ResolutionResult
+from ._resolver import DID_LD_JSON, ResolutionOptions, ResolutionResult
 from ._syntax import DID
 
 JSONObject = dict[str, Any]
@@ -419,7 +419,7 @@ def build_document(
     if key and controller == ident.address:
         if legacy:
             vms.append({"id": f"{did}#controllerKey", "type": SECP256K1_2019, "controller": did,
-                        "publicKeyHex": key[2:] if key.startswith("0x") else key})
+                        "publicKeyHex": key.removeprefix("0x")})
             authentication.append(f"{did}#controllerKey")
             assertion.append(f"{did}#controllerKey")
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kaga_vc.did.ethr import EthrMethod, KNOWN_NETWORKS, Profile
+from kaga_vc.did.ethr import KNOWN_NETWORKS, EthrMethod, Profile
 from kaga_vc.keys import KeyType, PrivateKey
 from kaga_vc.registry._errors import NO_REGISTRY, RegistryError
 from kaga_vc.registry.client import Registry

@@ -12,7 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_abi import decode, encode
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_hash.auto import keccak
 
 from kaga_vc.did.ethr import Erc1056Event
@@ -114,7 +115,7 @@ def decode_log(log: dict[str, Any], timestamp: int) -> Erc1056Event | None:
             name, value, valid_to, previous = decode(["bytes32", "bytes", "uint256", "uint256"], data)
             return Erc1056Event("DIDAttributeChanged", identity, block, index, timestamp, int(previous),
                                 name=bytes(name), value=bytes(value), valid_to=int(valid_to))
-    except Exception:  # eth_abi raises several decoding errors for malformed data
+    except (DecodingError, ValueError, TypeError, OverflowError):  # malformed data
         return None
     return None
 

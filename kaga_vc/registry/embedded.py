@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from kaga_vc.registry._errors import (
     CHAIN_BUSY,
@@ -124,10 +124,10 @@ CREATE TABLE IF NOT EXISTS receipts (tx_hash BLOB PRIMARY KEY, block_number INTE
 
 def _make_chain_class(chain_id: int) -> Any:
     from eth.chains.base import MiningChain
-    from eth.vm.forks import PragueVM
+    from eth.vm.forks.prague import PragueVM
 
-    class KagaEmbeddedChain(MiningChain):  # type: ignore[misc]
-        vm_configuration = ((0, PragueVM),)
+    class KagaEmbeddedChain(MiningChain):
+        vm_configuration = ((0, PragueVM),)  # type: ignore[assignment]  # py-evm types BlockNumber
 
         def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
             header_params["gas_limit"] = parent_header.gas_limit
@@ -176,17 +176,20 @@ class EmbeddedChain:
 
     def _open_backend(self, meta: Mapping[str, str]) -> Any:
         from eth.db.atomic import AtomicDB
-        from eth_tester.backends.pyevm.main import PyEVMBackend, get_default_genesis_params
+        from eth_tester.backends.pyevm.main import (  # type: ignore[import-untyped]
+            PyEVMBackend,
+            get_default_genesis_params,
+        )
 
         chain_class = _make_chain_class(self.chain_id)
-        base_db = AtomicDB(self._kv)
+        base_db = AtomicDB(self._kv)  # type: ignore[arg-type]  # _SqliteKV implements py-evm's DatabaseAPI
         backend = PyEVMBackend.__new__(PyEVMBackend)
         backend.account_keys = ()
         if "genesis" not in meta:
             submitter = secrets.token_bytes(32)
-            from eth_keys import keys
+            from eth_keys.datatypes import PrivateKey as EthKey
 
-            address = keys.PrivateKey(submitter).public_key.to_canonical_address()
+            address = EthKey(submitter).public_key.to_canonical_address()
             params = get_default_genesis_params({"timestamp": int(time.time())})
             state = {address: {"balance": _FUNDING, "nonce": 0, "code": b"", "storage": {}}}
             with self._transaction():
@@ -239,7 +242,7 @@ class EmbeddedChain:
                 fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
                 self._lock_file.close()
 
-    def __enter__(self) -> EmbeddedChain:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -329,12 +332,12 @@ class EmbeddedChain:
         return out
 
     def _funded_address(self) -> bytes:
-        from eth_keys import keys
+        from eth_keys.datatypes import PrivateKey as EthKey
 
-        return bytes(keys.PrivateKey(self.submitter_key).public_key.to_canonical_address())
+        return bytes(EthKey(self.submitter_key).public_key.to_canonical_address())
 
     def _rpc_eth_call(self, tx: Mapping[str, Any], tag: Any = "latest") -> str:
-        from eth_tester.exceptions import TransactionFailed
+        from eth_tester.exceptions import TransactionFailed  # type: ignore[import-untyped]
         from eth_utils.exceptions import ValidationError
 
         params = self._call_params(tx)
@@ -363,8 +366,8 @@ class EmbeddedChain:
 
     def _rpc_eth_sendRawTransaction(self, raw: str) -> str:
         from eth.exceptions import PyEVMError
-        from eth_utils.exceptions import ValidationError as EVMValidationError
         from eth_tester.exceptions import ValidationError as TesterValidationError
+        from eth_utils.exceptions import ValidationError as EVMValidationError
 
         raw_bytes = _unhex(raw)
         chain = self._chain
@@ -476,8 +479,8 @@ def _log_json(number: int, block_hash: bytes, tx_hash: bytes, tx_index: int, log
 
 
 def _contract_address(sender: bytes, nonce: int) -> bytes:
-    from eth_utils import keccak
-    import rlp
+    import rlp  # type: ignore[import-untyped]
+    from eth_hash.auto import keccak
 
     return keccak(rlp.encode([sender, nonce]))[12:]
 
@@ -485,7 +488,7 @@ def _contract_address(sender: bytes, nonce: int) -> bytes:
 def _effective_gas_price(tx: Any, block: Any) -> int:
     base = getattr(block.header, "base_fee_per_gas", 0) or 0
     if hasattr(tx, "max_fee_per_gas"):
-        return min(tx.max_fee_per_gas, base + tx.max_priority_fee_per_gas)
+        return int(min(tx.max_fee_per_gas, base + tx.max_priority_fee_per_gas))
     return int(tx.gas_price)
 
 
@@ -494,11 +497,12 @@ def _reason(exc: BaseException) -> str:
     if isinstance(arg, BaseException):
         arg = arg.args[0] if arg.args else str(arg)
     if isinstance(arg, bytes):
-        try:
-            from eth_abi import decode
+        from eth_abi.abi import decode
+        from eth_abi.exceptions import DecodingError
 
+        try:
             return str(decode(["string"], arg[4:])[0])
-        except Exception:  # not an Error(string) payload
+        except (DecodingError, ValueError, TypeError, OverflowError):  # not an Error(string) payload
             return "0x" + arg.hex()
     return str(arg)
 

@@ -44,7 +44,7 @@ class HttpTransport:
         import requests
 
         self.calls += 1
-        payload = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        payload: dict[str, Any] = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         try:
             response = self._session.post(self.url, json=payload, timeout=self.timeout, stream=True)
             body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
@@ -96,10 +96,11 @@ def _revert_reason(error: Any) -> str | None:
     if isinstance(data, dict):
         data = data.get("data")
     if isinstance(data, str) and data.startswith("0x08c379a0"):
-        try:
-            from eth_abi import decode
+        from eth_abi.abi import decode
+        from eth_abi.exceptions import DecodingError
 
+        try:
             return "execution reverted: " + str(decode(["string"], bytes.fromhex(data[10:]))[0])
-        except Exception:  # not a well-formed Error(string)
+        except (DecodingError, ValueError, TypeError, OverflowError):  # not a well-formed Error(string)
             return None
     return None

@@ -102,7 +102,7 @@ def run_node(command: str, payload: dict[str, Any], *, timeout: float = 120) -> 
     node = shutil.which("node")
     assert node, "node is not installed"
     proc = subprocess.run([node, str(INTEROP / "ethr.mjs"), command], input=json.dumps(payload).encode(),
-                          capture_output=True, timeout=timeout, cwd=INTEROP)
+                          capture_output=True, check=False, timeout=timeout, cwd=INTEROP)
     if proc.returncode != 0:
         raise AssertionError(f"ethr.mjs {command} failed: {proc.stderr.decode(errors='replace')[-2000:]}")
     return json.loads(proc.stdout)

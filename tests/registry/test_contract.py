@@ -24,7 +24,7 @@ def test_shipped_artifact_matches_a_fresh_compile_with_the_pinned_solc() -> None
     _require_node_modules()
     node = shutil.which("node")
     assert node
-    out = subprocess.run([node, str(ROOT / "scripts" / "build_contracts.mjs"), "--check"], capture_output=True,
+    out = subprocess.run([node, str(ROOT / "scripts" / "build_contracts.mjs"), "--check"], capture_output=True, check=False,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
 

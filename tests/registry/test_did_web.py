@@ -17,7 +17,7 @@ PAGES: dict[str, bytes] = {}
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         if self.path == "/redirect/did.json":
             self.send_response(302)
             self.send_header("Location", "/.well-known/did.json")

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(code: str, home: Path) -> Any:
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(home)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(home)], capture_output=True, check=False, text=True,
                          cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout)
@@ -67,7 +67,7 @@ def test_a_second_process_cannot_open_a_chain_in_use(embedded: Registry, tmp_pat
             open_embedded(sys.argv[1])
         except RegistryError as e:
             print(e.code)
-    """), str(tmp_path / "home")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    """), str(tmp_path / "home")], capture_output=True, check=False, text=True, cwd=ROOT, timeout=120)
     assert out.stdout.strip() == "kaga:chain-busy", out.stderr[-1000:]
 
 

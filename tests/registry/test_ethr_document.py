@@ -128,7 +128,7 @@ def test_version_time_expiry_and_revocation_at_the_same_block() -> None:
         delegate(2, "sigAuth", d1, T0 + 20 + 100, 0),  # valid 100 s from block 2
         delegate(4, "sigAuth", d1, T0 + 40, 2),  # revoked at block 4 (validTo = its own timestamp)
     ]
-    at = lambda ts: build_document(DID_, events, chain_id=1337, now=ts, version_time=ts)  # noqa: E731
+    at = lambda ts: build_document(DID_, events, chain_id=1337, now=ts, version_time=ts)
     doc, meta = at(T0 + 25)
     assert doc["authentication"][-1].endswith("#delegate-1")
     assert meta["nextVersionId"] == "4"

@@ -76,8 +76,9 @@ def test_same_block_changes_resolve_like_the_reference(rpc_url: str, node_regist
     registry.set_attribute(identity, *service_attribute("First", "https://1"), signer=owner)
     registry.rpc("evm_setAutomine", False)
     try:
-        from kaga_vc.registry import contract as c
         from eth_account import Account
+
+        from kaga_vc.registry import contract as c
 
         sender = PrivateKey.from_hex(DEV_KEYS[0])
         origin = ethereum_address(sender.public_key)
