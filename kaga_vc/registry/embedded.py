@@ -181,7 +181,7 @@ class EmbeddedChain:
             get_default_genesis_params,
         )
 
-        chain_class = _make_chain_class(self.chain_id)
+        chain_class = self._chain_class = _make_chain_class(self.chain_id)
         base_db = AtomicDB(self._kv)  # type: ignore[arg-type]  # _SqliteKV implements py-evm's DatabaseAPI
         backend = PyEVMBackend.__new__(PyEVMBackend)
         backend.account_keys = ()
@@ -228,9 +228,18 @@ class EmbeddedChain:
         except BaseException:
             self._conn.execute("ROLLBACK")
             self._kv.invalidate()
+            self._reload()
             raise
         else:
             self._conn.execute("COMMIT")
+
+    def _reload(self) -> None:
+        """Rebuild the in-memory chain from the database after a rolled-back block."""
+        backend = getattr(self, "_backend", None)
+        if backend is not None:
+            from eth.db.atomic import AtomicDB
+
+            backend.chain = self._chain_class(AtomicDB(self._kv))  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Release the database and the directory lock."""

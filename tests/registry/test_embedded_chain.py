@@ -158,3 +158,24 @@ def test_get_logs_from_the_index_matches_a_node_query_shape(embedded: Registry) 
     none = embedded.rpc("eth_getLogs", {"address": embedded.registry, "topics": [None, "0x" + "00" * 32],
                                         "fromBlock": "0x0", "toBlock": "latest"})
     assert none == []
+
+
+def test_a_block_that_fails_midway_leaves_the_chain_as_it_was(embedded: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner, identity = _owner()
+    embedded.set_attribute(identity, *service_attribute("A", "https://a"), signer=owner)
+    chain = embedded.transport
+    head = embedded.head()[0]
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(chain, "_index_block", crash)
+    with pytest.raises(OSError):
+        embedded.set_attribute(identity, *service_attribute("B", "https://b"), signer=owner)
+    monkeypatch.undo()
+    assert embedded.head()[0] == head
+    assert embedded.nonce(identity) == 1  # the half-mined change is gone, state included
+    receipt = embedded.set_attribute(identity, *service_attribute("C", "https://c"), signer=owner)
+    assert receipt.block_number == head + 1
+    doc = Resolver({"ethr": ethr_method(embedded)}).resolve(did_for(embedded, identity)).did_document
+    assert [s["type"] for s in doc["service"]] == ["A", "C"]
