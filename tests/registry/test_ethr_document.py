@@ -243,3 +243,24 @@ def test_did_ethr_does_not_import_the_registry_or_web3() -> None:
             "('web3','eth_tester','eth','eth_account','eth_abi') or m.startswith('kaga_vc.registry')]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_reference_vector_ed25519_attribute_in_both_profiles() -> None:
+    # ethr-did-resolver's own test (PR #106): this key, written as did/pub/Ed25519/veriKey/base58,
+    # appears as publicKeyBase58 DV4G2kpBKjE6zxKor7Cj21iL9x9qyXb6emqjszBXcuhz
+    raw = bytes.fromhex("b97c30de767f084ce3080168ee293053ba33b235d7116a3263d29f1450936b71")
+    events = [attr(1, "did/pub/Ed25519/veriKey/base58", raw, FAR, 0)]
+    legacy, _ = build_document(DID_, events, chain_id=1337, now=T0, profile="legacy")
+    assert legacy["verificationMethod"][1] == {
+        "id": f"{DID_}#delegate-1", "type": "Ed25519VerificationKey2018", "controller": DID_,
+        "publicKeyBase58": "DV4G2kpBKjE6zxKor7Cj21iL9x9qyXb6emqjszBXcuhz",
+    }
+    current, _ = build_document(DID_, events, chain_id=1337, now=T0)
+    vm = current["verificationMethod"][1]
+    assert vm["type"] == "Ed25519VerificationKey2020"
+    from kaga_vc._encoding import multibase_decode
+
+    assert multibase_decode(vm["publicKeyMultibase"]) == b"\xed\x01" + raw
+    assert current["@context"] == ["https://www.w3.org/ns/did/v1",
+                                   "https://w3id.org/security/suites/secp256k1recovery-2020/v2",
+                                   "https://w3id.org/security/suites/ed25519-2020/v1"]
