@@ -108,3 +108,38 @@ def test_bad_inputs_have_typed_errors(home: Path) -> None:
     result = invoke("chain", "info", "--rpc-url", "http://127.0.0.1:9", "--registry", "0x" + "ab" * 20, "--json")
     assert result.exit_code == 4
     assert json.loads(result.stdout)["error"]["code"] == "kaga:node-unreachable"
+
+
+@pytest.mark.node
+def test_deploy_and_write_on_a_node(home: Path, rpc_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import DEV_KEYS
+
+    hex_file = home / "account.hex"
+    hex_file.write_text(DEV_KEYS[0][2:])
+    account = home / "account.json"
+    imported = invoke("key", "import", "--from", str(hex_file), "--type", "secp256k1", "--out", str(account))
+    assert imported.exit_code == 0, imported.output
+    deployed = invoke("chain", "deploy", "--rpc-url", rpc_url, "--deployer-key", str(account), "--json")
+    assert deployed.exit_code == 0, deployed.output
+    registry = json.loads(deployed.stdout)["registry"]
+    node = ["--rpc-url", rpc_url, "--registry", registry]
+    info = json.loads(invoke("chain", "info", *node, "--chain-id", "31337", "--json").stdout)
+    assert info["kind"] == "json-rpc" and info["registry"] == registry and info["didPrefix"] == "did:ethr:0x7a69:"
+
+    owner, _ = _keystore(home, "owner", "secp256k1")  # holds no ether: the account pays
+    did = json.loads(invoke("did", "create", "--method", "ethr", "--key", str(owner), *node, "--json").stdout)["did"]
+    written = invoke("did", "add-service", did, "--type", "LinkedDomains", "--endpoint", "https://kaga.example",
+                     "--key", str(owner), "--submitter-key", str(account), *node, "--json")
+    assert written.exit_code == 0, written.output
+    assert json.loads(written.stdout)["from"] == ethereum_address(PrivateKey.from_hex(DEV_KEYS[0]).public_key)
+    doc = json.loads(invoke("did", "resolve", did, *node).stdout)
+    assert doc["service"][0]["serviceEndpoint"] == "https://kaga.example"
+    wrong = invoke("did", "add-service", did, "--type", "X", "--endpoint", "https://x", "--key", str(owner),
+                   "--rpc-url", rpc_url, "--registry", registry, "--chain-id", "1", "--json")
+    assert wrong.exit_code == 1
+    assert json.loads(wrong.stdout)["error"]["code"] == "kaga:wrong-chain"
+    other_chain = did.replace("did:ethr:0x7a69:", "did:ethr:0x1:")
+    wrong = invoke("did", "add-service", other_chain, "--type", "X", "--endpoint", "https://x", "--key", str(owner),
+                   "--submitter-key", str(account), *node, "--json")
+    assert wrong.exit_code == 3
+    assert json.loads(wrong.stdout)["error"]["code"] == "invalidOptions"
