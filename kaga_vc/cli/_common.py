@@ -64,7 +64,8 @@ def exit_code_for(error: KagaError) -> ExitCode:
     if isinstance(error, RegistryError) and error.code == NODE_UNREACHABLE:
         return ExitCode.COULD_NOT_CHECK
     if isinstance(error, ResolutionError):
-        return ExitCode.BAD_INPUT if error.code in ("invalidDid", "invalidDidUrl") else ExitCode.COULD_NOT_CHECK
+        bad_input = ("invalidDid", "invalidDidUrl", "invalidOptions", "representationNotSupported")
+        return ExitCode.BAD_INPUT if error.code in bad_input else ExitCode.COULD_NOT_CHECK
     if isinstance(error, (ProofError, UnsupportedError)):
         return ExitCode.INVALID
     return ExitCode.INVALID

@@ -104,6 +104,7 @@ def test_bad_inputs_have_typed_errors(home: Path) -> None:
     assert result.exit_code == 4
     assert json.loads(result.stdout)["error"]["code"] == "unknownNetwork"
     result = invoke("did", "resolve", "did:ethr:0x539:0x" + "ab" * 20, "--version-time", "yesterday", "--json")
+    assert result.exit_code == 3
     assert json.loads(result.stdout)["error"]["code"] == "invalidOptions"
     result = invoke("chain", "info", "--rpc-url", "http://127.0.0.1:9", "--registry", "0x" + "ab" * 20, "--json")
     assert result.exit_code == 4
