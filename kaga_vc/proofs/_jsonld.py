@@ -1,0 +1,195 @@
+"""JSON-LD processing for Data Integrity: strict expansion and RDFC-1.0 canonicalisation (pyld).
+
+Three rules on top of pyld:
+
+* every context comes from the caller's document loader (the offline loader by default), and a
+  loader failure surfaces as the :class:`~kaga_vc.errors.KagaError` it raised, not as a pyld error;
+* expansion that would drop a term (a property no context defines) or leave a relative IRI in
+  ``@type`` / ``@id`` is an error (``kaga:undefined-term``): a claim that is silently dropped from
+  the canonical form would not be covered by the signature (jsonld.js calls this "safe mode");
+* processed contexts are cached per loader, so repeated verifications skip context processing.
+  The cache is keyed by context URL *and* loader: one loader always serves the same document for a
+  URL (the bundled ones are digest-checked), and another loader gets a cache of its own.
+
+pyld is imported lazily: ``import kaga_vc`` stays light.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import (
+    DOCUMENT_TOO_DEEP,
+    PROOF_TRANSFORMATION_ERROR,
+    UNDEFINED_TERM,
+    DocumentLoadError,
+    InputError,
+    KagaError,
+    ProofError,
+)
+
+JSONObject = dict[str, Any]
+DocumentLoader = Callable[[str, Mapping[str, Any]], JSONObject]
+
+_CACHE_SIZE = 64
+_caches: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_strong_caches: dict[int, tuple[Any, Any]] = {}
+_lock = threading.Lock()
+_DEFAULT_LOADER: DocumentLoader | None = None
+
+
+def default_document_loader() -> DocumentLoader:
+    """The process-wide offline loader (bundled contexts only), shared so its cache is reused."""
+    global _DEFAULT_LOADER
+    if _DEFAULT_LOADER is None:
+        from ..contexts import default_loader
+
+        _DEFAULT_LOADER = default_loader()
+    return _DEFAULT_LOADER
+
+
+class _UndefinedTerm(Exception):
+    def __init__(self, term: str | None) -> None:
+        super().__init__(term)
+        self.term = term
+
+
+def _raise_dropped(term: str | None) -> None:
+    raise _UndefinedTerm(term)
+
+
+def _shared_cache(loader: DocumentLoader) -> Any:
+    """The resolved-context LRU cache that belongs to ``loader``."""
+    from cachetools import LRUCache
+
+    with _lock:
+        try:
+            cache = _caches.get(loader)
+            if cache is None:
+                cache = LRUCache(maxsize=_CACHE_SIZE)
+                _caches[loader] = cache
+            return cache
+        except TypeError:  # not weak-referenceable (e.g. a bound method): keep it alive with its cache
+            entry = _strong_caches.get(id(loader))
+            if entry is None or entry[0] is not loader:
+                if len(_strong_caches) > _CACHE_SIZE:
+                    _strong_caches.clear()
+                entry = (loader, LRUCache(maxsize=_CACHE_SIZE))
+                _strong_caches[id(loader)] = entry
+            return entry[1]
+
+
+def _static_loader(loader: DocumentLoader) -> DocumentLoader:
+    """Tag the loader's documents as static, so pyld keeps their processed form in our cache."""
+
+    def load(url: str, options: Mapping[str, Any] | None = None) -> JSONObject:
+        remote = loader(url, options or {})
+        if not isinstance(remote, dict) or "document" not in remote:
+            raise DocumentLoadError("kaga:context-load-failed", f"document loader returned no document for {url!r}")
+        return {**remote, "tag": "static"}
+
+    return load
+
+
+def _options(loader: DocumentLoader) -> JSONObject:
+    from pyld.context_resolver import ContextResolver
+
+    wrapped = _static_loader(loader)
+    return {
+        "documentLoader": wrapped,
+        # a fresh resolver per operation (its per-operation cache is unbounded), over a shared,
+        # bounded cache that belongs to this loader
+        "contextResolver": ContextResolver(_shared_cache(loader), wrapped),
+        "processingMode": "json-ld-1.1",
+        "base": None,
+    }
+
+
+def _kaga_cause(error: BaseException) -> KagaError | None:
+    """The KagaError (e.g. a DocumentLoadError from our loader) somewhere in pyld's error chain."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, KagaError):
+            return current
+        if isinstance(current, _UndefinedTerm):
+            return ProofError(UNDEFINED_TERM, f"term {current.term!r} is not defined by any context", term=current.term)
+        details = getattr(current, "details", None)
+        if isinstance(details, dict):
+            stack.extend(v for v in details.values() if isinstance(v, BaseException))
+        stack.extend([current.__cause__, current.__context__, getattr(current, "cause", None)])
+    return None
+
+
+def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[Any]:
+    """Expand ``document`` strictly (no dropped terms, no relative IRIs); raise KagaError."""
+    from pyld.jsonld import JsonLdError, JsonLdProcessor
+
+    loader = loader or default_document_loader()
+    try:
+        expanded = JsonLdProcessor(on_property_dropped=_raise_dropped).expand(document, _options(loader))
+    except (JsonLdError, _UndefinedTerm) as exc:
+        cause = _kaga_cause(exc)
+        if cause is not None:
+            raise cause from None
+        code = getattr(exc, "code", None) or getattr(exc, "type", "")
+        raise ProofError(PROOF_TRANSFORMATION_ERROR, f"JSON-LD processing failed: {code}") from None
+    except RecursionError:
+        raise InputError(DOCUMENT_TOO_DEEP, "document is nested too deeply for JSON-LD processing") from None
+    _check_iris(expanded)
+    return list(expanded)
+
+
+def canonize(document: JSONObject, loader: DocumentLoader | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of ``document`` (expanded strictly first)."""
+    from pyld.jsonld import JsonLdError, JsonLdProcessor
+
+    loader = loader or default_document_loader()
+    expanded = expand(document, loader)
+    try:
+        options = _options(loader)
+        options.update({"algorithm": "URDNA2015", "format": "application/n-quads"})
+        # URDNA2015 as implemented by pyld is RDFC-1.0 (same algorithm, renamed by the W3C).
+        result = JsonLdProcessor().normalize(expanded, options)
+    except JsonLdError as exc:
+        cause = _kaga_cause(exc)
+        if cause is not None:
+            raise cause from None
+        raise ProofError(PROOF_TRANSFORMATION_ERROR, f"RDF canonicalisation failed: {exc.type}") from None
+    return str(result)
+
+
+def _is_absolute_iri(value: str) -> bool:
+    if value.startswith("_:"):
+        return True
+    scheme, sep, _ = value.partition(":")
+    return bool(sep) and bool(scheme) and scheme[0].isalpha() and all(c.isalnum() or c in "+-." for c in scheme)
+
+
+def _check_iris(node: Any) -> None:
+    """Refuse relative IRIs left in ``@type`` or ``@id`` (an undefined type or a bare id)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(current)
+        elif isinstance(current, dict):
+            if "@value" in current:
+                continue
+            for key, value in current.items():
+                if key == "@type":
+                    for item in value if isinstance(value, list) else [value]:
+                        if isinstance(item, str) and not _is_absolute_iri(item):
+                            raise ProofError(UNDEFINED_TERM, f"type {item!r} is not defined by any context", term=item)
+                elif key == "@id":
+                    if isinstance(value, str) and not _is_absolute_iri(value):
+                        raise ProofError(UNDEFINED_TERM, f"id {value!r} is not an absolute IRI", term=value)
+                else:
+                    stack.append(value)
