@@ -254,12 +254,15 @@ def verify_proof(
     check.proof = proof
 
     # §4.4 step 3: required members, and the proof type
+    if "type" in proof and proof.get("type") != DATA_INTEGRITY_PROOF:
+        # e.g. Ed25519Signature2018 / 2020 (Linked Data Signatures): refused, never half-checked
+        check.errors.append(
+            UnsupportedError(UNSUPPORTED_CRYPTOSUITE, f"proof type {proof.get('type')!r} is not supported", proof_type=proof.get("type"))
+        )
+        return check
     missing = [name for name in _REQUIRED if name not in proof]
     if missing:
         check.errors.append(ProofError(MALFORMED_PROOF_ERROR, f"proof lacks {', '.join(missing)}", missing=missing))
-        return check
-    if proof.get("type") != DATA_INTEGRITY_PROOF:
-        check.errors.append(UnsupportedError(UNSUPPORTED_CRYPTOSUITE, f"proof type {proof.get('type')!r} is not supported"))
         return check
     name = proof.get("cryptosuite")
     check.cryptosuite = name if isinstance(name, str) else None
