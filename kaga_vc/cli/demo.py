@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ..did import Resolver, KeyMethod, did_key_from_public_key
+from ..did import KeyMethod, Resolver, did_key_from_public_key
 from ..keys import KeyType, PrivateKey, ethereum_address
 from ..keys.keystore import load_key, save_key
 from ._common import error_boundary, out_console

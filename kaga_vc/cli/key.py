@@ -11,7 +11,15 @@ import typer
 from ..errors import INVALID_KEY, InputError
 from ..keys import KeyType, PrivateKey, ethereum_address, import_v3_keystore
 from ..keys.keystore import keystore_public_key, read_keystore, save_key
-from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_input, read_password
+from ._common import (
+    JsonOption,
+    PasswordFileOption,
+    error_boundary,
+    out_console,
+    print_json,
+    read_input,
+    read_password,
+)
 
 app = typer.Typer(help="Generate, import and inspect encrypted keystore files.", no_args_is_help=True)
 
