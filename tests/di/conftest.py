@@ -1,10 +1,8 @@
-"""Fixtures for the credentials / Data Integrity tests: keys, signers, a resolver, a socket guard."""
+"""Fixtures for the credentials / Data Integrity tests (the socket guard ``no_network`` is tests/conftest.py's)."""
 
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,19 +14,6 @@ from kaga_vc.keys import KeySigner, KeyType, PrivateKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
-
-
-class _NoSocket(socket.socket):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise AssertionError("a test of the verify path tried to open a socket")
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Refuse every socket: proves the code under test is offline."""
-    monkeypatch.setattr(socket, "socket", _NoSocket)
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(AssertionError("socket")))
-    yield
 
 
 def make_signer(key_type: KeyType = KeyType.ED25519, seed: int | None = None) -> KeySigner:
