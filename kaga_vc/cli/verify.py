@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import typer
 
-from ..credentials import is_presentation, parse_json, verify_credential, verify_presentation
-from ..credentials import Problem, VerificationResult
-from ..errors import DOCUMENT_TOO_DEEP, DOCUMENT_TOO_LARGE, DUPLICATE_JSON_KEY, PARSING_ERROR, InputError, KagaError
+from ..credentials import (
+    Problem,
+    VerificationResult,
+    is_presentation,
+    parse_json,
+    verify_credential,
+    verify_presentation,
+)
+from ..errors import (
+    DOCUMENT_TOO_DEEP,
+    DOCUMENT_TOO_LARGE,
+    DUPLICATE_JSON_KEY,
+    PARSING_ERROR,
+    InputError,
+    KagaError,
+)
 from ._common import ExitCode, JsonOption, error_boundary, out_console, print_json, read_input
 from ._resolver import cli_resolver
 
@@ -47,7 +60,7 @@ def verify(
         try:
             data = parse_json(text)
         except KagaError as error:
-            result = VerificationResult(False, None, (Problem.from_error(error),), checked_at=at or datetime.now(timezone.utc))
+            result = VerificationResult(False, None, (Problem.from_error(error),), checked_at=at or datetime.now(UTC))
             _render(result, as_json)
             raise typer.Exit(int(exit_code(result))) from None
     skew = timedelta(seconds=max_clock_skew)
@@ -66,12 +79,12 @@ def _parse_now(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(PARSING_ERROR, f"--now is not an ISO 8601 instant: {value!r}") from None
     if parsed.tzinfo is None:
         raise InputError(PARSING_ERROR, "--now needs a time zone offset")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _render(result: VerificationResult, as_json: bool) -> None:

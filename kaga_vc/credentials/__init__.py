@@ -6,7 +6,16 @@ from ._issue import create_presentation, issue_credential
 from ._json import parse_json
 from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
 from ._result import Problem, VerificationResult
-from .verify import DATA_INTEGRITY, FORMATS, JWT_VC11, SD_JWT, VC_JWT, detect_format, verify_credential, verify_presentation
+from .verify import (
+    DATA_INTEGRITY,
+    FORMATS,
+    JWT_VC11,
+    SD_JWT,
+    VC_JWT,
+    detect_format,
+    verify_credential,
+    verify_presentation,
+)
 
 __all__ = [
     "DATA_INTEGRITY",

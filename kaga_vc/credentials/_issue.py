@@ -7,9 +7,23 @@ from datetime import datetime
 from typing import Any
 
 from ..did import DIDURL
-from ..errors import ISSUER_MISMATCH, MALFORMED_VALUE_ERROR, PROOF_SET_UNSUPPORTED, InputError, KagaError, UnsupportedError
+from ..errors import (
+    ISSUER_MISMATCH,
+    MALFORMED_VALUE_ERROR,
+    PROOF_SET_UNSUPPORTED,
+    InputError,
+    KagaError,
+    UnsupportedError,
+)
 from ..keys import Signer
-from ..proofs import Cryptosuite, DocumentLoader, ProofPurpose, add_proof, default_document_loader, suite_for_key_type
+from ..proofs import (
+    Cryptosuite,
+    DocumentLoader,
+    ProofPurpose,
+    add_proof,
+    default_document_loader,
+    suite_for_key_type,
+)
 from ._json import check_structure
 from ._model import VC_V1, VC_V2, Credential, Presentation
 

@@ -8,6 +8,7 @@ hostile document from exhausting memory or the stack before any signature is che
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from ..errors import DOCUMENT_TOO_DEEP, DOCUMENT_TOO_LARGE, DUPLICATE_JSON_KEY, PARSING_ERROR, InputError
@@ -94,7 +95,7 @@ def check_structure(value: Any, *, max_depth: int = MAX_DEPTH, max_items: int = 
             if depth > max_depth:
                 raise InputError(DOCUMENT_TOO_DEEP, f"document is nested deeper than {max_depth} levels", limit=max_depth)
             stack.extend((item, depth + 1) for item in current)
-        elif isinstance(current, float) and (current != current or current in (float("inf"), float("-inf"))):
+        elif isinstance(current, float) and not math.isfinite(current):
             raise InputError(PARSING_ERROR, "NaN and infinities are not JSON")
         elif not (current is None or isinstance(current, (str, int, float, bool))):
             raise InputError(PARSING_ERROR, f"{type(current).__name__} is not a JSON value")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import MALFORMED_VALUE_ERROR, InputError
 from ..proofs.data_integrity import parse_datetime
@@ -108,9 +108,10 @@ class Credential(_Wire):
             for name in ("validFrom", "validUntil"):
                 if name in data:
                     parse_datetime(data[name], name)
-            if "validFrom" in data and "validUntil" in data:
-                if parse_datetime(data["validFrom"], "validFrom") > parse_datetime(data["validUntil"], "validUntil"):
-                    raise _fail("validUntil", "validUntil is before validFrom")
+            if "validFrom" in data and "validUntil" in data and (
+                parse_datetime(data["validFrom"], "validFrom") > parse_datetime(data["validUntil"], "validUntil")
+            ):
+                raise _fail("validUntil", "validUntil is before validFrom")
         else:
             if "issuanceDate" not in data:
                 raise _fail("issuanceDate", "a VC 1.1 credential needs issuanceDate")
@@ -124,7 +125,7 @@ class Credential(_Wire):
         fields = {k: v for k, v in data.items() if k != "type"}
         try:
             model = cls.model_validate({**fields, "type": types})
-        except Exception as exc:  # pydantic's ValidationError: report it as ours
+        except ValidationError as exc:
             raise _fail("", f"credential does not match the data model: {type(exc).__name__}") from None
         model._raw = data
         return model
@@ -181,7 +182,7 @@ class Presentation(_Wire):
         fields = {k: v for k, v in data.items() if k not in ("type", "verifiableCredential")}
         try:
             model = cls.model_validate({**fields, "type": types, "verifiableCredential": credentials})
-        except Exception as exc:
+        except ValidationError as exc:
             raise _fail("", f"presentation does not match the data model: {type(exc).__name__}") from None
         model._raw = data
         return model

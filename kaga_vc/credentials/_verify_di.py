@@ -8,7 +8,7 @@ kept apart from "checked and wrong".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..did import Resolver
@@ -21,7 +21,14 @@ from ..errors import (
     InputError,
     KagaError,
 )
-from ..proofs import Cryptosuite, DocumentLoader, ProofPurpose, default_document_loader, default_suites, verify_proof
+from ..proofs import (
+    Cryptosuite,
+    DocumentLoader,
+    ProofPurpose,
+    default_document_loader,
+    default_suites,
+    verify_proof,
+)
 from ..proofs.data_integrity import ProofCheck
 from ._json import check_structure, parse_json
 from ._model import Credential, Presentation, is_presentation
@@ -74,7 +81,7 @@ def verify_credential_di(
     max_clock_skew: timedelta = timedelta(minutes=5),
 ) -> VerificationResult:
     """Verify a Data Integrity secured credential; see :func:`kaga_vc.verify_credential`."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     loader = loader or default_document_loader()
     suites = default_suites() if suites is None else suites
     try:
@@ -161,7 +168,7 @@ def verify_presentation_di(
     verify_embedded: Callable[[Any], VerificationResult] | None = None,
 ) -> VerificationResult:
     """Verify a Data Integrity secured presentation and every credential in it."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     loader = loader or default_document_loader()
     suites = default_suites() if suites is None else suites
     try:

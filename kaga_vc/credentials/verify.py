@@ -63,22 +63,25 @@ def detect_format(data: str | bytes | dict[str, Any]) -> str:
 #
 # with ``data`` the text received. Until it exists, those formats get ``kaga:unsupported-format``.
 
-from collections.abc import Mapping, Sequence  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
-from types import ModuleType  # noqa: E402
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
 
-from ..errors import UNSUPPORTED_FORMAT, KagaError, UnsupportedError  # noqa: E402
-from ._result import Problem, VerificationResult  # noqa: E402
+from ..errors import UNSUPPORTED_FORMAT, KagaError, UnsupportedError
+from ._result import Problem, VerificationResult
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _jose() -> ModuleType | None:
+    import importlib
+
     try:
-        from . import _verify_jose
-    except ImportError:
+        return importlib.import_module(f"{__package__}._verify_jose")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__package__}._verify_jose":
+            raise  # the module exists but something it imports is missing: a real bug
         return None
-    return _verify_jose
 
 
 def _unsupported(fmt: str, now: datetime) -> VerificationResult:
@@ -111,7 +114,7 @@ def verify_credential(
     ``resolver`` is a :class:`~kaga_vc.did.Resolver`; ``loader`` a pyld document loader (the
     offline one by default); ``suites`` the accepted Data Integrity suites by name (default: both).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     fmt, failed = _detect(credential, now)
     if failed is not None or fmt is None:
         return failed or _unsupported("unknown", now)
@@ -150,7 +153,7 @@ def verify_presentation(
     the warning ``kaga:challenge-not-checked``. Embedded credentials are verified with
     :func:`verify_credential` (any format), their problems listed with ``context["credential"]``.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     fmt, failed = _detect(presentation, now)
     if failed is not None or fmt is None:
         return failed or _unsupported("unknown", now)

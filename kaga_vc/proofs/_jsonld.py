@@ -95,7 +95,7 @@ def _static_loader(loader: DocumentLoader) -> DocumentLoader:
 
 
 def _options(loader: DocumentLoader) -> JSONObject:
-    from pyld.context_resolver import ContextResolver
+    from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
     wrapped = _static_loader(loader)
     return {
@@ -130,7 +130,7 @@ def _kaga_cause(error: BaseException) -> KagaError | None:
 
 def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[Any]:
     """Expand ``document`` strictly (no dropped terms, no relative IRIs); raise KagaError."""
-    from pyld.jsonld import JsonLdError, JsonLdProcessor
+    from pyld.jsonld import JsonLdError, JsonLdProcessor  # type: ignore[import-untyped]
 
     loader = loader or default_document_loader()
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, ClassVar, Protocol
 
@@ -71,7 +71,7 @@ class ProofOptions:
     nonce: str | None = None
 
     def to_json(self, cryptosuite: str) -> JSONObject:
-        created = self.created or datetime.now(timezone.utc)
+        created = self.created or datetime.now(UTC)
         proof: JSONObject = {
             "type": DATA_INTEGRITY_PROOF,
             "cryptosuite": cryptosuite,
@@ -108,7 +108,7 @@ def format_datetime(value: datetime) -> str:
     """An XML Schema ``dateTimeStamp`` in UTC with second precision (``2024-01-01T00:00:00Z``)."""
     if value.tzinfo is None:
         raise InputError("MALFORMED_VALUE_ERROR", "datetimes must be timezone-aware")
-    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_datetime(value: Any, name: str, *, code: str = "MALFORMED_VALUE_ERROR") -> datetime:
@@ -122,7 +122,7 @@ def parse_datetime(value: Any, name: str, *, code: str = "MALFORMED_VALUE_ERROR"
         raise InputError(code, f"{name} is not a valid dateTimeStamp: {value!r}", property=name) from None
     if parsed.tzinfo is None:
         raise InputError(code, f"{name} needs a time zone offset: {value!r}", property=name)
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 # -- the proof value ------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def verify_proof(
 
     # challenge / domain / expires
     _check_binding(proof, challenge, domain, check)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if "expires" in proof:
         try:
             expires = parse_datetime(proof["expires"], "proof.expires", code=MALFORMED_PROOF_ERROR)

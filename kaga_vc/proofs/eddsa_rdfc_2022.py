@@ -14,7 +14,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any, ClassVar
 
-from ..errors import INVALID_VERIFICATION_METHOD, MALFORMED_PROOF_ERROR, PROOF_GENERATION_ERROR, UNSUPPORTED_KEY_TYPE, ProofError, UnsupportedError
+from ..errors import (
+    INVALID_VERIFICATION_METHOD,
+    MALFORMED_PROOF_ERROR,
+    PROOF_GENERATION_ERROR,
+    UNSUPPORTED_KEY_TYPE,
+    ProofError,
+    UnsupportedError,
+)
 from ..keys import KeyType, PublicKey, Signer
 from ._jsonld import DocumentLoader
 from .data_integrity import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from kaga_vc.did import KeyMethod, Resolver, did_key_from_public_key
 from kaga_vc.keys import KeySigner, KeyType, PrivateKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
-NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def make_signer(key_type: KeyType = KeyType.ED25519, seed: int | None = None) -> KeySigner:

@@ -6,7 +6,7 @@ import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
@@ -49,7 +49,7 @@ RESOLVER = Resolver({"key": KeyMethod(), "test": AuthOnlyMethod(ED)})
 
 
 def sign(credential: dict[str, Any] | None = None, signer: KeySigner = ED, **kwargs: Any) -> dict[str, Any]:
-    return issue_credential(credential or unsigned_credential(), signer=signer, created=datetime(2025, 1, 2, tzinfo=timezone.utc), **kwargs)
+    return issue_credential(credential or unsigned_credential(), signer=signer, created=datetime(2025, 1, 2, tzinfo=UTC), **kwargs)
 
 
 def raw_sign(document: dict[str, Any], signer: KeySigner, **kwargs: Any) -> dict[str, Any]:
@@ -149,8 +149,8 @@ CASES = [
     Case("remote-context", mutate(lambda d: d["@context"].append("http://schema.org/")), "kaga:context-not-bundled"),
     Case("undefined-term", _undefined_term, "kaga:undefined-term"),
     Case("undefined-type", _undefined_type, "kaga:undefined-term"),
-    Case("expired", lambda: SIGNED, "kaga:credential-expired", {"now": datetime(2031, 1, 1, tzinfo=timezone.utc)}),
-    Case("not-yet-valid", lambda: SIGNED, "kaga:credential-not-yet-valid", {"now": datetime(2024, 6, 1, tzinfo=timezone.utc)}),
+    Case("expired", lambda: SIGNED, "kaga:credential-expired", {"now": datetime(2031, 1, 1, tzinfo=UTC)}),
+    Case("not-yet-valid", lambda: SIGNED, "kaga:credential-not-yet-valid", {"now": datetime(2024, 6, 1, tzinfo=UTC)}),
     Case("no-proof", mutate(lambda d: {k: v for k, v in d.items() if k != "proof"}), "kaga:proof-missing"),
     Case("missing-proofValue", mutate(_set(["proof", "proofValue"], _DELETE)), "MALFORMED_PROOF_ERROR"),
     Case("missing-verificationMethod", mutate(_set(["proof", "verificationMethod"], _DELETE)), "MALFORMED_PROOF_ERROR"),
@@ -164,7 +164,7 @@ CASES = [
     Case("suite-for-other-key-type", mutate(_set(["proof", "cryptosuite"], "ecdsa-rdfc-2019")), "INVALID_VERIFICATION_METHOD"),
     Case("malformed-created", mutate(_set(["proof", "created"], "yesterday")), "INVALID_PROOF_CONFIGURATION"),
     Case("proof-expired", lambda: raw_sign(unsigned_credential(issuer=ED.key_id.split("#")[0]), ED,
-                                           expires=datetime(2025, 3, 1, tzinfo=timezone.utc)), "kaga:proof-expired"),
+                                           expires=datetime(2025, 3, 1, tzinfo=UTC)), "kaga:proof-expired"),
     Case("proof-set", _proof_set, "kaga:proof-set-unsupported"),
     Case("proof-chain", mutate(_set(["proof", "previousProof"], "urn:uuid:1")), "kaga:proof-chain-unsupported"),
     Case("vm-not-in-document", mutate(lambda d: d["proof"].update(verificationMethod=ED.key_id.split("#")[0] + "#nope")),

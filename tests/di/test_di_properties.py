@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,7 +49,7 @@ def _credential(subject: dict) -> dict:
 @SETTINGS
 @given(claims)
 def test_round_trip_eddsa(subject: dict) -> None:
-    signed = issue_credential(_credential(subject), signer=ED, created=datetime(2025, 1, 2, tzinfo=timezone.utc))
+    signed = issue_credential(_credential(subject), signer=ED, created=datetime(2025, 1, 2, tzinfo=UTC))
     result = verify_credential(signed, resolver=RESOLVER, now=NOW)
     assert result.verified, result.to_json()
 
@@ -61,7 +61,7 @@ def test_round_trip_ecdsa_p256(subject: dict) -> None:
     assert verify_credential(signed, resolver=RESOLVER, now=NOW).verified
 
 
-SIGNED = issue_credential(_credential({"name": "加賀 花子"}), signer=ED, created=datetime(2025, 1, 2, tzinfo=timezone.utc))
+SIGNED = issue_credential(_credential({"name": "加賀 花子"}), signer=ED, created=datetime(2025, 1, 2, tzinfo=UTC))
 SIGNATURE = multibase_decode(SIGNED["proof"]["proofValue"])
 
 

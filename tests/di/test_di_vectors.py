@@ -7,11 +7,11 @@ import hashlib
 import pytest
 
 from kaga_vc._encoding import multibase_decode
+from kaga_vc.credentials import verify_credential
 from kaga_vc.did import KeyMethod, Resolver
 from kaga_vc.keys import KeySigner, PrivateKey, PublicKey
 from kaga_vc.proofs import EcdsaRdfc2019, EddsaRdfc2022, ProofOptions, canonize, default_document_loader
 from kaga_vc.proofs.data_integrity import parse_datetime
-from kaga_vc.credentials import verify_credential
 
 from .conftest import NOW, VECTORS, load_json
 
