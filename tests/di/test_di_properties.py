@@ -83,3 +83,30 @@ def test_changing_the_claim_fails(value: str) -> None:
     tampered = copy.deepcopy(SIGNED)
     tampered["credentialSubject"]["name"] = value
     assert verify_credential(tampered, resolver=RESOLVER, now=NOW).codes == ["PROOF_VERIFICATION_ERROR"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80))
+def test_fast_base58btc_matches_multiformats(data: bytes) -> None:
+    from multiformats import multibase
+
+    assert multibase_encode(data) == multibase.encode(data, "base58btc")
+    assert multibase_decode(multibase.encode(data, "base58btc")) == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0OIl+/ ", max_size=30))
+def test_fast_base58btc_decoder_is_as_strict(text: str) -> None:
+    from multiformats import multibase
+
+    from kaga_vc.errors import InputError
+
+    try:
+        expected: bytes | None = bytes(multibase.decode("z" + text))
+    except Exception:  # noqa: BLE001 — the reference raises several types
+        expected = None
+    try:
+        actual: bytes | None = multibase_decode("z" + text)
+    except InputError:
+        actual = None
+    assert actual == expected
