@@ -67,7 +67,12 @@ _BASE58_TYPES = {
     "X25519KeyAgreementKey2019": KeyType.X25519,
     "EcdsaSecp256k1VerificationKey2019": KeyType.SECP256K1,
 }
-_SUPPORTED_CURVES = {key_type.value for key_type in KeyType}
+# Key types of the vector files that kaga_vc.keys does not hold yet. Listed, not derived from
+# KeyType, so that adding one makes its strict xfails fail until this entry is removed.
+_UNSUPPORTED_CURVES: dict[str, str] = {}
+
+# did:key resolution is pure: every test here runs with sockets refused (STYLE.md §7).
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,8 @@ class Vector:
         """Why kaga_vc cannot resolve this vector yet (a key type it does not hold), if so."""
         for method in self.methods:
             crv = method.get("publicKeyJwk", {}).get("crv")
-            if crv is not None and crv not in _SUPPORTED_CURVES:
-                return f"{crv} is not a kaga_vc KeyType yet (needs a P-521 key type in kaga_vc/keys)"
+            if crv in _UNSUPPORTED_CURVES:
+                return _UNSUPPORTED_CURVES[crv]
         return None
 
 
