@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..errors import (
     InputError,
     KagaError,
     ProofError,
+    UnsupportedError,
 )
 
 JSONObject = dict[str, Any]
@@ -61,15 +63,48 @@ def _raise_dropped(term: str | None) -> None:
     raise _UndefinedTerm(term)
 
 
-def _shared_cache(loader: DocumentLoader) -> Any:
-    """The resolved-context LRU cache that belongs to ``loader``."""
-    from cachetools import LRUCache
+class _LRU:
+    """A small thread-safe LRU mapping (pyld's context resolver only calls ``get`` and ``[]=``)."""
 
+    def __init__(self, maxsize: int) -> None:
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            if key not in self._data:
+                return default
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def __getitem__(self, key: Any) -> Any:
+        with self._lock:
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._maxsize:
+                self._data.popitem(last=False)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _shared_cache(loader: DocumentLoader) -> _LRU:
+    """The resolved-context cache that belongs to ``loader``."""
     with _lock:
         try:
             cache = _caches.get(loader)
             if cache is None:
-                cache = LRUCache(maxsize=_CACHE_SIZE)
+                cache = _LRU(_CACHE_SIZE)
                 _caches[loader] = cache
             return cache
         except TypeError:  # not weak-referenceable (e.g. a bound method): keep it alive with its cache
@@ -77,7 +112,7 @@ def _shared_cache(loader: DocumentLoader) -> Any:
             if entry is None or entry[0] is not loader:
                 if len(_strong_caches) > _CACHE_SIZE:
                     _strong_caches.clear()
-                entry = (loader, LRUCache(maxsize=_CACHE_SIZE))
+                entry = (loader, _LRU(_CACHE_SIZE))
                 _strong_caches[id(loader)] = entry
             return entry[1]
 
@@ -128,13 +163,23 @@ def _kaga_cause(error: BaseException) -> KagaError | None:
     return None
 
 
+def _strict_processor(processor_class: Any) -> Any:
+    """A pyld processor that raises on every dropped term (pyld's ``on_property_dropped``)."""
+    try:
+        return processor_class(on_property_dropped=_raise_dropped)
+    except TypeError:  # a pyld without the hook would silently drop undefined terms: refuse
+        raise UnsupportedError(
+            "kaga:jsonld-processor-unsupported", "the installed pyld cannot report dropped terms; upgrade pyld"
+        ) from None
+
+
 def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[Any]:
     """Expand ``document`` strictly (no dropped terms, no relative IRIs); raise KagaError."""
     from pyld.jsonld import JsonLdError, JsonLdProcessor  # type: ignore[import-untyped]
 
     loader = loader or default_document_loader()
     try:
-        expanded = JsonLdProcessor(on_property_dropped=_raise_dropped).expand(document, _options(loader))
+        expanded = _strict_processor(JsonLdProcessor).expand(document, _options(loader))
     except (JsonLdError, _UndefinedTerm) as exc:
         cause = _kaga_cause(exc)
         if cause is not None:
