@@ -14,6 +14,8 @@ from kaga_vc.keys.keystore import save_key
 
 from .conftest import unsigned_credential
 
+pytestmark = pytest.mark.usefixtures("no_network")
+
 PASSWORD = "correct horse battery staple"
 
 
