@@ -75,6 +75,7 @@ DOCUMENT_TOO_LARGE = "kaga:document-too-large"
 DOCUMENT_TOO_DEEP = "kaga:document-too-deep"
 DUPLICATE_JSON_KEY = "kaga:duplicate-json-key"
 VERIFICATION_METHOD_NOT_FOUND = "kaga:verification-method-not-found"
+CANONICALIZATION_TOO_COMPLEX = "kaga:canonicalization-too-complex"
 
 
 class KagaError(Exception):

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import (
+    CANONICALIZATION_TOO_COMPLEX,
     DOCUMENT_TOO_DEEP,
     PROOF_TRANSFORMATION_ERROR,
     UNDEFINED_TERM,
@@ -192,22 +193,63 @@ def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[A
     return list(expanded)
 
 
+# RDFC-1.0's "hash N-degree quads" step is exponential on crafted graphs of look-alike blank nodes
+# (the "poison graph" of the RDFC-1.0 security considerations). A credential's blank nodes nearly
+# always have distinct first-degree hashes, so the step runs about once per look-alike blank node at
+# most; cap it at that plus a margin (a 20-node poison ring would otherwise take seconds, 40 hours).
+MAX_N_DEGREE_CALLS = 512
+
+
+def _bounded_canonicaliser(blank_nodes: int = 0) -> Any:
+    from pyld.canon import URDNA2015  # type: ignore[import-untyped]
+
+    class BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+        calls = 0
+        limit = MAX_N_DEGREE_CALLS + 2 * blank_nodes
+
+        def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
+            self.calls += 1
+            if self.calls > self.limit:
+                raise ProofError(
+                    CANONICALIZATION_TOO_COMPLEX,
+                    "the document's blank nodes are too costly to canonicalise (RDFC-1.0 poison graph?)",
+                    limit=self.limit,
+                )
+            return super().hash_n_degree_quads(id_, issuer)
+
+    return BoundedURDNA2015()
+
+
+def _count_blank_nodes(dataset: dict[str, Any]) -> int:
+    seen: set[str] = set()
+    for graph_name, triples in dataset.items():
+        if graph_name.startswith("_:"):
+            seen.add(graph_name)
+        for triple in triples:
+            for position in ("subject", "object"):
+                term = triple.get(position, {})
+                if term.get("type") == "blank node":
+                    seen.add(term["value"])
+    return len(seen)
+
+
 def canonize(document: JSONObject, loader: DocumentLoader | None = None) -> str:
-    """RDFC-1.0 canonical N-Quads of ``document`` (expanded strictly first)."""
+    """RDFC-1.0 canonical N-Quads of ``document`` (expanded strictly first, with a work limit)."""
     from pyld.jsonld import JsonLdError, JsonLdProcessor
 
     loader = loader or default_document_loader()
     expanded = expand(document, loader)
     try:
-        options = _options(loader)
-        options.update({"algorithm": "URDNA2015", "format": "application/n-quads"})
+        dataset = JsonLdProcessor().to_rdf(expanded, {**_options(loader), "produceGeneralizedRdf": False})
         # URDNA2015 as implemented by pyld is RDFC-1.0 (same algorithm, renamed by the W3C).
-        result = JsonLdProcessor().normalize(expanded, options)
+        result = _bounded_canonicaliser(_count_blank_nodes(dataset)).main(dataset, {"format": "application/n-quads"})
     except JsonLdError as exc:
         cause = _kaga_cause(exc)
         if cause is not None:
             raise cause from None
         raise ProofError(PROOF_TRANSFORMATION_ERROR, f"RDF canonicalisation failed: {exc.type}") from None
+    except RecursionError:
+        raise InputError(DOCUMENT_TOO_DEEP, "document is nested too deeply for RDF canonicalisation") from None
     return str(result)
 
 

@@ -142,3 +142,25 @@ def test_protected_term_redefinition_is_a_transformation_error() -> None:
     with pytest.raises(KagaError) as info:
         canonize(document)
     assert info.value.code == "PROOF_TRANSFORMATION_ERROR"
+
+
+def _ring(n: int) -> dict[str, Any]:
+    nodes = [{"@id": f"_:b{i}", "https://kaga.example/p": [{"@id": f"_:b{(i + 1) % n}"}, {"@id": f"_:b{(i + 2) % n}"}]}
+             for i in range(n)]
+    return {"@graph": nodes}
+
+
+def test_poison_graph_is_refused_quickly() -> None:
+    with pytest.raises(KagaError) as info:
+        canonize(_ring(40))  # unbounded, this would take hours
+    assert info.value.code == "kaga:canonicalization-too-complex"
+
+
+def test_many_look_alike_claims_still_canonicalise() -> None:
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"], "issuer": "did:example:1",
+        "credentialSubject": {"id": "did:example:2", "items": [{"kind": "same"} for _ in range(600)]},
+    }
+    assert canonize(document).count("<https://www.w3.org/ns/credentials/examples#kind>") == 600
+    assert canonize(_ring(6))
