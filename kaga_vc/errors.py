@@ -31,6 +31,9 @@ PROOF_TRANSFORMATION_ERROR = "PROOF_TRANSFORMATION_ERROR"
 INVALID_DOMAIN_ERROR = "INVALID_DOMAIN_ERROR"
 INVALID_CHALLENGE_ERROR = "INVALID_CHALLENGE_ERROR"
 INVALID_VERIFICATION_METHOD = "INVALID_VERIFICATION_METHOD"
+MALFORMED_PROOF_ERROR = "MALFORMED_PROOF_ERROR"
+MISMATCHED_PROOF_PURPOSE_ERROR = "MISMATCHED_PROOF_PURPOSE_ERROR"
+INVALID_PROOF_CONFIGURATION = "INVALID_PROOF_CONFIGURATION"
 
 # DID Resolution error codes.
 INVALID_DID = "invalidDid"
@@ -55,6 +58,24 @@ KEYSTORE_EXISTS = "kaga:keystore-exists"
 NODE_UNREACHABLE = "kaga:node-unreachable"
 HISTORY_MISSING = "kaga:history-missing"
 TRANSACTION_FAILED = "kaga:transaction-failed"
+
+# Project codes: credentials and Data Integrity (issue 3).
+UNSUPPORTED_FORMAT = "kaga:unsupported-format"
+UNSUPPORTED_CRYPTOSUITE = "kaga:unsupported-cryptosuite"
+PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
+PROOF_CHAIN_UNSUPPORTED = "kaga:proof-chain-unsupported"
+PROOF_MISSING = "kaga:proof-missing"
+PROOF_EXPIRED = "kaga:proof-expired"
+UNDEFINED_TERM = "kaga:undefined-term"
+CREDENTIAL_EXPIRED = "kaga:credential-expired"
+CREDENTIAL_NOT_YET_VALID = "kaga:credential-not-yet-valid"
+ISSUER_MISMATCH = "kaga:issuer-mismatch"
+HOLDER_MISMATCH = "kaga:holder-mismatch"
+DOCUMENT_TOO_LARGE = "kaga:document-too-large"
+DOCUMENT_TOO_DEEP = "kaga:document-too-deep"
+DUPLICATE_JSON_KEY = "kaga:duplicate-json-key"
+VERIFICATION_METHOD_NOT_FOUND = "kaga:verification-method-not-found"
+CANONICALIZATION_TOO_COMPLEX = "kaga:canonicalization-too-complex"
 
 
 class KagaError(Exception):

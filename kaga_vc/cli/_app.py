@@ -6,9 +6,11 @@ import typer
 
 from .. import __version__
 from . import chain as chain_cli
+from . import credential as credential_cli
 from . import did as did_cli
 from . import key as key_cli
 from .demo import demo
+from .verify import verify
 
 app = typer.Typer(
     name="kaga-vc",
@@ -36,3 +38,5 @@ app.add_typer(key_cli.app, name="key")
 app.add_typer(did_cli.app, name="did")
 app.add_typer(chain_cli.app, name="chain")
 app.command("demo")(demo)
+app.add_typer(credential_cli.app, name="credential")
+app.command("verify")(verify)
