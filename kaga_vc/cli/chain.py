@@ -120,3 +120,19 @@ def deploy(
         print_json(data)
     else:
         out_console.print(address)
+
+
+EmbeddedChainOption = typer.Option(False, "--embedded-chain", help="Resolve did:ethr on the embedded chain.")
+
+
+@contextmanager
+def chain_resolver(base: Any, rpc_url: str | None, registry: str | None, chain_id: int | None,
+                   embedded: bool) -> Iterator[Any]:
+    """``base`` plus did:ethr on the chain the options name; ``base`` alone (no chain) without them."""
+    if not rpc_url and not embedded:
+        yield base
+        return
+    from ..registry import ethr_method
+
+    with opened_registry(rpc_url, registry, chain_id) as reg:
+        yield base.with_method(ethr_method(reg))

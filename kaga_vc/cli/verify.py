@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ._common import ExitCode, JsonOption, error_boundary, out_console, print_json, read_input
 from ._resolver import cli_resolver
+from .chain import ChainIdOption, EmbeddedChainOption, RegistryOption, RpcUrlOption, chain_resolver
 
 _INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY}
 
@@ -46,6 +47,10 @@ def verify(
     domain: str | None = typer.Option(None, "--domain", help="The domain a presentation must be bound to."),
     now: str | None = typer.Option(None, "--now", help="Check validity at this instant (ISO 8601 with offset)."),
     max_clock_skew: int = typer.Option(300, "--max-clock-skew", help="Tolerated clock skew, in seconds."),
+    rpc_url: str | None = RpcUrlOption,
+    registry: str | None = RegistryOption,
+    chain_id: int | None = ChainIdOption,
+    embedded_chain: bool = EmbeddedChainOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
@@ -65,12 +70,14 @@ def verify(
             raise typer.Exit(int(exit_code(result))) from None
     skew = timedelta(seconds=max_clock_skew)
     presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
-    if presentation:
-        result = verify_presentation(
-            data, resolver=cli_resolver(), challenge=challenge, domain=domain, now=at, max_clock_skew=skew  # type: ignore[arg-type]
-        )
-    else:
-        result = verify_credential(data, resolver=cli_resolver(), now=at, max_clock_skew=skew)  # type: ignore[arg-type]
+    # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
+    with chain_resolver(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as resolver:
+        if presentation:
+            result = verify_presentation(
+                data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew  # type: ignore[arg-type]
+            )
+        else:
+            result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew)  # type: ignore[arg-type]
     _render(result, as_json)
     raise typer.Exit(int(exit_code(result)))
 

@@ -144,3 +144,31 @@ def test_deploy_and_write_on_a_node(home: Path, rpc_url: str, monkeypatch: pytes
                    "--submitter-key", str(account), *node, "--json")
     assert wrong.exit_code == 3
     assert json.loads(wrong.stdout)["error"]["code"] == "invalidOptions"
+
+
+def test_verify_a_credential_of_a_did_ethr_issuer_online(home: Path) -> None:
+    from kaga_vc.credentials import issue_credential
+    from kaga_vc.keys import KeySigner
+    from kaga_vc.registry import close_registry, did_for, key_attribute, open_embedded
+
+    owner = PrivateKey.generate(KeyType.SECP256K1)
+    assertion = PrivateKey.generate(KeyType.ED25519)
+    registry = open_embedded(home / "home")
+    try:
+        identity = ethereum_address(owner.public_key)
+        did = did_for(registry, identity)
+        registry.set_attribute(identity, *key_attribute(assertion.public_key), signer=owner)
+    finally:
+        close_registry(registry)
+    credential = issue_credential(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+         "credentialSubject": {"id": "did:example:resident", "name": "Kaga resident"}},
+        signer=KeySigner(assertion, f"{did}#delegate-1"),
+    )
+    path = home / "vc.json"
+    path.write_text(json.dumps(credential))
+    online = invoke("verify", str(path), "--embedded-chain", "--json")
+    assert online.exit_code == 0, online.output
+    assert json.loads(online.stdout)["verified"] is True
+    offline = invoke("verify", str(path), "--json")  # no chain named: did:ethr cannot be resolved
+    assert offline.exit_code == 4, offline.output
