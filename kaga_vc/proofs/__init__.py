@@ -1,0 +1,1 @@
+"""Securing mechanisms: Data Integrity suites, JOSE / JWT, SD-JWT."""
