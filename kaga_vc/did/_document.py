@@ -89,7 +89,7 @@ class VerificationMethod:
 class DIDDocument:
     """A resolved DID document (the JSON dict) with lookups by verification relationship."""
 
-    __slots__ = ("raw", "id")
+    __slots__ = ("id", "raw")
 
     def __init__(self, raw: JSONObject) -> None:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):

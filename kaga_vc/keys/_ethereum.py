@@ -76,6 +76,6 @@ def import_v3_keystore(keystore: dict[str, Any] | str, password: str) -> Private
         if "MAC mismatch" in str(exc):
             raise KeystoreError(KEYSTORE_WRONG_PASSWORD, "wrong password for the V3 keystore") from None
         raise KeystoreError(KEYSTORE_CORRUPTED, "the V3 keystore is damaged or unsupported") from None
-    except Exception:
+    except Exception:  # noqa: BLE001 - eth-account raises many unrelated types on bad files
         raise KeystoreError(KEYSTORE_CORRUPTED, "the V3 keystore is damaged or unsupported") from None
     return PrivateKey(KeyType.SECP256K1, bytes(secret))

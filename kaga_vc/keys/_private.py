@@ -10,7 +10,7 @@ import hashlib
 from typing import Any
 
 import coincurve
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils, x25519
 
 from .._encoding import (
@@ -31,7 +31,7 @@ _SECRET_SIZES = {KeyType.ED25519: 32, KeyType.X25519: 32, KeyType.SECP256K1: 32,
 class PrivateKey:
     """A private key of one :class:`KeyType`, with its public key."""
 
-    __slots__ = ("key_type", "_secret", "public_key")
+    __slots__ = ("_secret", "key_type", "public_key")
 
     def __init__(self, key_type: KeyType, secret: bytes) -> None:
         secret = bytes(secret)

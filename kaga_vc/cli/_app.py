@@ -1,0 +1,36 @@
+"""The ``kaga-vc`` typer application: one sub-app per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from .. import __version__
+from . import did as did_cli
+from . import key as key_cli
+from .demo import demo
+
+app = typer.Typer(
+    name="kaga-vc",
+    help="W3C Verifiable Credentials for the city of Kaga: keys, DIDs, issuance, offline verification.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kaga-vc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """W3C Verifiable Credentials for the city of Kaga."""
+
+
+app.add_typer(key_cli.app, name="key")
+app.add_typer(did_cli.app, name="did")
+app.command("demo")(demo)

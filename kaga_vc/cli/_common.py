@@ -1,0 +1,139 @@
+"""Shared CLI plumbing: exit codes, the one error boundary, JSON output, passwords, consoles.
+
+Commands stay thin (STYLE.md §9): they parse, call one library function and render. Everything
+human goes to stderr when ``--json`` is on, so stdout carries exactly one JSON document.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..errors import (
+    CONTEXT_LOAD_FAILED,
+    CONTEXT_NOT_BUNDLED,
+    NODE_UNREACHABLE,
+    DocumentLoadError,
+    InputError,
+    KagaError,
+    KeystoreError,
+    ProofError,
+    RegistryError,
+    ResolutionError,
+    UnsupportedError,
+)
+
+PASSWORD_ENV = "KAGA_VC_PASSWORD"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of every ``kaga-vc`` command."""
+
+    OK = 0  # success, or verified
+    INVALID = 1  # checked and invalid
+    USAGE = 2  # usage error (typer's own)
+    BAD_INPUT = 3  # input unreadable or malformed
+    COULD_NOT_CHECK = 4  # a node, DID document, context or status list was unavailable
+    INTERNAL = 5  # a bug: please report it
+
+
+err_console = Console(stderr=True, highlight=False, emoji=False)
+out_console = Console(highlight=False, emoji=False)
+
+
+def exit_code_for(error: KagaError) -> ExitCode:
+    """Map a library error to the exit code a script can branch on."""
+    if isinstance(error, (InputError, KeystoreError)):
+        return ExitCode.BAD_INPUT
+    if isinstance(error, DocumentLoadError) and error.code in (CONTEXT_NOT_BUNDLED,):
+        return ExitCode.INVALID
+    if isinstance(error, (DocumentLoadError,)) and error.code == CONTEXT_LOAD_FAILED:
+        return ExitCode.COULD_NOT_CHECK
+    if isinstance(error, RegistryError) and error.code == NODE_UNREACHABLE:
+        return ExitCode.COULD_NOT_CHECK
+    if isinstance(error, ResolutionError):
+        return ExitCode.BAD_INPUT if error.code in ("invalidDid", "invalidDidUrl") else ExitCode.COULD_NOT_CHECK
+    if isinstance(error, (ProofError, UnsupportedError)):
+        return ExitCode.INVALID
+    return ExitCode.INVALID
+
+
+def fail(error: KagaError, *, as_json: bool) -> NoReturn:
+    """Report a library error (as ``{"error": …}`` under ``--json``) and exit with its code."""
+    code = exit_code_for(error)
+    if as_json:
+        print(json.dumps({"error": error.to_dict()}, ensure_ascii=False))
+    else:
+        err_console.print(f"[bold red]error[/] [dim]{error.code}[/]: {error.detail}")
+    raise typer.Exit(int(code))
+
+
+def error_boundary(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn ``KagaError`` into a message and exit code; let ``typer.Exit`` and bugs pass through."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except KagaError as error:
+            fail(error, as_json=bool(kwargs.get("as_json", False)))
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    """Write exactly one JSON document to stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_input(source: str) -> str:
+    """Read a file path, or stdin for ``-``; InputError when it cannot be read."""
+    try:
+        if source == "-":
+            return sys.stdin.read()
+        return Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("PARSING_ERROR", f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def read_password(password_file: Path | None, *, confirm: bool = False, prompt: str = "Keystore password") -> str:
+    """The keystore password: from a file, ``$KAGA_VC_PASSWORD``, or an interactive prompt.
+
+    Never from an option value, which would end up in shell history.
+    """
+    if password_file is not None:
+        try:
+            return password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise InputError("PARSING_ERROR", f"cannot read password file: {exc.strerror}") from None
+    env = os.environ.get(PASSWORD_ENV)
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise InputError(
+            "kaga:password-required",
+            f"no password: use --password-file, set {PASSWORD_ENV}, or run in a terminal",
+        )
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+PasswordFileOption = typer.Option(
+    None,
+    "--password-file",
+    help=f"File holding the keystore password (else ${PASSWORD_ENV}, else a prompt).",
+    exists=True,
+    dir_okay=False,
+)
+JsonOption = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")

@@ -1,0 +1,38 @@
+"""Shared fixtures: repository paths, an offline guard, fast keystore settings."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+class NetworkBlocked(RuntimeError):
+    """Raised when code under an offline test tries to open a socket."""
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse every socket for the duration of a test (proves a path is offline)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise NetworkBlocked("network access attempted in an offline test")
+
+    # Patch the operations rather than the class: ssl and others subclass socket.socket at import.
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture
+def password_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Give CLI commands a keystore password through the environment, as scripts do."""
+    password = "correct horse battery staple"
+    monkeypatch.setenv("KAGA_VC_PASSWORD", password)
+    return password
