@@ -6,6 +6,7 @@ header says ``vp+jwt`` is verified as a presentation by :func:`verify_jose_prese
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,9 +53,9 @@ def verify_jose_presentation(
     fmt: str,
     *,
     resolver: Resolver,
-    audience: str | None = None,
+    audience: str | Sequence[str] | None = None,
     nonce: str | None = None,
-    domain: str | None = None,
+    domain: str | Sequence[str] | None = None,
     challenge: str | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
@@ -95,3 +96,13 @@ def verify_jose_presentation(
             limits=limits,
         )
     raise ValueError(f"not a JOSE format: {fmt!r}")
+
+
+def verify_credential(text: str | bytes, *, format: str, resolver: Resolver, **options: Any) -> VerificationResult:
+    """The name ``verify.py`` dispatches to (``format`` as a keyword)."""
+    return verify_jose_credential(text, format, resolver=resolver, **options)
+
+
+def verify_presentation(text: str | bytes, *, format: str, resolver: Resolver, **options: Any) -> VerificationResult:
+    """The name ``verify.py`` dispatches to (``format`` as a keyword; ``challenge``/``domain`` accepted)."""
+    return verify_jose_presentation(text, format, resolver=resolver, **options)

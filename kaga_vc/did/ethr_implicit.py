@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from ..errors import INVALID_DID, UNKNOWN_NETWORK, ResolutionError
+from ..errors import INVALID_DID, UNKNOWN_NETWORK, KagaError, ResolutionError
 from ..keys import KeyType, PublicKey, ethereum_address, to_checksum_address
 from ._resolver import ResolutionOptions, ResolutionResult
 from ._syntax import DID
@@ -47,7 +47,7 @@ def parse_ethr_did(did: DID | str) -> tuple[int, str, PublicKey | None]:
         return chain_id, to_checksum_address(ident), None
     try:
         key = PublicKey.from_raw(KeyType.SECP256K1, bytes.fromhex(ident[2:]))
-    except Exception:
+    except (KagaError, ValueError):
         raise ResolutionError(INVALID_DID, "did:ethr public key is not a secp256k1 point") from None
     return chain_id, ethereum_address(key), key
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,7 +64,7 @@ def numeric_date(payload: dict[str, Any], name: str, problems: Problems) -> date
     if name not in payload:
         return None
     value = payload[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) > 1e11:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e11:
         problems.add(MALFORMED_VALUE_ERROR, f"JWT claim {name!r} is not a NumericDate", claim=name)
         return None
     return datetime.fromtimestamp(value, UTC)
@@ -107,13 +109,14 @@ def check_window(
         problems.add(ISSUED_IN_FUTURE, f"the {what} was issued in the future ({issued_at.isoformat()})", iat=issued_at, now=now)
 
 
-def check_audience(problems: Problems, aud: Any, expected: str | None) -> None:
-    """``aud`` (a string or list of strings) must contain the expected audience (the verifier's DID)."""
+def check_audience(problems: Problems, aud: Any, expected: str | Sequence[str] | None) -> None:
+    """``aud`` (a string or list of strings) must contain the expected audience (one of them, if several)."""
     if expected is None:
         return
+    wanted = [expected] if isinstance(expected, str) else list(expected)
     values = aud if isinstance(aud, list) else [aud]
-    if aud is None or not all(isinstance(v, str) for v in values) or expected not in values:
-        problems.add(INVALID_DOMAIN_ERROR, "the audience (aud) is not this verifier", expected=expected)
+    if aud is None or not all(isinstance(v, str) for v in values) or not set(wanted) & set(values):
+        problems.add(INVALID_DOMAIN_ERROR, "the audience (aud) is not this verifier", expected=wanted)
 
 
 def check_nonce(problems: Problems, nonce: Any, expected: str | None) -> None:

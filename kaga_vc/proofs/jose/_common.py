@@ -46,7 +46,7 @@ def check_signature(
     except KagaError as exc:
         problems.add_error(exc)
         return None
-    except Exception as exc:  # a resolver plug-in failing in its own way: could not check
+    except Exception as exc:  # noqa: BLE001 - a resolver plug-in failing in its own way: could not check
         problems.add("kaga:resolver-failed", f"resolving {signer_id} failed: {type(exc).__name__}", could_not_check=True)
         return None
     problems.checks.append("signature")

@@ -245,7 +245,7 @@ def _sign_recoverable(signer: Signer, data: bytes) -> bytes:
 # -- verify --------------------------------------------------------------------------------------
 @lru_cache(maxsize=256)
 def _jwcrypto_key(public_key: PublicKey) -> Any:
-    from jwcrypto import jwk
+    from jwcrypto import jwk  # type: ignore[import-untyped]
 
     return jwk.JWK(**public_key.to_jwk())
 
@@ -265,7 +265,7 @@ def verify_with_public_key(jws: CompactJWS, public_key: PublicKey) -> None:
         _verify_recovered(jws, lambda recovered: recovered == public_key)
         return
     from jwcrypto import jws as jwcrypto_jws
-    from jwcrypto.common import JWException
+    from jwcrypto.common import JWException  # type: ignore[import-untyped]
 
     token = jwcrypto_jws.JWS()
     try:

@@ -12,6 +12,7 @@ method of the relationship that suits ``alg`` is tried.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -236,7 +237,7 @@ def verify_jwt_vp11(
     token: str,
     *,
     resolver: Resolver,
-    audience: str | None = None,
+    audience: str | Sequence[str] | None = None,
     nonce: str | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,

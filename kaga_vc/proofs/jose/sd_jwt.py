@@ -59,11 +59,10 @@ from ._claims import (
     numeric_date,
     utc_now,
 )
-from ._common import build_result, check_signature, id_of, parse_or_report, single_subject_id
+from ._common import build_result, check_signature, id_of, parse_or_report
 from ._did_keys import did_of
 from ._jws import (
     DEFAULT_LIMITS,
-    CompactJWS,
     JOSELimits,
     alg_for_key_type,
     canonical_json,
@@ -493,7 +492,7 @@ def verify_sd_jwt(
     issuer_key: PublicKey | None = None,
     expected_typ: Sequence[str] = (SD_JWT_VC_TYP, LEGACY_SD_JWT_VC_TYP),
     require_key_binding: bool = False,
-    audience: str | None = None,
+    audience: str | Sequence[str] | None = None,
     nonce: str | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
@@ -603,7 +602,7 @@ def _check_kb_jwt(
     sd_alg: str,
     problems: Problems,
     *,
-    audience: str | None,
+    audience: str | Sequence[str] | None,
     nonce: str | None,
     now: datetime,
     skew: timedelta,
@@ -648,9 +647,9 @@ def _check_kb_jwt(
 
 
 __all__ = [
+    "FORMAT",
     "Decoys",
     "Disclosure",
-    "FORMAT",
     "digest_of",
     "format_path",
     "issue_sd_jwt",

@@ -10,6 +10,7 @@ URL; replay protection uses the JWT claims ``aud`` and ``nonce``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,7 +164,7 @@ def verify_vp_jwt(
     token: str,
     *,
     resolver: Resolver,
-    audience: str | None = None,
+    audience: str | Sequence[str] | None = None,
     nonce: str | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
