@@ -79,6 +79,8 @@ KB_JWT_MISSING = "kaga:kb-jwt-missing"
 KB_JWT_INVALID = "kaga:kb-jwt-invalid"
 KB_JWT_SD_HASH_MISMATCH = "kaga:kb-jwt-sd-hash-mismatch"
 KB_JWT_EXPIRED = "kaga:kb-jwt-expired"
+ISSUER_NOT_A_DID = "kaga:issuer-not-a-did"
+RESOLVER_FAILED = "kaga:resolver-failed"
 
 
 class KagaError(Exception):

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ...credentials._result import VerificationResult
-from ...did import Resolver
-from ...errors import KagaError, ResolutionError
+from ...did import DID, Resolver
+from ...errors import ISSUER_NOT_A_DID, RESOLVER_FAILED, KagaError
 from ._claims import Problems
-from ._did_keys import did_of, verify_jws_with_did
+from ._did_keys import verify_jws_with_did
 from ._jws import CompactJWS, JOSELimits, parse_compact
 
 JSONObject = dict[str, Any]
@@ -37,17 +37,20 @@ def check_signature(
     if not isinstance(signer_id, str):
         return None  # the caller already reported the missing issuer / holder
     try:
-        did = did_of(signer_id)
-        if did != signer_id:
-            raise ResolutionError("invalidDid", f"{signer_id!r} is a DID URL, not a DID")
+        DID.parse(signer_id)
+    except KagaError:
+        # Only DID issuers (holders) can be checked offline here: "could not check", not "wrong".
+        problems.add(ISSUER_NOT_A_DID, f"{signer_id[:100]!r} is not a DID", could_not_check=True)
+        return None
+    try:
         method = verify_jws_with_did(
-            jws, resolver=resolver, expected_did=did, relationship=relationship, require_kid=require_kid
+            jws, resolver=resolver, expected_did=signer_id, relationship=relationship, require_kid=require_kid
         )
     except KagaError as exc:
         problems.add_error(exc)
         return None
     except Exception as exc:  # noqa: BLE001 - a resolver plug-in failing in its own way: could not check
-        problems.add("kaga:resolver-failed", f"resolving {signer_id} failed: {type(exc).__name__}", could_not_check=True)
+        problems.add(RESOLVER_FAILED, f"resolving {signer_id} failed: {type(exc).__name__}", could_not_check=True)
         return None
     problems.checks.append("signature")
     return method.id

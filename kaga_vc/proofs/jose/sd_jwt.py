@@ -60,7 +60,6 @@ from ._claims import (
     utc_now,
 )
 from ._common import build_result, check_signature, id_of, parse_or_report
-from ._did_keys import did_of
 from ._jws import (
     DEFAULT_LIMITS,
     JOSELimits,
@@ -533,16 +532,9 @@ def verify_sd_jwt(
     elif issuer is None:
         problems.add(MALFORMED_VALUE_ERROR, "the SD-JWT has no 'iss'")
     else:
-        try:
-            did_of(issuer)
-        except KagaError:
-            problems.add(
-                "kaga:issuer-not-a-did", "only DID issuers can be checked offline", could_not_check=True, iss=issuer
-            )
-        else:
-            method_id = check_signature(
-                jws, problems, resolver=resolver, signer_id=issuer, relationship="assertionMethod", require_kid=True
-            )
+        method_id = check_signature(
+            jws, problems, resolver=resolver, signer_id=issuer, relationship="assertionMethod", require_kid=True
+        )
     # §7.1 step 2.4 and 3-5: digests and Disclosures.
     sd_alg = payload.get("_sd_alg", "sha-256")
     processed: Processed | None = None
