@@ -116,7 +116,7 @@ def test_critical_and_unencoded_payload_headers_are_refused(extra: dict[str, Any
 
 
 def test_duplicate_header_member_is_a_parsing_error() -> None:
-    header = '{"alg":"EdDSA","kid":"%s","typ":"vc+jwt","alg":"none"}' % ED.key_id
+    header = '{"alg":"EdDSA","kid":"' + ED.key_id + '","typ":"vc+jwt","alg":"none"}'
     signing_input = f"{b64url_encode(header.encode())}.{seg(vc_payload())}"
     token = signing_input + "." + b64url_encode(ED.sign(signing_input.encode()))
     assert codes_of(verify_vc_jwt(token, resolver=RESOLVER, now=NOW)) == {"PARSING_ERROR"}
