@@ -10,7 +10,7 @@ from kaga_vc._encoding import b64url_decode, b64url_encode
 from kaga_vc.errors import INVALID_KEY, InputError, ProofError, UnsupportedError
 from kaga_vc.keys import KeyType, PrivateKey, PublicKey, ethereum_address, recover_public_key, to_checksum_address
 
-SIGNING = [KeyType.ED25519, KeyType.SECP256K1, KeyType.P256, KeyType.P384]
+SIGNING = [KeyType.ED25519, KeyType.SECP256K1, KeyType.P256, KeyType.P384, KeyType.P521]
 
 
 def test_rfc8037_ed25519_jwk_vector() -> None:
@@ -127,7 +127,7 @@ def test_bad_jwks_are_typed_input_errors(jwk: object) -> None:
 
 def test_unknown_curve_is_unsupported() -> None:
     with pytest.raises(UnsupportedError):
-        PublicKey.from_jwk({"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"})
+        PublicKey.from_jwk({"kty": "EC", "crv": "brainpoolP256r1", "x": "AA", "y": "AA"})
 
 
 def test_jwk_with_mismatched_private_part_is_refused() -> None:

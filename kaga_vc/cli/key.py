@@ -56,7 +56,7 @@ def _render(info: dict[str, Any], as_json: bool) -> None:
 @app.command("generate")
 @error_boundary
 def generate(
-    key_type: str = typer.Option(..., "--type", help="ed25519, secp256k1, p256 or p384."),
+    key_type: str = typer.Option(..., "--type", help="ed25519, secp256k1, p256, p384 or p521."),
     out: Path = typer.Option(..., "--out", help="Keystore file to create (mode 0600; never overwritten)."),
     label: str = typer.Option("", "--label", help="A note stored in clear beside the encrypted key."),
     password_file: Path | None = PasswordFileOption,
@@ -68,7 +68,7 @@ def generate(
     """
     kt = KeyType.parse(key_type)
     if not kt.info.signs:
-        raise InputError(INVALID_KEY, f"{kt.value} keys cannot sign; choose ed25519, secp256k1, p256 or p384")
+        raise InputError(INVALID_KEY, f"{kt.value} keys cannot sign; choose ed25519, secp256k1, p256, p384 or p521")
     password = read_password(password_file, confirm=True)
     key = PrivateKey.generate(kt)
     save_key(out, key, password, label=label)

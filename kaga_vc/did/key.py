@@ -51,9 +51,15 @@ def public_key_from_did_key(did: str | DID) -> PublicKey:
     if not msid.startswith("z"):
         raise ResolutionError(INVALID_DID, "did:key identifiers are base58btc multibase ('z')")
     try:
-        return PublicKey.from_multikey(msid)
+        public_key = PublicKey.from_multikey(msid)
     except KagaError as exc:
         raise ResolutionError(INVALID_DID, f"did:key does not encode a supported key: {exc.detail}") from None
+    # v0.7 §"Signature Method Creation Algorithm" step 3: the raw key has one length per multicodec
+    # (33 bytes, compressed, for secp256k1 and P-256). Re-encoding refuses the uncompressed spelling,
+    # so that one key has exactly one did:key.
+    if public_key.to_multikey() != msid:
+        raise ResolutionError(INVALID_DID, "did:key does not use the canonical (compressed) key encoding")
+    return public_key
 
 
 def ed25519_to_x25519(public_key: PublicKey) -> PublicKey:
@@ -88,7 +94,13 @@ def build_did_key_document(
     public_key_format: str = "Multikey",
     enable_encryption_key_derivation: bool = False,
 ) -> dict[str, Any]:
-    """did:key v0.7 §"Document Creation Algorithm"."""
+    """Expand a did:key into its DID document (did:key v0.7 §"Document Creation Algorithm").
+
+    https://w3c-ccg.github.io/did-method-key/#document-creation-algorithm. Without
+    ``enable_encryption_key_derivation`` a signing key gets the four signing relationships and no
+    ``keyAgreement``, as the algorithm says; an X25519 key gets ``keyAgreement`` only. Raises
+    :class:`UnsupportedError` for a ``public_key_format`` unknown here or unable to hold the key.
+    """
     fingerprint = did.rsplit(":", 1)[-1]
     contexts = [DID_V1]
     methods: list[dict[str, Any]] = []
@@ -102,12 +114,19 @@ def build_did_key_document(
             document[rel] = [vm["id"]]
     else:
         document["keyAgreement"] = [vm["id"]]
-    if signing and enable_encryption_key_derivation and public_key.key_type is KeyType.ED25519:
-        x_key = ed25519_to_x25519(public_key)
-        x_fmt = _X25519_FORMAT.get(public_key_format, (public_key_format, "", ""))[0]
-        x_vm = _verification_method(did, x_key.to_multikey(), x_key, x_fmt, contexts)
-        methods.append(x_vm)
-        document["keyAgreement"] = [x_vm["id"]]
+    if signing and enable_encryption_key_derivation:
+        if public_key.key_type is KeyType.ED25519:
+            # v0.7 §"Derive Encryption Key Algorithm": Ed25519 → X25519 (0xed → 0xec).
+            x_key = ed25519_to_x25519(public_key)
+            x_fmt = _X25519_FORMAT.get(public_key_format, (public_key_format, "", ""))[0]
+            x_vm = _verification_method(did, x_key.to_multikey(), x_key, x_fmt, contexts)
+            methods.append(x_vm)
+            document["keyAgreement"] = [x_vm["id"]]
+        else:
+            # The spec defines derivation only for 0xed. An ECDSA key (secp256k1, P-256, P-384)
+            # does ECDH itself; the spec's test vectors (secp256k1.json, nist-curves.json) list
+            # the signing method under keyAgreement, so that is what "derivation" means here.
+            document["keyAgreement"] = [vm["id"]]
     return document
 
 

@@ -25,7 +25,7 @@ from ..errors import INVALID_KEY, UNSUPPORTED_KEY_TYPE, InputError, UnsupportedE
 from ._public import _CURVES, _HASHES, PublicKey, _coord_size
 from ._types import KeyType
 
-_SECRET_SIZES = {KeyType.ED25519: 32, KeyType.X25519: 32, KeyType.SECP256K1: 32, KeyType.P256: 32, KeyType.P384: 48}
+_SECRET_SIZES = {KeyType.ED25519: 32, KeyType.X25519: 32, KeyType.SECP256K1: 32, KeyType.P256: 32, KeyType.P384: 48, KeyType.P521: 66}
 
 
 class PrivateKey:

@@ -38,9 +38,10 @@ from ._types import KeyType
 _CURVES: dict[KeyType, ec.EllipticCurve] = {
     KeyType.P256: ec.SECP256R1(),
     KeyType.P384: ec.SECP384R1(),
+    KeyType.P521: ec.SECP521R1(),
     KeyType.SECP256K1: ec.SECP256K1(),
 }
-_HASHES = {KeyType.P256: hashes.SHA256, KeyType.P384: hashes.SHA384}
+_HASHES = {KeyType.P256: hashes.SHA256, KeyType.P384: hashes.SHA384, KeyType.P521: hashes.SHA512}
 
 
 def _coord_size(key_type: KeyType) -> int:

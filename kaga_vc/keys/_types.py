@@ -26,6 +26,7 @@ class KeyType(str, Enum):
     SECP256K1 = "secp256k1"
     P256 = "P-256"
     P384 = "P-384"
+    P521 = "P-521"
     X25519 = "X25519"
 
     @property
@@ -56,5 +57,6 @@ _INFO = {
     KeyType.SECP256K1: _KeyInfo("secp256k1-pub", "secp256k1-priv", "EC", "secp256k1", "ES256K", 33, True),
     KeyType.P256: _KeyInfo("p256-pub", "p256-priv", "EC", "P-256", "ES256", 33, True),
     KeyType.P384: _KeyInfo("p384-pub", "p384-priv", "EC", "P-384", "ES384", 49, True),
+    KeyType.P521: _KeyInfo("p521-pub", "p521-priv", "EC", "P-521", "ES512", 67, True),
     KeyType.X25519: _KeyInfo("x25519-pub", "x25519-priv", "OKP", "X25519", None, 32, False),
 }
