@@ -91,7 +91,7 @@ def test_hs256_with_the_public_key_as_secret_is_refused() -> None:
     assert codes_of(verify_vc_jwt(token, resolver=RESOLVER, now=NOW)) == {"kaga:algorithm-not-allowed"}
 
 
-@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES512", "Ed448", "none ", "EDDSA"])
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "HS512", "Ed448", "none ", "EDDSA", "ES256K-R ", "Ed25519"])
 def test_algorithms_outside_the_allow_list_are_refused(alg: str) -> None:
     token = forge(vc_header(alg=alg), vc_payload(), ED.sign)
     assert codes_of(verify_vc_jwt(token, resolver=RESOLVER, now=NOW)) == {"kaga:algorithm-not-allowed"}

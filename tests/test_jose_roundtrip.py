@@ -12,7 +12,7 @@ import pytest
 from kaga_vc.credentials._verify_jose import verify_credential, verify_presentation
 from kaga_vc.credentials.verify import JWT_VC11, SD_JWT, VC_JWT, detect_format
 from kaga_vc.did.ethr_implicit import did_ethr_from_public_key, implicit_document
-from kaga_vc.keys import KeySigner, KeyType
+from kaga_vc.keys import KeySigner, KeyType, PrivateKey
 from kaga_vc.proofs.jose import (
     Decoys,
     envelope,
@@ -44,6 +44,7 @@ from tests._jose_support import (
 RESOLVER = resolver()
 AUD, NONCE = "did:web:ryokan.example", "c2VydmVyLW5vbmNl"
 P384 = did_key_signer(key(KeyType.P384, 14))
+P521 = did_key_signer(PrivateKey(KeyType.P521, b"\x00" + bytes([16]) * 64 + b"\x01"))
 ETHR_PUBKEY = KeySigner(
     key(KeyType.SECP256K1, 15),
     did_ethr_from_public_key(key(KeyType.SECP256K1, 15).public_key, network="0x4b6", use_address=False) + "#controllerKey",
@@ -55,7 +56,7 @@ def _offline(no_network: None) -> None:
     return None
 
 
-@pytest.mark.parametrize("signer", [ED, P256, K1_KEY, P384, ETHR], ids=["EdDSA", "ES256", "ES256K", "ES384", "ES256K-ethr"])
+@pytest.mark.parametrize("signer", [ED, P256, K1_KEY, P384, P521, ETHR], ids=["EdDSA", "ES256", "ES256K", "ES384", "ES512", "ES256K-ethr"])
 def test_vc_jwt_round_trip(signer: KeySigner) -> None:
     token = sign_vc_jwt(credential_v2(did_of(signer)), signer)
     assert detect_format(token) == VC_JWT

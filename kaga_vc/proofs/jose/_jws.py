@@ -48,6 +48,7 @@ ALGORITHMS: dict[str, KeyType] = {
     "EdDSA": KeyType.ED25519,
     "ES256": KeyType.P256,
     "ES384": KeyType.P384,
+    "ES512": KeyType.P521,
     "ES256K": KeyType.SECP256K1,
     "ES256K-R": KeyType.SECP256K1,
 }
