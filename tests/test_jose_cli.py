@@ -1,0 +1,79 @@
+"""The JOSE half of ``kaga-vc credential sign`` (``kaga_vc.cli._jose_sign``): keystore in, token out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kaga_vc.cli._jose_sign import default_key_id, holder_key_from, sign_jose
+from kaga_vc.credentials._verify_jose import verify_credential
+from kaga_vc.credentials.verify import detect_format
+from kaga_vc.errors import InputError
+from kaga_vc.keys.keystore import MIN_SCRYPT_N, save_key
+from tests._jose_support import ED, ETHR, HOLDER, NOW, credential_v2, credential_v11, did_of, resolver
+
+
+@pytest.fixture
+def keystores(tmp_path: Path, password_env: str) -> dict[str, Path]:
+    paths = {"ed": tmp_path / "ed.json", "ethr": tmp_path / "ethr.json"}
+    save_key(paths["ed"], ED.key, password_env, scrypt_n=MIN_SCRYPT_N)
+    save_key(paths["ethr"], ETHR.key, password_env, scrypt_n=MIN_SCRYPT_N)
+    return paths
+
+
+def write(tmp_path: Path, data: object) -> str:
+    path = tmp_path / "unsigned.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "detected"), [("vc-jwt", "vc+jwt"), ("jwt-vc11", "jwt-vc11"), ("sd-jwt", "dc+sd-jwt")]
+)
+def test_sign_each_format_with_a_keystore(
+    fmt: str, detected: str, keystores: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    credential = credential_v11(did_of(ED)) if fmt == "jwt-vc11" else credential_v2(did_of(ED))
+    credential.pop("validUntil", None), credential.pop("expirationDate", None)  # sd-jwt's iat is the real clock
+    disclosable = ["credentialSubject.residentOf", "ageOver18"] if fmt == "sd-jwt" else []
+    sign_jose(write(tmp_path, credential), key=keystores["ed"], fmt=fmt, disclosable=disclosable, as_json=True)
+    out = json.loads(capsys.readouterr().out)
+    assert out["format"] == detected
+    assert detect_format(out["token"]) == detected
+    result = verify_credential(out["token"], format=detected, resolver=resolver())
+    assert result.verified, result.codes
+    if fmt == "sd-jwt":
+        assert result.details["disclosed"] == ["ageOver18", "residentOf"]
+        assert result.credential is not None and result.credential["cnf"]["jwk"] == HOLDER.key.public_key.to_jwk()
+
+
+def test_did_ethr_recoverable_jwt_with_verification_method(
+    keystores: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = write(tmp_path, credential_v11(did_of(ETHR)))
+    sign_jose(file, key=keystores["ethr"], fmt="jwt-vc11", verification_method=ETHR.key_id, recoverable=True)
+    token = capsys.readouterr().out.strip()
+    assert json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[0] + "==="))["alg"] == "ES256K-R"
+    assert verify_credential(token, format="jwt-vc11", resolver=resolver(), now=NOW).verified
+
+
+def test_usage_mistakes_are_input_errors(keystores: dict[str, Path], tmp_path: Path) -> None:
+    file = write(tmp_path, credential_v2(did_of(ED)))
+    with pytest.raises(InputError):
+        sign_jose(file, key=keystores["ed"], fmt="vc-jwt", disclosable=["residentOf"])
+    with pytest.raises(InputError):
+        sign_jose(file, key=keystores["ed"], fmt="sd-jwt", disclosable=["no.such.claim"])
+    with pytest.raises(InputError):
+        sign_jose(write(tmp_path, [1]), key=keystores["ed"], fmt="vc-jwt")
+    with pytest.raises(InputError):  # the default kid is the did:key of the key, not the issuer's DID
+        sign_jose(write(tmp_path, credential_v2(did_of(HOLDER))), key=keystores["ed"], fmt="vc-jwt")
+
+
+def test_holder_key_from_did_key_or_jwk_file(tmp_path: Path) -> None:
+    assert holder_key_from(did_of(HOLDER)) == HOLDER.key.public_key
+    path = tmp_path / "holder.jwk"
+    path.write_text(json.dumps(HOLDER.key.public_key.to_jwk()))
+    assert holder_key_from(str(path)) == HOLDER.key.public_key
+    assert default_key_id(ED.key.public_key) == ED.key_id
