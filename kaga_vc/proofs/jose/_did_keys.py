@@ -8,6 +8,9 @@ tried, as did-jwt does.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 from ...did import DID, DIDURL, DIDDocument, Resolver, VerificationMethod
 from ...errors import (
     ALGORITHM_KEY_MISMATCH,
@@ -20,6 +23,7 @@ from ...errors import (
     ProofError,
     UnsupportedError,
 )
+from ...keys import PublicKey
 from ._jws import ALGORITHMS, RECOVERY_METHOD_TYPES, CompactJWS, verify_with_account, verify_with_public_key
 
 
@@ -52,6 +56,21 @@ def kid_method_id(kid: object, expected_did: str) -> str:
     return str(url)
 
 
+@lru_cache(maxsize=512)
+def _decode_key(method_type: str, raw_json: str, method_id: str) -> PublicKey:
+    # Decoding a multibase / JWK key is most of a did:key method's cost; documents repeat, keys too.
+    return VerificationMethod.from_json(json.loads(raw_json), method_id).public_key()
+
+
+def method_public_key(method: VerificationMethod) -> PublicKey:
+    """``method.public_key()``, memoised on the method's JSON (raises like it)."""
+    try:
+        raw_json = json.dumps(method.raw, sort_keys=True)
+    except (TypeError, ValueError):
+        return method.public_key()
+    return _decode_key(method.type, raw_json, method.id)
+
+
 def verify_with_method(jws: CompactJWS, method: VerificationMethod) -> None:
     """Verify ``jws`` with one verification method (public key or blockchain account)."""
     account = method.blockchain_account_id
@@ -60,7 +79,7 @@ def verify_with_method(jws: CompactJWS, method: VerificationMethod) -> None:
             raise ProofError(INVALID_VERIFICATION_METHOD, f"{method.id} has no blockchainAccountId")
         verify_with_account(jws, account)
         return
-    verify_with_public_key(jws, method.public_key())
+    verify_with_public_key(jws, method_public_key(method))
 
 
 def _has_key_material(method: VerificationMethod) -> bool:
@@ -71,7 +90,7 @@ def _suits(method: VerificationMethod, alg: str) -> bool:
     if method.type in RECOVERY_METHOD_TYPES or (method.blockchain_account_id and not _has_key_material(method)):
         return alg in ("ES256K", "ES256K-R")
     try:
-        return ALGORITHMS.get(alg) is method.public_key().key_type
+        return ALGORITHMS.get(alg) is method_public_key(method).key_type
     except KagaError:
         return False
 

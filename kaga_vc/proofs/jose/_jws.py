@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import coincurve
+from eth_hash.auto import keccak
+
 from ..._encoding import b64url_decode, b64url_encode
 from ...errors import (
     ALGORITHM_KEY_MISMATCH,
@@ -38,7 +41,7 @@ from ...errors import (
     ProofError,
     UnsupportedError,
 )
-from ...keys import KeyType, PublicKey, Signer, ethereum_address, recover_public_key
+from ...keys import KeyType, PublicKey, Signer
 
 JSONObject = dict[str, Any]
 
@@ -263,7 +266,8 @@ def verify_with_public_key(jws: CompactJWS, public_key: PublicKey) -> None:
             ALGORITHM_KEY_MISMATCH, f"algorithm {alg} cannot be used with a {public_key.key_type.value} key"
         )
     if alg == "ES256K-R":
-        _verify_recovered(jws, lambda recovered: recovered == public_key)
+        expected = public_key.uncompressed()
+        _verify_recovered(jws, lambda point: point == expected)
         return
     from jwcrypto import jws as jwcrypto_jws
     from jwcrypto.common import JWException  # type: ignore[import-untyped]
@@ -286,10 +290,11 @@ def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
     if len(parts) != 3 or parts[0] != "eip155":
         raise ProofError(INVALID_VERIFICATION_METHOD, "blockchainAccountId is not an eip155 account")
     wanted = parts[2].lower()
-    _verify_recovered(jws, lambda recovered: ethereum_address(recovered).lower() == wanted)
+    _verify_recovered(jws, lambda point: "0x" + keccak(point[1:])[-20:].hex() == wanted)
 
 
 def _verify_recovered(jws: CompactJWS, matches: Any) -> None:
+    """Recover the signer's point (uncompressed SEC1 bytes) with libsecp256k1 and test it with ``matches``."""
     digest = hashlib.sha256(jws.signing_input).digest()
     signature = jws.signature
     if jws.alg == "ES256K-R":
@@ -303,11 +308,13 @@ def _verify_recovered(jws: CompactJWS, matches: Any) -> None:
     if int.from_bytes(signature[32:64], "big") > _SECP256K1_HALF_N:
         raise ProofError(PROOF_VERIFICATION_ERROR, "secp256k1 signature has a high s (malleable form)")
     for candidate in candidates:
-        try:
-            recovered = recover_public_key(candidate, digest)
-        except KagaError:
+        if candidate[64] not in (0, 1):
             continue
-        if matches(recovered):
+        try:
+            point = coincurve.PublicKey.from_signature_and_message(candidate, digest, hasher=None)
+        except Exception:  # noqa: BLE001, S112 - libsecp256k1 refuses an unrecoverable signature
+            continue
+        if matches(point.format(compressed=False)):
             return
     raise ProofError(PROOF_VERIFICATION_ERROR, "JWS signature does not recover to the expected key")
 
