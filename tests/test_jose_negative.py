@@ -283,6 +283,16 @@ def test_did_ethr_high_s_signature_is_refused() -> None:
     assert codes_of(verify_jwt_vc11(forged, resolver=RESOLVER, now=NOW)) == {"PROOF_VERIFICATION_ERROR"}
 
 
+def test_did_key_secp256k1_high_s_signature_is_refused() -> None:
+    from tests._jose_support import K1_KEY
+
+    head, body, sig = sign_vc_jwt(credential_v2(did_of(K1_KEY)), K1_KEY).split(".")
+    raw = b64url_decode(sig)
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    forged = f"{head}.{body}.{b64url_encode(raw[:32] + (n - int.from_bytes(raw[32:], 'big')).to_bytes(32, 'big'))}"
+    assert codes_of(verify_vc_jwt(forged, resolver=RESOLVER, now=NOW)) == {"PROOF_VERIFICATION_ERROR"}
+
+
 def test_es256k_r_with_flipped_recovery_id_is_refused() -> None:
     token = sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR, recoverable=True)
     head, body, sig = token.split(".")

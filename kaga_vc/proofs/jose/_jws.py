@@ -265,6 +265,9 @@ def verify_with_public_key(jws: CompactJWS, public_key: PublicKey) -> None:
         raise UnsupportedError(
             ALGORITHM_KEY_MISMATCH, f"algorithm {alg} cannot be used with a {public_key.key_type.value} key"
         )
+    if alg == "ES256K" and len(jws.signature) == 64 and int.from_bytes(jws.signature[32:], "big") > _SECP256K1_HALF_N:
+        # OpenSSL (behind jwcrypto) accepts the high-s twin of a signature; libsecp256k1 and we do not.
+        raise ProofError(PROOF_VERIFICATION_ERROR, "secp256k1 signature has a high s (malleable form)")
     if alg == "ES256K-R":
         expected = public_key.uncompressed()
         _verify_recovered(jws, lambda point: point == expected)
