@@ -229,3 +229,23 @@ def test_sd_jwt_package_output_verifies_with_ours() -> None:
     assert result.credential["address"] == {"locality": "Kaga", "region": "Ishikawa"}
     assert result.credential["nationalities"] == ["JP", "FR"]
     assert "given_name" not in result.credential
+
+
+def test_verify_path_imports_no_ethereum_client() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tests._jose_support import ETHR, NOW, credential_v11, did_of, resolver\n"
+        "from kaga_vc.credentials._verify_jose import verify_credential\n"
+        "from kaga_vc.proofs.jose import sign_jwt_vc11\n"
+        "token = sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR)\n"
+        "assert verify_credential(token, format='jwt-vc11', resolver=resolver(), now=NOW).verified\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('web3', 'eth_account', 'eth_tester', 'evm')\n"
+        "         or m.startswith('kaga_vc.registry')]\n"
+        "assert not heavy, heavy\n"
+    )
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, cwd=root)
+    assert done.returncode == 0, done.stderr
