@@ -122,3 +122,31 @@ def test_jwt_vc11_did_ethr_round_trip_for_arbitrary_subject_claims(subject: dict
     normalised = dict(result.credential or {})
     normalised.pop("proof")
     assert normalised == credential
+
+
+@SETTINGS
+@given(position=st.integers(min_value=0), replacement=st.sampled_from("AQgw-_09xyz"), recoverable=st.booleans())
+def test_changing_any_character_of_a_jwt_credential_fails(position: int, replacement: str, recoverable: bool) -> None:
+    tokens = [sign_vc_jwt(credential_v2(did_of(ED)), ED), sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR, recoverable=recoverable)]
+    for token in tokens:
+        index = position % len(token)
+        if token[index] in (".", replacement):
+            continue
+        tampered = token[:index] + replacement + token[index + 1 :]
+        result = verify_vc_jwt(tampered, resolver=RESOLVER, now=NOW) if token is tokens[0] else verify_jwt_vc11(
+            tampered, resolver=RESOLVER, now=NOW
+        )
+        assert not result.verified
+
+
+@SETTINGS
+@given(claims=claim_sets, data=st.data())
+def test_changing_any_character_of_a_disclosure_fails(claims: dict[str, Any], data: st.DataObject) -> None:
+    issued = issue_sd_jwt({"iss": did_of(ED), "vct": "urn:x", **claims}, signer=ED, disclosable=list(claims))
+    parts = issued.split("~")
+    which = data.draw(st.integers(1, len(parts) - 2))
+    disclosure = parts[which]
+    index = data.draw(st.integers(0, len(disclosure) - 1))
+    replacement = data.draw(st.sampled_from([c for c in "AQgw-_09" if c != disclosure[index]]))
+    parts[which] = disclosure[:index] + replacement + disclosure[index + 1 :]
+    assert not verify_sd_jwt("~".join(parts), resolver=RESOLVER, now=NOW).verified
