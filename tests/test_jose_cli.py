@@ -77,3 +77,46 @@ def test_holder_key_from_did_key_or_jwk_file(tmp_path: Path) -> None:
     path.write_text(json.dumps(HOLDER.key.public_key.to_jwk()))
     assert holder_key_from(str(path)) == HOLDER.key.public_key
     assert default_key_id(ED.key.public_key) == ED.key_id
+
+
+def test_options_work_in_a_typer_command(keystores: dict[str, Path], tmp_path: Path) -> None:
+    """The option objects ``credential sign`` declares, driven through typer as a user would."""
+    import typer
+    from typer.testing import CliRunner
+
+    from kaga_vc.cli import _jose_sign as jose
+    from kaga_vc.cli._common import error_boundary
+
+    app = typer.Typer()
+
+    @app.command()
+    @error_boundary
+    def sign(
+        file: str,
+        key: Path = typer.Option(..., "--key"),  # noqa: B008
+        fmt: str = jose.FormatOption,
+        disclosable: list[str] = jose.DisclosableOption,
+        holder_key: str = jose.HolderKeyOption,
+        vct: str = jose.VctOption,
+        recoverable: bool = jose.RecoverableOption,
+        as_json: bool = typer.Option(False, "--json"),  # noqa: B008
+    ) -> None:
+        jose.sign_jose(file, key=key, fmt=fmt, disclosable=disclosable, holder_key=holder_key, vct=vct,
+                       recoverable=recoverable, as_json=as_json)
+
+    @app.command()
+    def other() -> None:  # a second command keeps typer from collapsing the group
+        pass
+
+    file = write(tmp_path, credential_v2(did_of(ED)))
+    runner = CliRunner()
+    done = runner.invoke(app, ["sign", file, "--key", str(keystores["ed"]), "--format", "sd-jwt", "--disclosable",
+                               "residentOf", "--disclosable", "credentialSubject.ageOver18", "--vct", "urn:kaga:vct:X",
+                               "--holder-key", did_of(HOLDER), "--json"])
+    assert done.exit_code == 0, done.output
+    token = json.loads(done.output)["token"]
+    result = verify_credential(token, format="dc+sd-jwt", resolver=resolver())
+    assert result.credential is not None and result.credential["vct"] == "urn:kaga:vct:X"
+    assert result.details["disclosed"] == ["ageOver18", "residentOf"]
+    bad = runner.invoke(app, ["sign", file, "--key", str(keystores["ed"]), "--format", "vc-jwt", "--disclosable", "x"])
+    assert bad.exit_code == 3

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import typer
+
 from ..credentials.verify import JWT_VC11, SD_JWT, VC_JWT
 from ..did import DID, did_key_from_public_key, public_key_from_did_key
 from ..errors import MALFORMED_VALUE_ERROR, PARSING_ERROR, InputError, KagaError, UnsupportedError
@@ -131,3 +133,14 @@ def sign_jose(
         print_json({"format": CLI_FORMATS.get(fmt, fmt), "token": token})
     else:
         print(token)
+
+
+# Options for ``credential sign`` (declare them as parameters with these defaults, then call
+# ``sign_jose`` when ``format != "data-integrity"``).
+FormatOption = typer.Option("data-integrity", "--format", help=FORMAT_HELP)
+DisclosableOption = typer.Option([], "--disclosable", help=DISCLOSABLE_HELP)
+HolderKeyOption = typer.Option(
+    "", "--holder-key", help="sd-jwt only: the holder's key for cnf (a did:key DID or a public JWK file); default: the subject's did:key."
+)
+VctOption = typer.Option("", "--vct", help="sd-jwt only: the vct claim (default urn:kaga:vct:<last credential type>).")
+RecoverableOption = typer.Option(False, "--recoverable", help="jwt-vc11 with a secp256k1 key: sign ES256K-R (did-jwt's recoverable form).")
