@@ -99,7 +99,7 @@ def test_options_work_in_a_typer_command(keystores: dict[str, Path], tmp_path: P
         holder_key: str = jose.HolderKeyOption,
         vct: str = jose.VctOption,
         recoverable: bool = jose.RecoverableOption,
-        as_json: bool = typer.Option(False, "--json"),  # noqa: B008
+        as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         jose.sign_jose(file, key=key, fmt=fmt, disclosable=disclosable, holder_key=holder_key, vct=vct,
                        recoverable=recoverable, as_json=as_json)
