@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...credentials._result import Problem
+from ...credentials._result import PROBLEM_TYPES, Problem
 from ...errors import (
     CREDENTIAL_EXPIRED,
     CREDENTIAL_NOT_YET_VALID,
@@ -32,8 +32,6 @@ class Problems:
     checks: list[str] = field(default_factory=list)
 
     def add(self, code: str, detail: str, *, could_not_check: bool = False, **context: Any) -> None:
-        from ...credentials._result import PROBLEM_TYPES
-
         self.items.append(Problem(code, detail, PROBLEM_TYPES.get(code), context, could_not_check))
 
     def add_error(self, error: KagaError, **context: Any) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ...credentials._result import VerificationResult
@@ -101,6 +100,3 @@ def build_result(
         details=details or {},
     )
 
-
-InnerVerifier = Callable[..., VerificationResult]
-DEFAULT_SKEW = timedelta(minutes=5)

@@ -65,6 +65,7 @@ from ._jws import (
     JOSELimits,
     alg_for_key_type,
     canonical_json,
+    json_object,
     sign_compact,
     strict_json_loads,
     verify_with_public_key,
@@ -422,7 +423,7 @@ def select_disclosures(issued: str, disclose: Iterable[str] | None) -> list[str]
     parts = split_sd_jwt(issued)
     if disclose is None:
         return list(parts.disclosures)
-    jws = CompactJWSView.payload_of(parts.jwt)
+    jws = _unverified_payload(parts.jwt)
     sd_alg = jws.get("_sd_alg", "sha-256")
     if sd_alg not in HASHES:
         raise InputError(SD_HASH_ALGORITHM_NOT_ALLOWED, f"unsupported digest algorithm {sd_alg!r}")
@@ -441,15 +442,12 @@ def _concrete(pattern: Path, path: Path) -> Path:
     return tuple(path[i] if p == WILDCARD and i < len(path) else p for i, p in enumerate(pattern))
 
 
-class CompactJWSView:
-    @staticmethod
-    def payload_of(jwt: str) -> JSONObject:
-        from ._jws import json_object
-
-        parts = jwt.split(".")
-        if len(parts) != 3:
-            raise InputError(PARSING_ERROR, "the issuer-signed part is not a compact JWS")
-        return json_object(parts[1], "SD-JWT payload")
+def _unverified_payload(jwt: str) -> JSONObject:
+    # The holder reads its own stored credential: no signature check here (the verifier does it).
+    parts = jwt.split(".")
+    if len(parts) != 3:
+        raise InputError(PARSING_ERROR, "the issuer-signed part is not a compact JWS")
+    return json_object(parts[1], "SD-JWT payload")
 
 
 def present_sd_jwt(
@@ -471,7 +469,7 @@ def present_sd_jwt(
         return chosen.presented
     if audience is None or nonce is None:
         raise InputError(MALFORMED_VALUE_ERROR, "key binding needs an audience and a nonce")
-    payload = CompactJWSView.payload_of(parts.jwt)
+    payload = _unverified_payload(parts.jwt)
     sd_alg = payload.get("_sd_alg", "sha-256")
     kb_payload = {
         "iat": int(utc_now(now).timestamp()),
