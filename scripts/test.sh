@@ -23,6 +23,7 @@ for lock in tests/interop/*/package-lock.json; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
 
+export KAGA_VC_REQUIRE_NODE=1
 set +e
 python -m pytest "$@"
 status=$?

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import credential as credential_cli
 from . import did as did_cli
 from . import key as key_cli
 from .demo import demo
+from .verify import verify
 
 app = typer.Typer(
     name="kaga-vc",
@@ -34,3 +36,5 @@ def main_callback(
 app.add_typer(key_cli.app, name="key")
 app.add_typer(did_cli.app, name="did")
 app.command("demo")(demo)
+app.add_typer(credential_cli.app, name="credential")
+app.command("verify")(verify)

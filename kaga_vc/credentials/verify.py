@@ -51,3 +51,140 @@ def detect_format(data: str | bytes | dict[str, Any]) -> str:
             return VC_JWT
         return JWT_VC11
     raise InputError(PARSING_ERROR, "input is neither a JSON credential nor a JWT / SD-JWT")
+
+
+# -- the entry points -----------------------------------------------------------------------------
+#
+# Data Integrity is verified in ``_verify_di``. The JOSE family (``vc+jwt``, ``jwt-vc11``,
+# ``dc+sd-jwt``) is verified in ``_verify_jose``, imported lazily; that module provides
+#
+#     verify_credential(data, *, format, resolver, now, max_clock_skew, **options) -> VerificationResult
+#     verify_presentation(data, *, format, resolver, challenge, domain, now, max_clock_skew, **options)
+#
+# with ``data`` the text received. Until it exists, those formats get ``kaga:unsupported-format``.
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+
+from ..errors import UNSUPPORTED_FORMAT, KagaError, UnsupportedError
+from ._result import Problem, VerificationResult
+
+DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _jose() -> ModuleType | None:
+    import importlib
+
+    try:
+        return importlib.import_module(f"{__package__}._verify_jose")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__package__}._verify_jose":
+            raise  # the module exists but something it imports is missing: a real bug
+        return None
+
+
+def _unsupported(fmt: str, now: datetime) -> VerificationResult:
+    error = UnsupportedError(UNSUPPORTED_FORMAT, f"verifying {fmt} is not supported by this installation", format=fmt)
+    return VerificationResult(False, fmt, (Problem.from_error(error),), checked_at=now)
+
+
+def _detect(data: Any, now: datetime) -> tuple[str | None, VerificationResult | None]:
+    try:
+        return detect_format(data), None
+    except KagaError as error:
+        return None, VerificationResult(False, None, (Problem.from_error(error),), checked_at=now)
+
+
+def verify_credential(
+    credential: str | bytes | dict[str, Any],
+    *,
+    resolver: Any,
+    loader: Any = None,
+    suites: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    **options: Any,
+) -> VerificationResult:
+    """Verify a credential in any supported securing format; never raises for "invalid".
+
+    ``credential`` is the text received (JSON, a JWT, an SD-JWT) or a parsed JSON object. The
+    result lists every check done and every problem with its stable code (``result.codes``);
+    ``result.could_not_check`` tells "a DID or context was unavailable" from "checked and wrong".
+    ``resolver`` is a :class:`~kaga_vc.did.Resolver`; ``loader`` a pyld document loader (the
+    offline one by default); ``suites`` the accepted Data Integrity suites by name (default: both).
+    """
+    now = now or datetime.now(UTC)
+    fmt, failed = _detect(credential, now)
+    if failed is not None or fmt is None:
+        return failed or _unsupported("unknown", now)
+    if fmt == DATA_INTEGRITY:
+        from ._verify_di import verify_credential_di
+
+        return verify_credential_di(
+            credential, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew
+        )
+    jose = _jose()
+    if jose is None:
+        return _unsupported(fmt, now)
+    text = credential.decode("utf-8", "replace") if isinstance(credential, bytes) else credential
+    result: VerificationResult = jose.verify_credential(
+        text, format=fmt, resolver=resolver, now=now, max_clock_skew=max_clock_skew, **options
+    )
+    return result
+
+
+def verify_presentation(
+    presentation: str | bytes | dict[str, Any],
+    *,
+    resolver: Any,
+    challenge: str | None = None,
+    domain: str | Sequence[str] | None = None,
+    loader: Any = None,
+    suites: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    **options: Any,
+) -> VerificationResult:
+    """Verify a presentation (its proof, ``challenge``, ``domain``, holder) and every credential in it.
+
+    Pass the ``challenge`` (nonce) and ``domain`` the verifier asked for: a mismatch is
+    ``INVALID_CHALLENGE_ERROR`` / ``INVALID_DOMAIN_ERROR``; without a challenge the result carries
+    the warning ``kaga:challenge-not-checked``. Embedded credentials are verified with
+    :func:`verify_credential` (any format), their problems listed with ``context["credential"]``.
+    """
+    now = now or datetime.now(UTC)
+    fmt, failed = _detect(presentation, now)
+    if failed is not None or fmt is None:
+        return failed or _unsupported("unknown", now)
+    if fmt == DATA_INTEGRITY:
+        from ._verify_di import verify_presentation_di
+
+        def embedded(item: Any) -> VerificationResult:
+            return verify_credential(
+                _unwrap_enveloped(item), resolver=resolver, loader=loader, suites=suites, now=now,
+                max_clock_skew=max_clock_skew, **options,
+            )
+
+        return verify_presentation_di(
+            presentation, resolver=resolver, challenge=challenge, domain=domain, loader=loader, suites=suites,
+            now=now, max_clock_skew=max_clock_skew, verify_embedded=embedded,
+        )
+    jose = _jose()
+    if jose is None:
+        return _unsupported(fmt, now)
+    text = presentation.decode("utf-8", "replace") if isinstance(presentation, bytes) else presentation
+    result: VerificationResult = jose.verify_presentation(
+        text, format=fmt, resolver=resolver, challenge=challenge, domain=domain, now=now,
+        max_clock_skew=max_clock_skew, **options,
+    )
+    return result
+
+
+def _unwrap_enveloped(item: Any) -> Any:
+    """An ``EnvelopedVerifiableCredential``'s ``data:`` URL → the credential text it carries."""
+    if isinstance(item, dict) and item.get("type") == "EnvelopedVerifiableCredential":
+        value = item.get("id")
+        if isinstance(value, str) and value.startswith("data:") and "," in value:
+            return value.split(",", 1)[1]
+    return item

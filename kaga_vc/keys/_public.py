@@ -9,6 +9,7 @@ malleability hazard, never a feature.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ _CURVES: dict[KeyType, ec.EllipticCurve] = {
     KeyType.P521: ec.SECP521R1(),
     KeyType.SECP256K1: ec.SECP256K1(),
 }
-_HASHES = {KeyType.P256: hashes.SHA256, KeyType.P384: hashes.SHA384, KeyType.P521: hashes.SHA512}
+_HASHES: dict[KeyType, Callable[[], hashes.HashAlgorithm]] = {KeyType.P256: hashes.SHA256, KeyType.P384: hashes.SHA384, KeyType.P521: hashes.SHA512}
 
 
 def _coord_size(key_type: KeyType) -> int:

@@ -13,8 +13,11 @@ from ._types import KeyType
 class Signer(Protocol):
     """Signs for one verification method; ``key_id`` is that method's DID URL."""
 
-    key_id: str
-    key_type: KeyType
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def key_type(self) -> KeyType: ...
 
     def sign(self, data: bytes) -> bytes: ...
 

@@ -1,1 +1,51 @@
-"""Securing mechanisms: Data Integrity suites, JOSE / JWT, SD-JWT."""
+"""Securing mechanisms: Data Integrity suites and purposes (JOSE / SD-JWT live beside them)."""
+
+from __future__ import annotations
+
+from ._jsonld import DocumentLoader, canonize, default_document_loader, expand
+from .data_integrity import (
+    DATA_INTEGRITY_PROOF,
+    Cryptosuite,
+    ProofCheck,
+    ProofOptions,
+    ProofPurpose,
+    add_proof,
+    verify_proof,
+)
+from .ecdsa_rdfc_2019 import EcdsaRdfc2019
+from .eddsa_rdfc_2022 import EddsaRdfc2022
+
+__all__ = [
+    "DATA_INTEGRITY_PROOF",
+    "Cryptosuite",
+    "DocumentLoader",
+    "EcdsaRdfc2019",
+    "EddsaRdfc2022",
+    "ProofCheck",
+    "ProofOptions",
+    "ProofPurpose",
+    "add_proof",
+    "canonize",
+    "default_document_loader",
+    "default_suites",
+    "expand",
+    "suite_for_key_type",
+    "verify_proof",
+]
+
+
+def default_suites() -> dict[str, Cryptosuite]:
+    """The Data Integrity suites kaga_vc accepts by default, by name."""
+    return {EddsaRdfc2022.name: EddsaRdfc2022(), EcdsaRdfc2019.name: EcdsaRdfc2019()}
+
+
+def suite_for_key_type(key_type: object) -> Cryptosuite:
+    """The suite that signs with a key of this type (Ed25519 → eddsa, P-256/P-384 → ecdsa)."""
+    from ..errors import UNSUPPORTED_KEY_TYPE, UnsupportedError
+    from ..keys import KeyType
+
+    if key_type is KeyType.ED25519:
+        return EddsaRdfc2022()
+    if key_type in (KeyType.P256, KeyType.P384):
+        return EcdsaRdfc2019()
+    raise UnsupportedError(UNSUPPORTED_KEY_TYPE, f"no Data Integrity suite here signs with {getattr(key_type, 'value', key_type)} keys")

@@ -18,6 +18,7 @@ from ...errors import (
     INVALID_VERIFICATION_METHOD,
     KID_ISSUER_MISMATCH,
     PROOF_VERIFICATION_ERROR,
+    VERIFICATION_METHOD_NOT_FOUND,
     InputError,
     KagaError,
     ProofError,
@@ -116,7 +117,7 @@ def verify_jws_with_did(
     if method_id is not None:
         method = document.verification_method(method_id)
         if method is None:
-            raise ProofError(INVALID_VERIFICATION_METHOD, f"{method_id} is not in the DID document")
+            raise ProofError(VERIFICATION_METHOD_NOT_FOUND, f"{method_id} is not in the DID document")
         if not document.has_relationship(method.id, relationship):
             raise ProofError(INVALID_VERIFICATION_METHOD, f"{method_id} is not authorised for {relationship}")
         verify_with_method(jws, method)

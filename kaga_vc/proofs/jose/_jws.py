@@ -30,11 +30,13 @@ from ..._encoding import b64url_decode, b64url_encode
 from ...errors import (
     ALGORITHM_KEY_MISMATCH,
     ALGORITHM_NOT_ALLOWED,
+    DOCUMENT_TOO_DEEP,
+    DOCUMENT_TOO_LARGE,
+    DUPLICATE_JSON_KEY,
     INVALID_VERIFICATION_METHOD,
     PARSING_ERROR,
     PROOF_GENERATION_ERROR,
     PROOF_VERIFICATION_ERROR,
-    TOKEN_TOO_LARGE,
     UNSUPPORTED_CRITICAL_HEADER,
     InputError,
     KagaError,
@@ -91,7 +93,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> JSONObject:
     out: JSONObject = {}
     for key, value in pairs:
         if key in out:
-            raise InputError(PARSING_ERROR, f"duplicate JSON member {key!r}")
+            raise InputError(DUPLICATE_JSON_KEY, f"duplicate JSON member {key!r}", key=key)
         out[key] = value
     return out
 
@@ -106,10 +108,12 @@ def strict_json_loads(data: bytes | str, *, max_depth: int = DEFAULT_LIMITS.max_
         value = json.loads(data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except InputError:
         raise
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError:
+        raise InputError(DOCUMENT_TOO_DEEP, f"JSON nested deeper than {max_depth}", limit=max_depth) from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(PARSING_ERROR, "not valid JSON") from exc
     if _depth(value, max_depth) > max_depth:
-        raise InputError(PARSING_ERROR, f"JSON nested deeper than {max_depth}")
+        raise InputError(DOCUMENT_TOO_DEEP, f"JSON nested deeper than {max_depth}", limit=max_depth)
     return value
 
 
@@ -149,13 +153,13 @@ def parse_compact(
 ) -> CompactJWS:
     """Split and decode a compact JWS, applying every header rule that needs no key.
 
-    Raises :class:`InputError` (``PARSING_ERROR``, ``kaga:token-too-large``) for malformed input and
+    Raises :class:`InputError` (``PARSING_ERROR``, ``kaga:document-too-large``) for malformed input and
     :class:`UnsupportedError` (``kaga:algorithm-not-allowed``, ``kaga:unsupported-critical-header``).
     """
     if not isinstance(token, str):
         raise InputError(PARSING_ERROR, "a JWS must be a string")
     if len(token) > limits.max_token_bytes:
-        raise InputError(TOKEN_TOO_LARGE, f"token longer than {limits.max_token_bytes} bytes")
+        raise InputError(DOCUMENT_TOO_LARGE, f"token longer than {limits.max_token_bytes} bytes")
     if not token.isascii():
         raise InputError(PARSING_ERROR, "a compact JWS is ASCII")
     parts = token.split(".")
@@ -163,7 +167,7 @@ def parse_compact(
         raise InputError(PARSING_ERROR, "a compact JWS has exactly three segments")
     header_b64, payload_b64, signature_b64 = parts
     if len(header_b64) > limits.max_header_bytes:
-        raise InputError(TOKEN_TOO_LARGE, f"JOSE header longer than {limits.max_header_bytes} bytes")
+        raise InputError(DOCUMENT_TOO_LARGE, f"JOSE header longer than {limits.max_header_bytes} bytes")
     header = json_object(header_b64, "JOSE header", max_depth=limits.max_depth)
     check_header(header, allowed_algs)
     payload = json_object(payload_b64, "JWS payload", max_depth=limits.max_depth)

@@ -32,6 +32,8 @@ from ..._encoding import b64url_decode, b64url_encode
 from ...credentials._result import VerificationResult
 from ...did import Resolver
 from ...errors import (
+    DOCUMENT_TOO_DEEP,
+    DOCUMENT_TOO_LARGE,
     INVALID_TYP,
     ISSUED_IN_FUTURE,
     KB_JWT_EXPIRED,
@@ -45,7 +47,6 @@ from ...errors import (
     SD_DISCLOSURE_INVALID,
     SD_DISCLOSURE_UNREFERENCED,
     SD_HASH_ALGORITHM_NOT_ALLOWED,
-    TOKEN_TOO_LARGE,
     InputError,
     KagaError,
 )
@@ -328,13 +329,13 @@ def split_sd_jwt(text: str, *, limits: JOSELimits = DEFAULT_LIMITS) -> SDJWTPart
         raise InputError(PARSING_ERROR, "an SD-JWT must be a string")
     text = text.strip()
     if len(text) > limits.max_token_bytes:
-        raise InputError(TOKEN_TOO_LARGE, f"SD-JWT longer than {limits.max_token_bytes} bytes")
+        raise InputError(DOCUMENT_TOO_LARGE, f"SD-JWT longer than {limits.max_token_bytes} bytes")
     parts = text.split("~")
     if len(parts) < 2:
         raise InputError(PARSING_ERROR, "an SD-JWT has the form <jwt>~<disclosures>~[<kb-jwt>]")
     disclosures = tuple(parts[1:-1])
     if len(disclosures) > limits.max_disclosures:
-        raise InputError(TOKEN_TOO_LARGE, f"more than {limits.max_disclosures} Disclosures")
+        raise InputError(DOCUMENT_TOO_LARGE, f"more than {limits.max_disclosures} Disclosures")
     if any(not d for d in disclosures):
         raise InputError(PARSING_ERROR, "empty Disclosure between '~' separators")
     return SDJWTParts(parts[0], disclosures, parts[-1] or None)
@@ -369,7 +370,7 @@ def process_disclosures(
 
     def walk(value: Any, path: Path, depth: int) -> Any:
         if depth > limits.max_depth:
-            raise InputError(PARSING_ERROR, "SD-JWT payload nested too deeply")
+            raise InputError(DOCUMENT_TOO_DEEP, "SD-JWT payload nested too deeply", limit=limits.max_depth)
         if isinstance(value, dict):
             out: JSONObject = {}
             for key, member in value.items():

@@ -1,0 +1,108 @@
+"""``kaga-vc verify``: verify a credential or presentation, offline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import typer
+
+from ..credentials import (
+    Problem,
+    VerificationResult,
+    is_presentation,
+    parse_json,
+    verify_credential,
+    verify_presentation,
+)
+from ..errors import (
+    DOCUMENT_TOO_DEEP,
+    DOCUMENT_TOO_LARGE,
+    DUPLICATE_JSON_KEY,
+    PARSING_ERROR,
+    InputError,
+    KagaError,
+)
+from ._common import ExitCode, JsonOption, error_boundary, out_console, print_json, read_input
+from ._resolver import cli_resolver
+
+_INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY}
+
+
+def exit_code(result: VerificationResult) -> ExitCode:
+    """0 verified, 3 unreadable input, 4 could not check, 1 checked and invalid."""
+    if result.verified:
+        return ExitCode.OK
+    if any(p.code in _INPUT_CODES for p in result.problems):
+        return ExitCode.BAD_INPUT
+    if result.could_not_check:
+        return ExitCode.COULD_NOT_CHECK
+    return ExitCode.INVALID
+
+
+@error_boundary
+def verify(
+    file: str = typer.Argument(..., help="Credential or presentation (JSON, JWT, SD-JWT) file, or - for stdin."),
+    challenge: str | None = typer.Option(None, "--challenge", help="The challenge (nonce) a presentation must carry."),
+    domain: str | None = typer.Option(None, "--domain", help="The domain a presentation must be bound to."),
+    now: str | None = typer.Option(None, "--now", help="Check validity at this instant (ISO 8601 with offset)."),
+    max_clock_skew: int = typer.Option(300, "--max-clock-skew", help="Tolerated clock skew, in seconds."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
+
+    Example: kaga-vc verify credential.json --json
+    """
+    at = _parse_now(now)
+    text = read_input(file)
+    stripped = text.strip()
+    data: object = text
+    if stripped.startswith("{"):
+        try:
+            data = parse_json(text)
+        except KagaError as error:
+            result = VerificationResult(False, None, (Problem.from_error(error),), checked_at=at or datetime.now(UTC))
+            _render(result, as_json)
+            raise typer.Exit(int(exit_code(result))) from None
+    skew = timedelta(seconds=max_clock_skew)
+    presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
+    if presentation:
+        result = verify_presentation(
+            data, resolver=cli_resolver(), challenge=challenge, domain=domain, now=at, max_clock_skew=skew  # type: ignore[arg-type]
+        )
+    else:
+        result = verify_credential(data, resolver=cli_resolver(), now=at, max_clock_skew=skew)  # type: ignore[arg-type]
+    _render(result, as_json)
+    raise typer.Exit(int(exit_code(result)))
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(PARSING_ERROR, f"--now is not an ISO 8601 instant: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise InputError(PARSING_ERROR, "--now needs a time zone offset")
+    return parsed.astimezone(UTC)
+
+
+def _render(result: VerificationResult, as_json: bool) -> None:
+    if as_json:
+        print_json(result.to_json())
+        return
+    from rich.table import Table
+
+    status = "[bold green]verified[/]" if result.verified else (
+        "[bold yellow]could not check[/]" if result.could_not_check else "[bold red]not verified[/]"
+    )
+    out_console.print(f"{status}  format={result.format or '?'}  issuer={result.issuer or '-'}  subject={result.subject or '-'}")
+    if result.checks:
+        out_console.print("checks: " + ", ".join(result.checks))
+    if result.problems or result.warnings:
+        table = Table("", "code", "detail")
+        for problem in result.problems:
+            table.add_row("problem", problem.code, problem.detail)
+        for warning in result.warnings:
+            table.add_row("warning", warning.code, warning.detail)
+        out_console.print(table)

@@ -1,0 +1,378 @@
+"""W3C VC Data Integrity 1.0: the ``DataIntegrityProof`` envelope, proof purposes, add and verify.
+
+https://www.w3.org/TR/vc-data-integrity/ — §4.2 "Add Proof" and §4.4 "Verify Proof". The suites
+(``eddsa_rdfc_2022``, ``ecdsa_rdfc_2019``) do the transformation, hashing and signing; this
+module checks the proof object, the purpose against the verification relationships of the
+resolved DID document, ``challenge``, ``domain`` and ``expires``, and hands the suite the key.
+
+Proof sets (several proofs) and proof chains (``previousProof``) are refused with their own codes
+(``kaga:proof-set-unsupported``, ``kaga:proof-chain-unsupported``) rather than half-checked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, ClassVar, Protocol
+
+from .._encoding import multibase_decode, multibase_encode
+from ..did import DIDURL, Resolver, VerificationMethod
+from ..errors import (
+    INVALID_CHALLENGE_ERROR,
+    INVALID_DID,
+    INVALID_DID_URL,
+    INVALID_DOMAIN_ERROR,
+    INVALID_PROOF_CONFIGURATION,
+    INVALID_VERIFICATION_METHOD,
+    MALFORMED_PROOF_ERROR,
+    MISMATCHED_PROOF_PURPOSE_ERROR,
+    PROOF_CHAIN_UNSUPPORTED,
+    PROOF_EXPIRED,
+    PROOF_MISSING,
+    PROOF_SET_UNSUPPORTED,
+    PROOF_VERIFICATION_ERROR,
+    UNSUPPORTED_CRYPTOSUITE,
+    VERIFICATION_METHOD_NOT_FOUND,
+    InputError,
+    KagaError,
+    ProofError,
+    ResolutionError,
+    UnsupportedError,
+)
+from ..keys import PublicKey, Signer
+from ._jsonld import DocumentLoader, canonize
+
+JSONObject = dict[str, Any]
+DATA_INTEGRITY_PROOF = "DataIntegrityProof"
+
+
+class ProofPurpose(str, Enum):
+    """Proof purposes, each naming the DID document relationship that authorises the key."""
+
+    ASSERTION_METHOD = "assertionMethod"
+    AUTHENTICATION = "authentication"
+    CAPABILITY_INVOCATION = "capabilityInvocation"
+    CAPABILITY_DELEGATION = "capabilityDelegation"
+
+
+@dataclass(frozen=True, slots=True)
+class ProofOptions:
+    """The options a proof is created with (VC-DI §2.1 "Proofs")."""
+
+    verification_method: str
+    proof_purpose: ProofPurpose = ProofPurpose.ASSERTION_METHOD
+    created: datetime | None = None
+    challenge: str | None = None
+    domain: str | None = None
+    expires: datetime | None = None
+    nonce: str | None = None
+
+    def to_json(self, cryptosuite: str) -> JSONObject:
+        created = self.created or datetime.now(UTC)
+        proof: JSONObject = {
+            "type": DATA_INTEGRITY_PROOF,
+            "cryptosuite": cryptosuite,
+            "created": format_datetime(created),
+            "verificationMethod": self.verification_method,
+            "proofPurpose": ProofPurpose(self.proof_purpose).value,
+        }
+        if self.expires is not None:
+            proof["expires"] = format_datetime(self.expires)
+        if self.challenge is not None:
+            proof["challenge"] = self.challenge
+        if self.domain is not None:
+            proof["domain"] = self.domain
+        if self.nonce is not None:
+            proof["nonce"] = self.nonce
+        return proof
+
+
+class Cryptosuite(Protocol):
+    """A Data Integrity cryptosuite (STYLE.md §3)."""
+
+    name: ClassVar[str]
+
+    def create_proof(self, document: JSONObject, options: ProofOptions, signer: Signer, loader: DocumentLoader) -> JSONObject:
+        """Return ``document`` with a new ``proof``; the input is not modified."""
+        ...
+
+    def verify_proof(self, document: JSONObject, proof: JSONObject, public_key: PublicKey, loader: DocumentLoader) -> None:
+        """Verify ``proof`` over the unsecured ``document``; raise ProofError if it does not hold."""
+        ...
+
+
+def format_datetime(value: datetime) -> str:
+    """An XML Schema ``dateTimeStamp`` in UTC with second precision (``2024-01-01T00:00:00Z``)."""
+    if value.tzinfo is None:
+        raise InputError("MALFORMED_VALUE_ERROR", "datetimes must be timezone-aware")
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: Any, name: str, *, code: str = "MALFORMED_VALUE_ERROR") -> datetime:
+    """Parse an XML Schema ``dateTimeStamp`` (an offset is required); InputError otherwise."""
+    if not isinstance(value, str) or len(value) < 20 or "T" not in value:
+        raise InputError(code, f"{name} must be a dateTimeStamp string", property=name)
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(code, f"{name} is not a valid dateTimeStamp: {value!r}", property=name) from None
+    if parsed.tzinfo is None:
+        raise InputError(code, f"{name} needs a time zone offset: {value!r}", property=name)
+    return parsed.astimezone(UTC)
+
+
+# -- the proof value ------------------------------------------------------------------------------
+def encode_proof_value(signature: bytes) -> str:
+    """Multibase base58btc (``z``), as eddsa-rdfc-2022 §3.2.? and ecdsa-rdfc-2019 require."""
+    return multibase_encode(signature)
+
+
+def decode_proof_value(value: Any) -> bytes:
+    """Decode a ``proofValue``; MALFORMED_PROOF_ERROR unless it is base58btc multibase."""
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise ProofError(MALFORMED_PROOF_ERROR, "proofValue must be a base58btc multibase string ('z…')")
+    try:
+        return multibase_decode(value)
+    except (KagaError, ValueError):
+        raise ProofError(MALFORMED_PROOF_ERROR, "proofValue is not valid base58btc") from None
+
+
+# -- steps shared by the RDFC suites ------------------------------------------------------------
+def proof_configuration(proof_options: JSONObject, document: JSONObject, cryptosuite: str, loader: DocumentLoader) -> str:
+    """The canonical proof configuration (eddsa-rdfc-2022 §3.2.5 / ecdsa-rdfc-2019 §3.2.5)."""
+    config = {k: v for k, v in proof_options.items() if k != "proofValue"}
+    # step 2: type and cryptosuite must name this suite
+    if config.get("type") != DATA_INTEGRITY_PROOF or config.get("cryptosuite") != cryptosuite:
+        raise ProofError(INVALID_PROOF_CONFIGURATION, f"proof is not a {DATA_INTEGRITY_PROOF} of {cryptosuite}")
+    # step 3: created, when present, must be a valid dateTimeStamp
+    if "created" in config:
+        parse_datetime(config["created"], "proof.created", code=INVALID_PROOF_CONFIGURATION)
+    # step 4: the proof configuration takes the document's context
+    config["@context"] = document.get("@context")
+    return canonize(config, loader)
+
+
+def transform(document: JSONObject, loader: DocumentLoader) -> str:
+    """The transformed (canonical) document (§3.2.3): RDFC-1.0 N-Quads."""
+    return canonize(document, loader)
+
+
+def unsecured(document: JSONObject) -> JSONObject:
+    """A shallow copy of ``document`` without its ``proof``."""
+    return {k: v for k, v in document.items() if k != "proof"}
+
+
+# -- add proof (VC-DI §4.2) -----------------------------------------------------------------------
+def add_proof(
+    document: JSONObject,
+    *,
+    suite: Cryptosuite,
+    signer: Signer,
+    proof_purpose: ProofPurpose = ProofPurpose.ASSERTION_METHOD,
+    created: datetime | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
+    expires: datetime | None = None,
+    loader: DocumentLoader,
+) -> JSONObject:
+    """Return a copy of ``document`` secured with one proof by ``signer`` (VC-DI §4.2)."""
+    if not isinstance(document, dict):
+        raise InputError("MALFORMED_VALUE_ERROR", "only a JSON object can be secured")
+    if "proof" in document:
+        raise UnsupportedError(PROOF_SET_UNSUPPORTED, "the document already has a proof; proof sets are not supported")
+    options = ProofOptions(
+        verification_method=signer.key_id,
+        proof_purpose=ProofPurpose(proof_purpose),
+        created=created,
+        challenge=challenge,
+        domain=domain,
+        expires=expires,
+    )
+    return suite.create_proof(copy.deepcopy(document), options, signer, loader)
+
+
+# -- verify proof (VC-DI §4.4) --------------------------------------------------------------------
+@dataclass(slots=True)
+class ProofCheck:
+    """What verifying one proof found: the method used and every problem (as errors)."""
+
+    proof: JSONObject | None = None
+    verification_method: VerificationMethod | None = None
+    controller: str | None = None
+    cryptosuite: str | None = None
+    errors: list[KagaError] = field(default_factory=list)
+    could_not_check: list[KagaError] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return not self.errors and not self.could_not_check
+
+
+_REQUIRED = ("type", "verificationMethod", "proofPurpose", "proofValue")
+
+
+def single_proof(document: JSONObject) -> JSONObject:
+    """The one proof of ``document``; refuse none, sets and chains with their own codes."""
+    proof = document.get("proof")
+    if proof is None:
+        raise ProofError(PROOF_MISSING, "the document has no proof")
+    if isinstance(proof, list):
+        if len(proof) != 1:
+            raise UnsupportedError(PROOF_SET_UNSUPPORTED, f"proof sets ({len(proof)} proofs) are not supported")
+        proof = proof[0]
+    if not isinstance(proof, dict):
+        raise ProofError(MALFORMED_PROOF_ERROR, "proof must be a JSON object")
+    if "previousProof" in proof:
+        raise UnsupportedError(PROOF_CHAIN_UNSUPPORTED, "proof chains (previousProof) are not supported")
+    return proof
+
+
+def verify_proof(
+    document: JSONObject,
+    *,
+    suites: Mapping[str, Cryptosuite],
+    resolver: Resolver,
+    expected_purpose: ProofPurpose,
+    loader: DocumentLoader,
+    challenge: str | None = None,
+    domain: str | Sequence[str] | None = None,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = timedelta(minutes=5),
+) -> ProofCheck:
+    """Verify the one Data Integrity proof of ``document``; every problem goes in the result."""
+    check = ProofCheck()
+    try:
+        proof = single_proof(document)
+    except KagaError as error:
+        check.errors.append(error)
+        return check
+    check.proof = proof
+
+    # §4.4 step 3: required members, and the proof type
+    if "type" in proof and proof.get("type") != DATA_INTEGRITY_PROOF:
+        # e.g. Ed25519Signature2018 / 2020 (Linked Data Signatures): refused, never half-checked
+        check.errors.append(
+            UnsupportedError(UNSUPPORTED_CRYPTOSUITE, f"proof type {proof.get('type')!r} is not supported", proof_type=proof.get("type"))
+        )
+        return check
+    missing = [name for name in _REQUIRED if name not in proof]
+    if missing:
+        check.errors.append(ProofError(MALFORMED_PROOF_ERROR, f"proof lacks {', '.join(missing)}", missing=missing))
+        return check
+    name = proof.get("cryptosuite")
+    check.cryptosuite = name if isinstance(name, str) else None
+    suite = suites.get(name) if isinstance(name, str) else None
+    if suite is None:
+        check.errors.append(UnsupportedError(UNSUPPORTED_CRYPTOSUITE, f"cryptosuite {name!r} is not accepted here"))
+        return check
+    for member in ("verificationMethod", "proofPurpose"):
+        if not isinstance(proof.get(member), str):
+            check.errors.append(ProofError(MALFORMED_PROOF_ERROR, f"proof.{member} must be a string"))
+            return check
+
+    # the expected purpose (VC-DI §4.4: MISMATCHED_PROOF_PURPOSE_ERROR)
+    purpose = proof["proofPurpose"]
+    if purpose != expected_purpose.value:
+        check.errors.append(
+            ProofError(
+                MISMATCHED_PROOF_PURPOSE_ERROR,
+                f"proof purpose is {purpose!r}, expected {expected_purpose.value!r}",
+                expected=expected_purpose.value,
+                actual=purpose,
+            )
+        )
+    check.checks.append("proofPurpose")
+
+    # challenge / domain / expires
+    _check_binding(proof, challenge, domain, check)
+    now = now or datetime.now(UTC)
+    if "expires" in proof:
+        try:
+            expires = parse_datetime(proof["expires"], "proof.expires", code=MALFORMED_PROOF_ERROR)
+            if now - max_clock_skew > expires:
+                check.errors.append(ProofError(PROOF_EXPIRED, "the proof has expired", expires=expires.isoformat(), now=now.isoformat()))
+        except KagaError as error:
+            check.errors.append(error)
+        check.checks.append("proofExpires")
+
+    # proof @context (§4.4: the document's context must start with the proof's)
+    if "@context" in proof:
+        proof_ctx = proof["@context"] if isinstance(proof["@context"], list) else [proof["@context"]]
+        doc_ctx = document.get("@context")
+        doc_ctx = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
+        if doc_ctx[: len(proof_ctx)] != proof_ctx:
+            check.errors.append(ProofError(PROOF_VERIFICATION_ERROR, "proof @context does not match the document's"))
+            return check
+
+    # the verification method, through the resolver, and the purpose's relationship
+    vm_id = proof["verificationMethod"]
+    try:
+        url = DIDURL.parse(vm_id)
+    except KagaError:
+        check.errors.append(ProofError(INVALID_VERIFICATION_METHOD, f"verificationMethod {vm_id!r} is not a DID URL"))
+        return check
+    if not url.fragment:
+        check.errors.append(ProofError(INVALID_VERIFICATION_METHOD, f"verificationMethod {vm_id!r} has no fragment"))
+        return check
+    check.controller = str(url.did)
+    try:
+        did_document = resolver.resolve_document(url.did)
+    except ResolutionError as error:
+        if error.code in (INVALID_DID, INVALID_DID_URL):
+            check.errors.append(error)
+        else:  # the DID could not be resolved here: not the same as "checked and wrong"
+            check.could_not_check.append(error)
+        return check
+    try:
+        method = did_document.verification_method(str(url))
+    except KagaError as error:
+        check.errors.append(ProofError(INVALID_VERIFICATION_METHOD, f"{vm_id}: {error.detail}"))
+        return check
+    if method is None:
+        check.errors.append(ProofError(VERIFICATION_METHOD_NOT_FOUND, f"{vm_id} is not in the DID document"))
+        return check
+    check.verification_method = method
+    if method.controller != did_document.id:
+        check.errors.append(ProofError(INVALID_VERIFICATION_METHOD, "the verification method's controller is not the DID"))
+    if not did_document.has_relationship(method.id, purpose):
+        check.errors.append(
+            ProofError(
+                MISMATCHED_PROOF_PURPOSE_ERROR,
+                f"{vm_id} is not authorised for {purpose} in the DID document",
+                relationship=purpose,
+            )
+        )
+    check.checks.append("verificationRelationship")
+
+    # the signature: the suite's transformation, hashing and verification
+    try:
+        public_key = method.public_key()
+        proof_options = {k: v for k, v in proof.items() if k != "proofValue"}
+        unsecured_document = unsecured(document)
+        suite.verify_proof(unsecured_document, {**proof_options, "proofValue": proof["proofValue"]}, public_key, loader)
+        check.checks.append("signature")
+    except KagaError as error:
+        if error.code == "kaga:context-load-failed":
+            check.could_not_check.append(error)
+        else:
+            check.errors.append(error)
+    return check
+
+
+def _check_binding(proof: JSONObject, challenge: str | None, domain: str | Sequence[str] | None, check: ProofCheck) -> None:
+    if challenge is not None:
+        if proof.get("challenge") != challenge:
+            check.errors.append(ProofError(INVALID_CHALLENGE_ERROR, "the proof's challenge is not the one expected"))
+        check.checks.append("challenge")
+    if domain is not None:
+        expected = [domain] if isinstance(domain, str) else list(domain)
+        actual = proof.get("domain")
+        actual_list = actual if isinstance(actual, list) else [actual]
+        if not any(item in expected for item in actual_list if isinstance(item, str)):
+            check.errors.append(ProofError(INVALID_DOMAIN_ERROR, "the proof's domain is not the one expected"))
+        check.checks.append("domain")
