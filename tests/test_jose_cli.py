@@ -120,3 +120,69 @@ def test_options_work_in_a_typer_command(keystores: dict[str, Path], tmp_path: P
     assert result.details["disclosed"] == ["ageOver18", "residentOf"]
     bad = runner.invoke(app, ["sign", file, "--key", str(keystores["ed"]), "--format", "vc-jwt", "--disclosable", "x"])
     assert bad.exit_code == 3
+
+
+# -- the real command line ----------------------------------------------------------------------
+def kaga(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from kaga_vc.cli._app import app
+
+    done = CliRunner().invoke(app, list(args))
+    return done.exit_code, done.output
+
+
+@pytest.mark.parametrize("fmt", ["vc-jwt", "jwt-vc11", "sd-jwt"])
+def test_credential_sign_format_then_verify_auto_detects(
+    fmt: str, keystores: dict[str, Path], tmp_path: Path, no_network: None
+) -> None:
+    credential = credential_v11(did_of(ED)) if fmt == "jwt-vc11" else credential_v2(did_of(ED))
+    credential.pop("validUntil", None), credential.pop("expirationDate", None)
+    extra = ["--disclosable", "credentialSubject.residentOf"] if fmt == "sd-jwt" else []
+    code, token = kaga("credential", "sign", write(tmp_path, credential), "--key", str(keystores["ed"]), "--format", fmt, *extra)
+    assert code == 0, token
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(token)
+    code, out = kaga("verify", str(token_file), "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["verified"] is True
+    assert result["format"] == {"vc-jwt": "vc+jwt", "jwt-vc11": "jwt-vc11", "sd-jwt": "dc+sd-jwt"}[fmt]
+
+
+def test_cli_sd_jwt_presentation_with_challenge_and_domain(tmp_path: Path, no_network: None) -> None:
+    from kaga_vc.proofs.jose import issue_sd_jwt, present_sd_jwt
+
+    claims = {"iss": did_of(ED), "vct": "urn:kaga:vct:KagaResidentCredential", "residentOf": "Kaga", "name": "Hanako"}
+    issued = issue_sd_jwt(claims, signer=ED, disclosable=["residentOf", "name"], holder_key=HOLDER.key.public_key)
+    shown = tmp_path / "shown.txt"
+    shown.write_text(present_sd_jwt(issued, disclose=["residentOf"], holder_signer=HOLDER, audience="did:web:r.example", nonce="n1"))
+    code, out = kaga("verify", str(shown), "--challenge", "n1", "--domain", "did:web:r.example", "--json")
+    assert code == 0, out
+    assert json.loads(out)["details"]["disclosed"] == ["residentOf"]
+    code, out = kaga("verify", str(shown), "--challenge", "n2", "--domain", "did:web:r.example", "--json")
+    assert code == 1
+    assert [p["code"] for p in json.loads(out)["problems"]] == ["INVALID_CHALLENGE_ERROR"]
+
+
+def test_cli_verify_exit_codes_for_jose(keystores: dict[str, Path], tmp_path: Path, no_network: None) -> None:
+    token = tmp_path / "t.txt"
+    token.write_text("eyJhbGciOiJub25lIn0.e30.")  # alg none: checked and refused
+    assert kaga("verify", str(token))[0] == 1
+    token.write_text("not.a+jwt.at all")
+    assert kaga("verify", str(token))[0] == 3
+    # an issuer whose DID method the CLI cannot resolve offline: could not check
+    from kaga_vc.proofs.jose import sign_jwt_vc11
+
+    token.write_text(sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR))
+    assert kaga("verify", str(token))[0] == 4
+
+
+def test_cli_refuses_jose_options_with_data_integrity(keystores: dict[str, Path], tmp_path: Path) -> None:
+    file = write(tmp_path, credential_v2(did_of(ED)))
+    code, _ = kaga("credential", "sign", file, "--key", str(keystores["ed"]), "--disclosable", "residentOf")
+    assert code == 3
+    code, _ = kaga("credential", "sign", file, "--key", str(keystores["ed"]), "--format", "vc-jwt", "--suite", "eddsa-rdfc-2022")
+    assert code == 3
+    code, _ = kaga("credential", "sign", file, "--key", str(keystores["ed"]), "--format", "cbor")
+    assert code == 1

@@ -16,7 +16,15 @@ import typer
 
 from ..credentials.verify import JWT_VC11, SD_JWT, VC_JWT
 from ..did import DID, did_key_from_public_key, public_key_from_did_key
-from ..errors import MALFORMED_VALUE_ERROR, PARSING_ERROR, InputError, KagaError, UnsupportedError
+from ..errors import (
+    MALFORMED_VALUE_ERROR,
+    PARSING_ERROR,
+    UNSUPPORTED_FORMAT,
+    UNSUPPORTED_KEY_TYPE,
+    InputError,
+    KagaError,
+    UnsupportedError,
+)
 from ..keys import KeySigner, KeyType, PublicKey, Signer
 from ..keys.keystore import load_key
 from ._common import print_json, read_input, read_password
@@ -87,7 +95,7 @@ def sign_in_format(
             holder_key=holder_key,
             decoys=Decoys(1, 3),
         )
-    raise UnsupportedError("kaga:unsupported-format", f"unknown format {fmt!r}; use one of {', '.join(CLI_FORMATS)}")
+    raise UnsupportedError(UNSUPPORTED_FORMAT, f"unknown format {fmt!r}; use one of {', '.join(CLI_FORMATS)}")
 
 
 def default_key_id(public_key: PublicKey) -> str:
@@ -110,14 +118,14 @@ def sign_jose(
     as_json: bool = False,
 ) -> None:
     """Read, sign and print: the body of ``credential sign`` for the JOSE formats."""
-    from ..proofs.jose._jws import strict_json_loads
+    from ..credentials import parse_json
 
-    credential = strict_json_loads(read_input(file))
+    credential = parse_json(read_input(file))
     if not isinstance(credential, dict):
         raise InputError(PARSING_ERROR, "a credential must be a JSON object")
     private_key = load_key(key, read_password(password_file))
     if private_key.key_type is KeyType.X25519:
-        raise UnsupportedError("kaga:unsupported-key-type", "X25519 keys do not sign")
+        raise UnsupportedError(UNSUPPORTED_KEY_TYPE, "X25519 keys do not sign")
     # cast: KeySigner is frozen, and the Signer Protocol on main declares settable attributes.
     signer = cast(Signer, KeySigner(private_key, verification_method or default_key_id(private_key.public_key)))
     token = sign_in_format(
