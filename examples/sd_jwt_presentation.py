@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from kaga_vc.credentials._verify_jose import verify_presentation
+from kaga_vc import verify_presentation
 from kaga_vc.did import KeyMethod, Resolver, did_key_from_public_key
 from kaga_vc.keys import KeySigner, KeyType, PrivateKey
 from kaga_vc.proofs.jose import Decoys, issue_sd_jwt, present_sd_jwt, sd_jwt_vc_claims
@@ -51,11 +51,11 @@ nonce, ryokan = secrets.token_urlsafe(16), "did:web:ryokan.kaga.example"
 shown = present_sd_jwt(issued, disclose=["residentOf"], holder_signer=resident, audience=ryokan, nonce=nonce)
 
 # 3. The ryokan verifies offline and sees exactly what was disclosed.
-result = verify_presentation(shown, format="dc+sd-jwt", resolver=Resolver({"key": KeyMethod()}), domain=ryokan, challenge=nonce)
+result = verify_presentation(shown, resolver=Resolver({"key": KeyMethod()}), domain=ryokan, challenge=nonce)
 assert result.verified, result.codes
 assert result.credential is not None and result.credential["residentOf"] == "Kaga"
 assert "name" not in result.credential and "address" not in result.credential
 print(f"verified={result.verified} disclosed={result.details['disclosed']} checks={list(result.checks)}")
 
-replayed = verify_presentation(shown, format="dc+sd-jwt", resolver=Resolver({"key": KeyMethod()}), domain=ryokan, challenge="another")
+replayed = verify_presentation(shown, resolver=Resolver({"key": KeyMethod()}), domain=ryokan, challenge="another")
 print(f"replayed with another nonce: verified={replayed.verified} codes={replayed.codes}")

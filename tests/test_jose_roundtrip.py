@@ -249,3 +249,27 @@ def test_verify_path_imports_no_ethereum_client() -> None:
     root = __import__("pathlib").Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, cwd=root)
     assert done.returncode == 0, done.stderr
+
+
+def test_public_entry_points_dispatch_every_jose_format() -> None:
+    import kaga_vc
+
+    tokens = {
+        "vc+jwt": sign_vc_jwt(credential_v2(did_of(ED)), ED),
+        "jwt-vc11": sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR, recoverable=True),
+        "dc+sd-jwt": issue_sd_jwt({"iss": did_of(ED), "vct": "urn:x", "a": 1}, signer=ED, disclosable=["a"]),
+    }
+    for fmt, token in tokens.items():
+        result = kaga_vc.verify_credential(token, resolver=RESOLVER, now=NOW)
+        assert (result.format, result.verified) == (fmt, True), result.codes
+        assert kaga_vc.verify_credential(token.encode(), resolver=RESOLVER, now=NOW).verified
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": did_of(HOLDER),
+        "verifiableCredential": [envelope(tokens["vc+jwt"])],
+    }
+    vp = sign_vp_jwt(presentation, HOLDER, audience=AUD, nonce=NONCE)
+    assert kaga_vc.verify_presentation(vp, resolver=RESOLVER, challenge=NONCE, domain=AUD, now=NOW).verified
+    wrong = kaga_vc.verify_presentation(vp, resolver=RESOLVER, challenge="x", domain=AUD, now=NOW)
+    assert wrong.codes == ["INVALID_CHALLENGE_ERROR"]
