@@ -77,6 +77,27 @@ DUPLICATE_JSON_KEY = "kaga:duplicate-json-key"
 VERIFICATION_METHOD_NOT_FOUND = "kaga:verification-method-not-found"
 CANONICALIZATION_TOO_COMPLEX = "kaga:canonicalization-too-complex"
 
+# JOSE, JWT and SD-JWT (issue 4).
+ALGORITHM_NOT_ALLOWED = "kaga:algorithm-not-allowed"
+ALGORITHM_KEY_MISMATCH = "kaga:algorithm-key-mismatch"
+UNSUPPORTED_CRITICAL_HEADER = "kaga:unsupported-critical-header"
+INVALID_TYP = "kaga:invalid-typ"
+INVALID_KID = "kaga:invalid-kid"
+KID_ISSUER_MISMATCH = "kaga:kid-issuer-mismatch"
+SUBJECT_MISMATCH = "kaga:subject-mismatch"
+ISSUED_IN_FUTURE = "kaga:issued-in-future"
+SD_HASH_ALGORITHM_NOT_ALLOWED = "kaga:sd-hash-algorithm-not-allowed"
+SD_DISCLOSURE_INVALID = "kaga:sd-disclosure-invalid"
+SD_DISCLOSURE_UNREFERENCED = "kaga:sd-disclosure-unreferenced"
+SD_DISCLOSURE_DUPLICATE = "kaga:sd-disclosure-duplicate"
+SD_DIGEST_DUPLICATE = "kaga:sd-digest-duplicate"
+KB_JWT_MISSING = "kaga:kb-jwt-missing"
+KB_JWT_INVALID = "kaga:kb-jwt-invalid"
+KB_JWT_SD_HASH_MISMATCH = "kaga:kb-jwt-sd-hash-mismatch"
+KB_JWT_EXPIRED = "kaga:kb-jwt-expired"
+ISSUER_NOT_A_DID = "kaga:issuer-not-a-did"
+RESOLVER_FAILED = "kaga:resolver-failed"
+
 
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""

@@ -1,4 +1,4 @@
-"""``kaga-vc credential``: secure credentials with Data Integrity proofs."""
+"""``kaga-vc credential``: secure credentials with Data Integrity proofs, or as JOSE (``--format``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from ..errors import UNSUPPORTED_CRYPTOSUITE, InputError, UnsupportedError
 from ..keys import KeySigner
 from ..keys.keystore import load_key
 from ..proofs import ProofPurpose, default_suites
+from . import _jose_sign
 from ._common import PasswordFileOption, error_boundary, print_json, read_input, read_password
 
-app = typer.Typer(help="Secure credentials with Data Integrity proofs.", no_args_is_help=True)
+app = typer.Typer(help="Secure credentials with Data Integrity proofs or as JWT / SD-JWT.", no_args_is_help=True)
 
 
 @app.command("sign")
@@ -30,12 +31,30 @@ def sign(
         "", "--verification-method", help="DID URL of the key's verification method (default: its did:key)."
     ),
     password_file: Path | None = PasswordFileOption,
-    as_json: bool = typer.Option(False, "--json", help="Accepted for symmetry: the output is always JSON."),
+    fmt: str = _jose_sign.FormatOption,
+    disclosable: list[str] = _jose_sign.DisclosableOption,
+    holder_key: str = _jose_sign.HolderKeyOption,
+    vct: str = _jose_sign.VctOption,
+    recoverable: bool = _jose_sign.RecoverableOption,
+    as_json: bool = typer.Option(
+        False, "--json", help="Data Integrity: always JSON; JOSE formats: print {format, token} instead of the token."
+    ),
 ) -> None:
     """Sign an unsigned credential with a keystore's key and print the secured credential.
 
     Example: kaga-vc credential sign unsigned.json --key city-assertion.json --suite eddsa-rdfc-2022
+    (or --format vc-jwt | jwt-vc11 | sd-jwt --disclosable credentialSubject.residentOf)
     """
+    if fmt != "data-integrity":
+        if suite or purpose is not ProofPurpose.ASSERTION_METHOD:
+            raise InputError("MALFORMED_VALUE_ERROR", "--suite and --purpose apply to --format data-integrity only")
+        _jose_sign.sign_jose(
+            file, key=key, fmt=fmt, verification_method=verification_method, disclosable=disclosable,
+            holder_key=holder_key, vct=vct, recoverable=recoverable, password_file=password_file, as_json=as_json,
+        )
+        return
+    if disclosable or holder_key or vct or recoverable:
+        raise InputError("MALFORMED_VALUE_ERROR", "--disclosable, --holder-key, --vct, --recoverable need a JOSE --format")
     credential = parse_json(read_input(file))
     if not isinstance(credential, dict):
         raise InputError("PARSING_ERROR", "a credential must be a JSON object")

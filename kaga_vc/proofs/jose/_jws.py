@@ -1,0 +1,329 @@
+"""Compact JWS with strict JOSE hygiene: parse, sign through a ``Signer``, verify against a DID key.
+
+What a verifier here refuses before any key is looked at (RFC 8725 §3, RFC 7515 §4.1.11):
+
+* tokens over :attr:`JOSELimits.max_token_bytes`, segments that are not canonical base64url, headers and
+  payloads that are not JSON objects, JSON with duplicate member names or NaN/Infinity;
+* ``alg`` ``none``, every HMAC algorithm, and any algorithm outside :data:`ALGORITHMS`;
+* a ``crit`` header naming anything (this library understands no JWS extension), and ``b64: false``.
+
+The key is never taken from the token (``jwk``, ``jku``, ``x5u`` are ignored): it comes from the issuer's
+DID document, and the header ``alg`` must be the one algorithm allowed for that key's type. Signature
+verification against a public key is done by jwcrypto with the algorithm pinned; ``ES256K``/``ES256K-R``
+against an ``EcdsaSecp256k1RecoveryMethod2020`` (a ``blockchainAccountId``, no public key) recovers the
+key with libsecp256k1 and compares Ethereum addresses, as did-jwt does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import coincurve
+from eth_hash.auto import keccak
+
+from ..._encoding import b64url_decode, b64url_encode
+from ...errors import (
+    ALGORITHM_KEY_MISMATCH,
+    ALGORITHM_NOT_ALLOWED,
+    DOCUMENT_TOO_DEEP,
+    DOCUMENT_TOO_LARGE,
+    DUPLICATE_JSON_KEY,
+    INVALID_VERIFICATION_METHOD,
+    PARSING_ERROR,
+    PROOF_GENERATION_ERROR,
+    PROOF_VERIFICATION_ERROR,
+    UNSUPPORTED_CRITICAL_HEADER,
+    InputError,
+    KagaError,
+    ProofError,
+    UnsupportedError,
+)
+from ...keys import KeyType, PublicKey, Signer
+
+JSONObject = dict[str, Any]
+
+# The allow-list: JOSE algorithm → the one key type that may sign with it (RFC 8037, RFC 7518, RFC 8812).
+# ES256K-R is did-jwt's recoverable form (r || s || recid, 65 bytes).
+ALGORITHMS: dict[str, KeyType] = {
+    "EdDSA": KeyType.ED25519,
+    "ES256": KeyType.P256,
+    "ES384": KeyType.P384,
+    "ES512": KeyType.P521,
+    "ES256K": KeyType.SECP256K1,
+    "ES256K-R": KeyType.SECP256K1,
+}
+RECOVERY_METHOD_TYPES = ("EcdsaSecp256k1RecoveryMethod2020",)
+
+
+@dataclass(frozen=True, slots=True)
+class JOSELimits:
+    """Size limits applied before anything is decoded (a DoS guard, RFC 8725 §3.x spirit)."""
+
+    max_token_bytes: int = 64 * 1024
+    max_header_bytes: int = 4 * 1024
+    max_disclosures: int = 512
+    max_depth: int = 32
+
+
+DEFAULT_LIMITS = JOSELimits()
+
+
+@dataclass(frozen=True, slots=True)
+class CompactJWS:
+    """A parsed compact JWS: the decoded header and payload plus the exact bytes that were signed."""
+
+    token: str
+    header: JSONObject
+    payload: JSONObject
+    signing_input: bytes
+    signature: bytes
+
+    @property
+    def alg(self) -> str:
+        return str(self.header["alg"])
+
+
+# -- strict JSON ---------------------------------------------------------------------------------
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> JSONObject:
+    out: JSONObject = {}
+    for key, value in pairs:
+        if key in out:
+            raise InputError(DUPLICATE_JSON_KEY, f"duplicate JSON member {key!r}", key=key)
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise InputError(PARSING_ERROR, f"JSON constant {name} is not allowed")
+
+
+def strict_json_loads(data: bytes | str, *, max_depth: int = DEFAULT_LIMITS.max_depth) -> Any:
+    """Parse JSON refusing duplicate names, NaN/Infinity and nesting deeper than ``max_depth``."""
+    try:
+        value = json.loads(data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except InputError:
+        raise
+    except RecursionError:
+        raise InputError(DOCUMENT_TOO_DEEP, f"JSON nested deeper than {max_depth}", limit=max_depth) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(PARSING_ERROR, "not valid JSON") from exc
+    if _depth(value, max_depth) > max_depth:
+        raise InputError(DOCUMENT_TOO_DEEP, f"JSON nested deeper than {max_depth}", limit=max_depth)
+    return value
+
+
+def _depth(value: Any, limit: int, level: int = 0) -> int:
+    if level > limit:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, limit, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, limit, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def json_object(segment: str, what: str, *, max_depth: int = DEFAULT_LIMITS.max_depth) -> JSONObject:
+    """Decode one base64url segment that must hold a JSON object."""
+    try:
+        raw = b64url_decode(segment)
+    except InputError:
+        raise InputError(PARSING_ERROR, f"{what} is not base64url") from None
+    value = strict_json_loads(raw, max_depth=max_depth)
+    if not isinstance(value, dict):
+        raise InputError(PARSING_ERROR, f"{what} is not a JSON object")
+    return value
+
+
+def canonical_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as the JOSE header and payload are serialised when signing."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+# -- parse ---------------------------------------------------------------------------------------
+def parse_compact(
+    token: str,
+    *,
+    limits: JOSELimits = DEFAULT_LIMITS,
+    allowed_algs: Iterable[str] | None = None,
+) -> CompactJWS:
+    """Split and decode a compact JWS, applying every header rule that needs no key.
+
+    Raises :class:`InputError` (``PARSING_ERROR``, ``kaga:document-too-large``) for malformed input and
+    :class:`UnsupportedError` (``kaga:algorithm-not-allowed``, ``kaga:unsupported-critical-header``).
+    """
+    if not isinstance(token, str):
+        raise InputError(PARSING_ERROR, "a JWS must be a string")
+    if len(token) > limits.max_token_bytes:
+        raise InputError(DOCUMENT_TOO_LARGE, f"token longer than {limits.max_token_bytes} bytes")
+    if not token.isascii():
+        raise InputError(PARSING_ERROR, "a compact JWS is ASCII")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InputError(PARSING_ERROR, "a compact JWS has exactly three segments")
+    header_b64, payload_b64, signature_b64 = parts
+    if len(header_b64) > limits.max_header_bytes:
+        raise InputError(DOCUMENT_TOO_LARGE, f"JOSE header longer than {limits.max_header_bytes} bytes")
+    header = json_object(header_b64, "JOSE header", max_depth=limits.max_depth)
+    check_header(header, allowed_algs)
+    payload = json_object(payload_b64, "JWS payload", max_depth=limits.max_depth)
+    try:
+        signature = b64url_decode(signature_b64)
+    except InputError:
+        raise InputError(PARSING_ERROR, "JWS signature is not base64url") from None
+    if not signature:
+        raise InputError(PARSING_ERROR, "JWS signature is empty")
+    return CompactJWS(token, header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+
+
+def check_header(header: JSONObject, allowed_algs: Iterable[str] | None = None) -> None:
+    """Apply the algorithm allow-list and the ``crit``/``b64`` rules to a JOSE header."""
+    alg = header.get("alg")
+    if not isinstance(alg, str) or not alg:
+        raise InputError(PARSING_ERROR, "JOSE header has no 'alg'")
+    allowed = set(ALGORITHMS) if allowed_algs is None else set(allowed_algs) & set(ALGORITHMS)
+    if alg not in allowed:
+        # 'none' and every HS*/PS*/RS* end here: never a key-type confusion.
+        raise UnsupportedError(ALGORITHM_NOT_ALLOWED, f"JWS algorithm {alg!r} is not allowed")
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
+            raise InputError(PARSING_ERROR, "'crit' must be a non-empty list of header names")
+        # RFC 7515 §4.1.11: we understand no extension, so any critical one makes the JWS invalid.
+        raise UnsupportedError(UNSUPPORTED_CRITICAL_HEADER, f"critical header(s) not understood: {crit}")
+    if "b64" in header:
+        raise UnsupportedError(UNSUPPORTED_CRITICAL_HEADER, "unencoded payloads (b64) are not supported")
+    for name in ("typ", "cty", "kid"):
+        if name in header and not isinstance(header[name], str):
+            raise InputError(PARSING_ERROR, f"JOSE header {name!r} must be a string")
+
+
+# -- sign ----------------------------------------------------------------------------------------
+def alg_for_key_type(key_type: KeyType, *, recoverable: bool = False) -> str:
+    """The JOSE algorithm a key of this type signs with (``ES256K-R`` if ``recoverable``)."""
+    if recoverable:
+        if key_type is not KeyType.SECP256K1:
+            raise UnsupportedError(ALGORITHM_KEY_MISMATCH, "ES256K-R needs a secp256k1 key")
+        return "ES256K-R"
+    alg = key_type.info.jose_alg
+    if alg is None or alg not in ALGORITHMS:
+        raise UnsupportedError(ALGORITHM_KEY_MISMATCH, f"{key_type.value} keys do not sign JWS")
+    return alg
+
+
+def sign_compact(header: JSONObject, payload: JSONObject, signer: Signer) -> str:
+    """Serialise and sign a compact JWS; ``header['alg']`` must suit the signer's key type.
+
+    ``ES256K-R`` needs a signer that can produce a recoverable signature (``sign_recoverable`` or a
+    :class:`~kaga_vc.keys.KeySigner`). Raises :class:`ProofError` ``PROOF_GENERATION_ERROR``.
+    """
+    alg = header.get("alg")
+    if alg not in ALGORITHMS or ALGORITHMS[alg] is not signer.key_type:
+        raise ProofError(PROOF_GENERATION_ERROR, f"algorithm {alg!r} does not suit a {signer.key_type.value} key")
+    check_header(header)
+    signing_input = b64url_encode(canonical_json(header)) + "." + b64url_encode(canonical_json(payload))
+    data = signing_input.encode("ascii")
+    try:
+        if alg == "ES256K-R":
+            signature = _sign_recoverable(signer, data)
+        else:
+            signature = signer.sign(data)
+    except KagaError:
+        raise
+    except Exception as exc:  # a signer plug-in failing in its own way
+        raise ProofError(PROOF_GENERATION_ERROR, f"signer failed: {type(exc).__name__}") from exc
+    return signing_input + "." + b64url_encode(signature)
+
+
+def _sign_recoverable(signer: Signer, data: bytes) -> bytes:
+    digest = hashlib.sha256(data).digest()
+    custom = getattr(signer, "sign_recoverable", None)
+    if callable(custom):
+        return bytes(custom(digest))
+    key = getattr(signer, "key", None)
+    if key is not None and hasattr(key, "sign_digest_recoverable"):
+        return bytes(key.sign_digest_recoverable(digest))
+    raise ProofError(PROOF_GENERATION_ERROR, "this signer cannot make recoverable (ES256K-R) signatures")
+
+
+# -- verify --------------------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def _jwcrypto_key(public_key: PublicKey) -> Any:
+    from jwcrypto import jwk  # type: ignore[import-untyped]
+
+    return jwk.JWK(**public_key.to_jwk())
+
+
+def verify_with_public_key(jws: CompactJWS, public_key: PublicKey) -> None:
+    """Verify the signature with ``public_key``; the header alg must be the key type's algorithm.
+
+    Raises :class:`ProofError` (``PROOF_VERIFICATION_ERROR``) or :class:`UnsupportedError`
+    (``kaga:algorithm-key-mismatch``).
+    """
+    alg = jws.alg
+    if ALGORITHMS.get(alg) is not public_key.key_type:
+        raise UnsupportedError(
+            ALGORITHM_KEY_MISMATCH, f"algorithm {alg} cannot be used with a {public_key.key_type.value} key"
+        )
+    if alg == "ES256K" and len(jws.signature) == 64 and int.from_bytes(jws.signature[32:], "big") > _SECP256K1_HALF_N:
+        # OpenSSL (behind jwcrypto) accepts the high-s twin of a signature; libsecp256k1 and we do not.
+        raise ProofError(PROOF_VERIFICATION_ERROR, "secp256k1 signature has a high s (malleable form)")
+    if alg == "ES256K-R":
+        expected = public_key.uncompressed()
+        _verify_recovered(jws, lambda point: point == expected)
+        return
+    from jwcrypto import jws as jwcrypto_jws
+    from jwcrypto.common import JWException  # type: ignore[import-untyped]
+
+    token = jwcrypto_jws.JWS()
+    try:
+        token.deserialize(jws.token)
+        token.verify(_jwcrypto_key(public_key), alg=alg)
+    except (JWException, ValueError, TypeError) as exc:
+        raise ProofError(PROOF_VERIFICATION_ERROR, "JWS signature does not verify") from exc
+
+
+def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
+    """Verify ``ES256K``/``ES256K-R`` by key recovery against an ``eip155:<chain>:<address>`` account."""
+    if jws.alg not in ("ES256K", "ES256K-R"):
+        raise UnsupportedError(
+            ALGORITHM_KEY_MISMATCH, f"algorithm {jws.alg} cannot be checked against a blockchain account"
+        )
+    parts = blockchain_account_id.split(":")
+    if len(parts) != 3 or parts[0] != "eip155":
+        raise ProofError(INVALID_VERIFICATION_METHOD, "blockchainAccountId is not an eip155 account")
+    wanted = parts[2].lower()
+    _verify_recovered(jws, lambda point: "0x" + keccak(point[1:])[-20:].hex() == wanted)
+
+
+def _verify_recovered(jws: CompactJWS, matches: Any) -> None:
+    """Recover the signer's point (uncompressed SEC1 bytes) with libsecp256k1 and test it with ``matches``."""
+    digest = hashlib.sha256(jws.signing_input).digest()
+    signature = jws.signature
+    if jws.alg == "ES256K-R":
+        if len(signature) != 65:
+            raise ProofError(PROOF_VERIFICATION_ERROR, "ES256K-R signature must be 65 bytes")
+        candidates = [signature]
+    else:
+        if len(signature) != 64:
+            raise ProofError(PROOF_VERIFICATION_ERROR, "ES256K signature must be 64 bytes")
+        candidates = [signature + b"\x00", signature + b"\x01"]
+    if int.from_bytes(signature[32:64], "big") > _SECP256K1_HALF_N:
+        raise ProofError(PROOF_VERIFICATION_ERROR, "secp256k1 signature has a high s (malleable form)")
+    for candidate in candidates:
+        if candidate[64] not in (0, 1):
+            continue
+        try:
+            point = coincurve.PublicKey.from_signature_and_message(candidate, digest, hasher=None)
+        except Exception:  # noqa: BLE001, S112 - libsecp256k1 refuses an unrecoverable signature
+            continue
+        if matches(point.format(compressed=False)):
+            return
+    raise ProofError(PROOF_VERIFICATION_ERROR, "JWS signature does not recover to the expected key")
+
+
+_SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
