@@ -1,0 +1,25 @@
+"""The city's issuing service (a thin re-export; see :mod:`kaga_vc.issuer.service`)."""
+
+from __future__ import annotations
+
+from .service import (
+    DEFAULT_FORMAT,
+    FORMATS,
+    CityConfig,
+    CityIssuer,
+    IssuedCredential,
+    init_city,
+    open_city_issuer,
+    read_city,
+)
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "FORMATS",
+    "CityConfig",
+    "CityIssuer",
+    "IssuedCredential",
+    "init_city",
+    "open_city_issuer",
+    "read_city",
+]
