@@ -1,4 +1,7 @@
-"""The city's issuing service (a thin re-export; see :mod:`kaga_vc.issuer.service`)."""
+"""The city's issuing service: credential issuance, issuance records, status lists, batch issuance.
+
+A thin re-export; see :mod:`kaga_vc.issuer.service`, :mod:`kaga_vc.issuer.records`, :mod:`kaga_vc.issuer.batch`.
+"""
 
 from __future__ import annotations
 
