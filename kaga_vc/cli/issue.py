@@ -31,7 +31,7 @@ def open_issuer(password_file: Path | None, records: str | None) -> Any:
     from ..issuer.service import open_city_issuer, read_city
 
     read_city()  # a missing city is reported before asking for a password
-    return open_city_issuer(read_password(password_file), records_url=records or os.environ.get(RECORDS_ENV))
+    return open_city_issuer(read_password(password_file), records_url=records)
 
 
 def _extension(document: object) -> str:
@@ -60,9 +60,9 @@ def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, 
         from ._jose_sign import holder_key_from
 
         key = holder_key_from(holder_key)
-    issuer = open_issuer(password_file, records)
-    issued = issuer.issue(kind, subject, {k: v for k, v in claims.items() if v is not None}, format=fmt,
-                          staff=staff_name(staff), holder_key=key)
+    with open_issuer(password_file, records) as issuer:
+        issued = issuer.issue(kind, subject, {k: v for k, v in claims.items() if v is not None}, format=fmt,
+                              staff=staff_name(staff), holder_key=key)
     text = issued.serialise()
     if out is not None:
         out.write_text(text, encoding="utf-8")
@@ -139,13 +139,13 @@ def batch(
     """
     from ..issuer.service import run_csv_batch
 
-    issuer = open_issuer(password_file, records)
-    summary = run_csv_batch(issuer, file, out, format=fmt, staff=staff_name(staff),
-                            progress=not (quiet or as_json))
+    with open_issuer(password_file, records) as issuer:
+        summary = run_csv_batch(issuer, file, out, format=fmt, staff=staff_name(staff),
+                                progress=not (quiet or as_json))
     if as_json:
         print_json(summary)
     else:
         out_console.print(
-            f"issued {summary['issued']}, failed {summary['failed']}, skipped (done before) {summary['skipped']}; "
-            f"results: {summary['results']}"
+            f"issued {summary['issued']}, rejected {summary['rejected']}, issued by an earlier run "
+            f"{summary['alreadyIssued']} of {summary['total']}; results: {summary['resultFile']}"
         )

@@ -74,6 +74,11 @@ class CityConfig:
     registry: str | None = None
     created_at: str = ""
 
+    @property
+    def status_base_url(self) -> str:
+        """Where the status list credentials are served: ``<service endpoint>/status``."""
+        return self.service_endpoint.rstrip("/") + "/status"
+
     def to_json(self) -> JSONObject:
         return {"kagaVcCity": 1, **asdict(self)}
 
@@ -208,16 +213,17 @@ def _write_json(path: Path, data: JSONObject) -> None:
 
 
 class StatusAllocator(Protocol):
-    """Allocates a Bitstring Status List entry for a purpose (``revocation`` / ``suspension``)."""
+    """Allocates one status list index with an entry per purpose (:class:`kaga_vc.status.StatusLists`)."""
 
-    def allocate(self, purpose: str) -> Any: ...
+    def allocate_entries(self, *, now: datetime | None = None) -> Sequence[Any]: ...
 
 
 class IssuanceRecorder(Protocol):
-    """Stores what status management and audit need about one issued credential (no claims)."""
+    """Stores what status management and audit need about one issued credential, no claims
+    (:class:`kaga_vc.issuer.records.IssuanceStore`)."""
 
-    def record_issued(self, credential_id: str, type: str, subject_did: str, status_list_id: str,
-                      status_index: int, staff: str, format: str, issued_at: datetime) -> Any: ...
+    def record_issued(self, credential_id: str, type: str, subject_did: str | None, status_list_id: str | None,
+                      status_index: int | None, staff: str, format: str, issued_at: datetime) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +235,10 @@ class IssuedCredential:
     format: str
     subject: str
     document: JSONObject | str
+    issued_at: datetime
     status: list[JSONObject] = field(default_factory=list)
+    status_list_id: str | None = None
+    status_index: int | None = None
 
     def serialise(self) -> str:
         """The file form: pretty JSON for Data Integrity, the token plus a newline otherwise."""
@@ -257,6 +266,18 @@ class CityIssuer:
         self.status = status
         self.records = records
 
+    def close(self) -> None:
+        """Close the issuance records (if they can be closed)."""
+        close = getattr(self.records, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> CityIssuer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def issue(
         self,
         type: CredentialKind | str,
@@ -269,12 +290,14 @@ class CityIssuer:
         now: datetime | None = None,
         valid_for: timedelta | None = None,
         credential_id: str | None = None,
+        record: bool = True,
     ) -> IssuedCredential:
         """Validate ``claims``, build the credential, add status entries, sign it and record it.
 
         ``format``: ``sd-jwt`` (default; personal and derived claims selectively disclosable, the
         subject's did:key — or ``holder_key`` — as ``cnf``), ``data-integrity`` (``eddsa-rdfc-2022``),
-        ``vc-jwt`` or ``jwt-vc11`` (ES256K, VC 1.1). ``staff`` names who issued it, for the record.
+        ``vc-jwt`` or ``jwt-vc11`` (ES256K, VC 1.1). ``staff`` names who issued it, for the record
+        (``record=False`` leaves recording to the caller, as the batch engine does in its own transaction).
         Raises :class:`InputError` with a claim rule's code before anything is allocated or signed.
         """
         kind = CredentialKind.parse(type)
@@ -282,24 +305,22 @@ class CityIssuer:
         now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         checked = validate_claims(kind, claims, today=now.date())
         subject = check_subject_did(subject_did)
-        if self.status is None:
-            entries: list[JSONObject] = []
-            first: Any = None
-        else:
-            allocated = [self.status.allocate("revocation"), self.status.allocate("suspension")]
-            first = allocated[0]
+        list_id: str | None = None
+        index: int | None = None
+        entries: list[JSONObject] = []
+        if self.status is not None:
+            allocated = list(self.status.allocate_entries(now=now))
+            list_id, index = allocated[0].list_id, allocated[0].index
             entries = [entry.to_credential_status() for entry in allocated]
         credential = build_credential(
             checked, issuer=self.did, subject_did=subject, now=now, valid_for=valid_for,
             credential_id=credential_id, credential_status=entries, vc_version="1.1" if fmt == JWT_VC11 else "2.0",
         )
         document = self._secure(credential, kind, fmt, holder_key, now)
-        if self.records is not None:
-            self.records.record_issued(
-                credential["id"], kind.type_name, subject, getattr(first, "status_list_id", ""),
-                int(getattr(first, "status_index", -1)), staff, fmt, now,
-            )
-        return IssuedCredential(credential["id"], kind, fmt, subject, document, entries)
+        if record and self.records is not None:
+            self.records.record_issued(credential["id"], kind.type_name, subject, list_id, index,
+                                       staff or "unknown", fmt, now)
+        return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index)
 
     def _secure(self, credential: JSONObject, kind: CredentialKind, fmt: str, holder_key: PublicKey | None,
                 now: datetime) -> JSONObject | str:
@@ -329,16 +350,11 @@ class CityIssuer:
         claims["evidence"] = credential["evidence"]
         claims["credentialSchema"] = credential["credentialSchema"]
         if "credentialStatus" in credential:
-            claims["status"] = sd_jwt_status_claim(credential["credentialStatus"])
+            status = credential["credentialStatus"]
+            claims["status"] = status if isinstance(status, list) else [status]  # BitstringStatusListEntry values
         disclosable = [p for p in kind.spec.disclosable if _present(subject, p)]
         return issue_sd_jwt(claims, signer=self.ed25519_signer, disclosable=disclosable, holder_key=holder_key,
                             decoys=Decoys(1, 3))
-
-
-def sd_jwt_status_claim(credential_status: Any) -> JSONObject:
-    """The SD-JWT VC ``status`` claim carrying the Bitstring Status List entries (always in the clear)."""
-    entries = credential_status if isinstance(credential_status, list) else [credential_status]
-    return {"bitstring_status_list": entries}
 
 
 def _present(subject: JSONObject, path: str) -> bool:
@@ -354,34 +370,78 @@ def open_city_issuer(
     password: str,
     *,
     home: str | os.PathLike[str] | None = None,
-    status: StatusAllocator | None = None,
-    records: IssuanceRecorder | None = None,
+    records_url: str | None = None,
 ) -> CityIssuer:
-    """The city's issuer with its keys decrypted from the keystores under ``<home>/city``.
+    """The city's issuer: keys decrypted from the keystores under ``<home>/city``, the issuance
+    records at ``records_url`` (default: SQLite in ``home``) and the status lists kept in them.
 
-    ``status`` / ``records`` default to the status lists and the issuance store of ``home``.
+    Close it with :meth:`CityIssuer.close` (or use it as a context manager).
     """
     from ..keys.keystore import load_key
+    from ..status import StatusLists
+    from .records import IssuanceStore
 
     config = read_city(home)
     directory = city_dir(home)
     ed25519 = load_key(directory / ED25519_FILE, password)
     secp256k1 = load_key(directory / SECP256K1_FILE, password)
-    if status is None or records is None:
-        default_status, default_records = _default_backends(home, config)
-        status = status or default_status
-        records = records or default_records
-    return CityIssuer(config, ed25519=ed25519, secp256k1=secp256k1, status=status, records=records)
+    store = IssuanceStore.open(records_url, home=Path(home) if home is not None else None)
+    status = StatusLists(store, config.status_base_url)
+    return CityIssuer(config, ed25519=ed25519, secp256k1=secp256k1, status=status, records=store)
 
 
-def _default_backends(home: str | os.PathLike[str] | None, config: CityConfig) -> tuple[Any, Any]:
-    """The status lists and the issuance records of ``home`` (from kaga_vc.status / issuer.records)."""
-    from ._backends import open_backends
-
-    return open_backends(home, config)
+BATCH_COLUMNS = ("type", "subject", "fullName", "fullNameKana", "birthDate", "gender", "address", "residentSince",
+                 "evidence", "assuranceLevel")
 
 
-def issue_many(issuer: CityIssuer, rows: Sequence[tuple[str, str, Mapping[str, Any]]], **options: Any
-               ) -> list[IssuedCredential]:
-    """Issue ``(type, subject_did, claims)`` rows one after the other (a convenience for scripts)."""
-    return [issuer.issue(kind, subject, claims, **options) for kind, subject, claims in rows]
+def row_claims(row: Mapping[str, str]) -> tuple[str, str, JSONObject]:
+    """``(type, subject, claims)`` of one CSV row; ``evidence`` is ``;``-separated. My Number refused first."""
+    from ..credentials.kaga import refuse_individual_number
+
+    refuse_individual_number(dict(row), "row")
+    unknown = sorted(set(row) - set(BATCH_COLUMNS))
+    if unknown:
+        raise InputError(MALFORMED_VALUE_ERROR, f"unknown column(s) {unknown}; expected {', '.join(BATCH_COLUMNS)}")
+    values = {k: (v or "").strip() for k, v in row.items()}
+    kind = CredentialKind.parse(values.get("type", ""))
+    claims: JSONObject = {k: values[k] for k in BATCH_COLUMNS[2:] if values.get(k)}
+    if "evidence" in claims:
+        claims["evidence"] = [e.strip() for e in claims["evidence"].split(";") if e.strip()]
+    if kind is CredentialKind.VIRTUAL_RESIDENT and "residentSince" in claims:
+        claims["virtualResidentSince"] = claims.pop("residentSince")
+    return kind.value, values.get("subject", ""), claims
+
+
+def run_csv_batch(
+    issuer: CityIssuer,
+    csv_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    format: str = DEFAULT_FORMAT,
+    staff: str = "",
+    progress: bool = True,
+    result_name: str = "results.csv",
+    on_row: Any = None,
+) -> JSONObject:
+    """Issue one credential per CSV row into ``out_dir`` (``row-000001.jwt`` …) with the batch engine
+    of :mod:`kaga_vc.issuer.batch`: per-row errors in ``out_dir/results.csv``, resumable, exactly once.
+    """
+    from .batch import Issued, run_batch
+
+    if issuer.records is None:
+        raise InputError(MALFORMED_VALUE_ERROR, "batch issuance needs the issuance records")
+    fmt = parse_format(format)
+    staff = staff or "batch"
+
+    def issue_one(row: Mapping[str, str]) -> Issued:
+        kind, subject, claims = row_claims(row)
+        issued = issuer.issue(kind, subject, claims, format=fmt, staff=staff, record=False)
+        return Issued(issued.id, issued.kind.type_name, issued.subject, issued.status_list_id, issued.status_index,
+                      issued.format, staff, issued.issued_at, issued.serialise(),
+                      "json" if isinstance(issued.document, dict) else "jwt")
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = run_batch(csv_path, issue_one, out / result_name, issuer.records, out_dir=out, progress=progress,
+                        on_row=on_row)
+    return {**summary.to_json(), "outDir": str(out)}
