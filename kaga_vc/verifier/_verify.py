@@ -19,7 +19,6 @@ This module imports no Ethereum code and opens no socket.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,10 +55,7 @@ RESPONSE_FORMAT = "kaga-presentation-response"
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
 #: JWT / SD-JWT claims that are about the token, not about the subject
 _RESERVED = {"iss", "sub", "iat", "nbf", "exp", "jti", "cnf", "vct", "status", "_sd_alg", "aud", "nonce", "vc",
-             "credentialStatus"}
-
-#: a status checker: (credential as verified, its result, the bundle) -> problems (and warnings)
-StatusCheck = Callable[[Any, VerificationResult, TrustBundle, datetime], tuple[list[Problem], list[Problem]]]
+             "credentialStatus", "evidence", "credentialSchema"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +242,6 @@ def verify_response(
     bundle: TrustBundle | str,
     policy: Policy | None = None,
     nonce_store: NonceStore | None = None,
-    status_check: StatusCheck | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = timedelta(minutes=5),
 ) -> VerificationResult:
@@ -302,8 +297,9 @@ def verify_response(
         for problem in own:
             out.problems.append(Problem(problem.code, problem.detail, problem.type,
                                         {**problem.context, "presentation": p_index}, problem.could_not_check))
-        out.warnings.extend(w for w in presented.warnings if "credential" not in w.context
-                            and w.code != "kaga:challenge-not-checked")
+        if fmt != SD_JWT:  # an SD-JWT's warnings are its credential's, reported with it below
+            out.warnings.extend(w for w in presented.warnings if "credential" not in w.context
+                                and w.code != "kaga:challenge-not-checked")
         if own:
             bound = False
         holder = presented.subject if fmt == DATA_INTEGRITY else (presented.issuer if fmt != SD_JWT else None)
@@ -321,7 +317,7 @@ def verify_response(
                                                 problem.could_not_check))
             results.append(result)
             credentials.append(_check_credential(result, item, holder, fmt, loaded, policy, purpose_rule, req,
-                                                 status_check, out, now, p_index, c_index))
+                                                 out, now, max_clock_skew, p_index, c_index))
         holder_results.append((holder, results))
     out.checks.append("credentials")
 
@@ -363,8 +359,8 @@ def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: Presen
 
 
 def _check_credential(result: VerificationResult, item: _Item, holder: str | None, fmt: str, bundle: TrustBundle,
-                      policy: Policy, purpose_rule: Any, req: PresentationRequest, status_check: StatusCheck | None,
-                      out: _Collector, now: datetime, p_index: int, c_index: int) -> JSONObject:
+                      policy: Policy, purpose_rule: Any, req: PresentationRequest, out: _Collector, now: datetime,
+                      skew: timedelta, p_index: int, c_index: int) -> JSONObject:
     where = {"presentation": p_index, "credential": c_index}
     before = len(out.problems)
     issuer = result.issuer or item.issuer
@@ -390,12 +386,13 @@ def _check_credential(result: VerificationResult, item: _Item, holder: str | Non
                     holder=holder, subject=result.subject, **where)
     elif not result.details.get("keyBinding"):
         out.add(HOLDER_NOT_SUBJECT, "the SD-JWT is not bound to the holder's key", **where)
-    if status_check is not None and result.credential is not None:
-        problems, warnings = status_check(item.data, result, bundle, now)
-        out.problems.extend(Problem(p.code, p.detail, p.type, {**p.context, **where}, p.could_not_check) for p in problems)
-        out.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, **where}) for w in warnings)
-    out.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, **where}) for w in result.warnings
-                        if w.code != "kaga:status-not-checked" or status_check is None)
+    if result.credential is not None:
+        checked = check_status(result, bundle, now, skew)
+        out.problems.extend(Problem(p.code, p.detail, p.type, {**p.context, **where}, p.could_not_check)
+                            for p in checked.problems[len(result.problems):])
+        out.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, **where}) for w in checked.warnings)
+        for problem in check_schema(result, types, bundle):
+            out.problems.append(Problem(problem.code, problem.detail, problem.type, {**problem.context, **where}))
     accepted_now = result.verified and len(out.problems) == before
     return {
         "format": result.format,
@@ -406,6 +403,52 @@ def _check_credential(result: VerificationResult, item: _Item, holder: str | Non
         "claims": disclosed_claims(result),
         "accepted": accepted_now,
     }
+
+
+def check_status(result: VerificationResult, bundle: TrustBundle, now: datetime, skew: timedelta) -> VerificationResult:
+    """Apply the credential's Bitstring Status List entries with the lists the bundle carries.
+
+    Each list credential is verified with its issuer's DID document at the list's own issuance time
+    (the city may have rotated keys since the credential was issued).
+    """
+    from ..status import apply_status
+
+    def verify_list(document: Any) -> VerificationResult:
+        issuer, issued_at = issuance_of(document)
+        pins = {issuer: issued_at} if issuer and issued_at else None
+        return verify_credential(document, resolver=bundle.resolver(pins), now=now, max_clock_skew=skew)
+
+    checked: VerificationResult = apply_status(result, source=bundle, verify_list=verify_list)
+    return checked
+
+
+def check_schema(result: VerificationResult, types: list[str], bundle: TrustBundle) -> list[Problem]:
+    """Validate a credential against the JSON Schema the bundle gives for its type.
+
+    Whole credentials are validated as they are; an SD-JWT shows only some claims, so each disclosed
+    claim is validated against its property schema (``required`` does not apply to a selection).
+    """
+    schemas = [bundle.schemas[t] for t in types if bundle.schemas.get(t)]
+    if not schemas or result.credential is None:
+        return []
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    problems = []
+    for schema in schemas:
+        if result.format == SD_JWT:
+            subject = dict(schema.get("properties", {}).get("credentialSubject", {}))
+            subject.pop("required", None)
+            subject["$defs"] = schema.get("$defs", {})
+            target: Any = disclosed_claims(result)
+            schema = subject
+        else:
+            target = {k: v for k, v in result.credential.items() if k != "proof"}
+        errors = sorted(Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(target),
+                        key=lambda e: list(e.path))
+        if errors:
+            problems.append(Problem("kaga:schema-invalid", f"schema check failed at {errors[0].json_path} "
+                                    f"({errors[0].validator})", None, {"path": errors[0].json_path}))
+    return problems
 
 
 def _check_requested(req: PresentationRequest, credentials: list[JSONObject], out: _Collector) -> None:

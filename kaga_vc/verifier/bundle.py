@@ -100,6 +100,15 @@ class TrustBundle:
             methods["ethr"] = PinnedTimeMethod(ethr, version_times or {}) if version_times else ethr
         return Resolver(methods)
 
+    def fetch(self, url: str) -> Any:
+        """The status list credential at ``url`` as the city synced it (a ``StatusListSource``)."""
+        from ..errors import STATUS_LIST_UNAVAILABLE, StatusError
+
+        document = self.status_lists.get(url)
+        if document is None:
+            raise StatusError(STATUS_LIST_UNAVAILABLE, f"status list {url} is not in the trust bundle", url=url)
+        return document
+
     def to_payload(self) -> JSONObject:
         return {
             "format": FORMAT,
