@@ -11,6 +11,9 @@ from . import credential as credential_cli
 from . import did as did_cli
 from . import issue as issue_cli
 from . import key as key_cli
+from . import bundle as bundle_cli
+from . import request as request_cli
+from . import wallet as wallet_cli
 from .demo import demo
 from .verify import verify
 
@@ -44,3 +47,6 @@ app.add_typer(credential_cli.app, name="credential")
 app.command("verify")(verify)
 app.add_typer(city_cli.app, name="city")
 app.add_typer(issue_cli.app, name="issue")
+app.add_typer(wallet_cli.app, name="wallet")
+app.add_typer(request_cli.app, name="request")
+app.add_typer(bundle_cli.app, name="bundle")
