@@ -343,7 +343,7 @@ def verify_response(
         "bundle": {"city": loaded.city, "createdAt": loaded.created.isoformat(),
                    "ageSeconds": int(loaded.age(now).total_seconds()), "digest": loaded.digest},
     }
-    holder = next((h for h, _ in holder_results if h), None)
+    holder = next((h for h, _ in holder_results if h), None) or next((c["subject"] for c in credentials), None)
     return _result(not out.problems, out, now, req, details, subject=holder)
 
 
