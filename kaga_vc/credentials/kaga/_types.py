@@ -142,7 +142,7 @@ def validate_claims(kind: CredentialKind | str, claims: Mapping[str, Any], *, to
         subject["address"] = v.address(given["address"], kaga_only=kind is CredentialKind.RESIDENCY)
     for since in ("residentSince", "virtualResidentSince"):
         if since in given:
-            subject[since] = v.past_date(given[since], since, today, not_before=birth).isoformat()
+            subject[since] = v.past_date(given[since], since, today, not_before=birth, not_before_name="birthDate").isoformat()
     if kind is CredentialKind.VIRTUAL_RESIDENT and "virtualResidentSince" not in subject:
         subject["virtualResidentSince"] = today.isoformat()
 
