@@ -85,12 +85,12 @@ _DERIVED = ("ageOver18", "ageOver20", "residentOfKaga")
 
 _SPECS: dict[CredentialKind, TypeSpec] = {
     CredentialKind.KYC: TypeSpec(
-        "KycCredential", "kyc-v1.json", (*_PERSON, "evidence"), ("gender", "address", "assuranceLevel"),
+        "KycCredential", "kyc-v1.json", _PERSON, ("gender", "address", "evidence", "assuranceLevel"),
         timedelta(days=5 * 365), (*_PERSON, "gender", *_ADDRESS_PATHS, "ageOver18", "ageOver20"),
     ),
     CredentialKind.RESIDENCY: TypeSpec(
-        "ResidencyCredential", "residency-v1.json", (*_PERSON, "address", "residentSince", "evidence"),
-        ("assuranceLevel",), timedelta(days=365), (*_PERSON, *_ADDRESS_PATHS, "residentSince", *_DERIVED),
+        "ResidencyCredential", "residency-v1.json", (*_PERSON, "address", "residentSince"),
+        ("evidence", "assuranceLevel"), timedelta(days=365), (*_PERSON, *_ADDRESS_PATHS, "residentSince", *_DERIVED),
     ),
     CredentialKind.VIRTUAL_RESIDENT: TypeSpec(
         "VirtualResidentCredential", "virtual-resident-v1.json", (*_PERSON,),
