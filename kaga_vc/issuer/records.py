@@ -52,6 +52,7 @@ status_lists_table = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("allocated", sa.Integer, nullable=False, server_default="0"),
 )
 allocations_table = sa.Table(
     "kaga_status_allocations", metadata,
@@ -211,7 +212,7 @@ class IssuanceStore:
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
             if url.startswith("sqlite"):
-                engine = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
+                engine = sa.create_engine(url, connect_args={"timeout": 30})
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)
             else:
@@ -390,19 +391,20 @@ class IssuanceStore:
         return self._run(work)
 
     def claim_status_index(self, list_id: str, index: int, at: datetime) -> bool:
+        def work(c: Connection) -> None:
+            c.execute(allocations_table.insert().values(list_id=list_id, status_index=index, allocated_at=_iso(at)))
+            c.execute(status_lists_table.update().where(status_lists_table.c.list_id == list_id)
+                      .values(allocated=status_lists_table.c.allocated + 1))
+
         try:
-            self._run(lambda c: c.execute(allocations_table.insert().values(
-                list_id=list_id, status_index=index, allocated_at=_iso(at))))
+            self._run(work)
         except IntegrityError:
             return False
         return True
 
     def status_lists(self, *, newest_only: bool = False) -> list[StatusListInfo]:
-        counts = (sa.select(allocations_table.c.list_id, sa.func.count().label("n"))
-                  .group_by(allocations_table.c.list_id).subquery())
-        query = (sa.select(status_lists_table, sa.func.coalesce(counts.c.n, 0).label("allocated"))
-                 .outerjoin(counts, counts.c.list_id == status_lists_table.c.list_id))
-        query = query.order_by(status_lists_table.c.seq.desc() if newest_only else status_lists_table.c.seq)
+        query = sa.select(status_lists_table).order_by(
+            status_lists_table.c.seq.desc() if newest_only else status_lists_table.c.seq)
         if newest_only:
             query = query.limit(1)
         with self.engine.connect() as conn:
