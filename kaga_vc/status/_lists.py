@@ -212,15 +212,19 @@ class StatusLists:
     def publish(
         self, out: str | Path, sign: Callable[[JSONObject], str | JSONObject], *, issuer: str,
         now: datetime | None = None, ttl: timedelta | None = None, valid_for: timedelta | None = None,
+        as_directory: bool | None = None,
     ) -> list[Path]:
         """Write the signed lists: into a directory (one file per URL path below ``base_url``, for a web
-        server) when ``out`` is an existing directory or ends with ``/``; else one JSON file ``{url: credential}``.
+        server) when ``as_directory`` (default: ``out`` is an existing directory or a string ending in ``/``);
+        else one JSON file ``{url: credential}``.
 
         Files are replaced atomically, so a web server never serves half a list.
         """
         documents = self.build_all(sign, issuer=issuer, now=now, ttl=ttl, valid_for=valid_for)
         target = Path(out)
-        if target.is_dir() or str(out).endswith(("/", os.sep)):
+        if as_directory is None:
+            as_directory = target.is_dir() or (isinstance(out, str) and out.endswith(("/", os.sep)))
+        if as_directory:
             written = []
             for url, document in documents.items():
                 relative = url[len(self.base_url) + 1:]
