@@ -8,7 +8,9 @@ from .. import __version__
 from . import chain as chain_cli
 from . import credential as credential_cli
 from . import did as did_cli
+from . import issued as issued_cli
 from . import key as key_cli
+from . import status as status_cli
 from .demo import demo
 from .verify import verify
 
@@ -40,3 +42,5 @@ app.add_typer(chain_cli.app, name="chain")
 app.command("demo")(demo)
 app.add_typer(credential_cli.app, name="credential")
 app.command("verify")(verify)
+app.add_typer(status_cli.app, name="status")
+app.add_typer(issued_cli.app, name="issued")
