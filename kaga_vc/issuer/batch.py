@@ -186,6 +186,17 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
         yield lambda: bar.advance(task)
 
 
+def _remove_stale_temporaries(out_dir: Path | None, result_path: Path) -> None:
+    """Delete the temporary files a killed run left behind (never a finished file)."""
+    patterns = [(result_path.parent, f".{result_path.name}.*.tmp")]
+    if out_dir is not None:
+        patterns.append((out_dir, ".row-*.tmp"))
+    for directory, pattern in patterns:
+        if directory.is_dir():
+            for stale in directory.glob(pattern):
+                stale.unlink(missing_ok=True)
+
+
 def output_path(out_dir: Path, number: int, extension: str) -> Path:
     """The file of row ``number`` (1-based, the header not counted) in ``out_dir``."""
     return out_dir / f"row-{number:06d}.{extension}"
@@ -216,6 +227,7 @@ def run_batch(
     store, owned = _store(state_path_or_store)
     out = Path(out_dir) if out_dir is not None else None
     summary = BatchSummary(batch, total=len(data), result_path=Path(result_path))
+    _remove_stale_temporaries(out, Path(result_path))
     writer = _ResultWriter(Path(result_path))
     finished = False
     try:
