@@ -6,8 +6,10 @@ import typer
 
 from .. import __version__
 from . import chain as chain_cli
+from . import city as city_cli
 from . import credential as credential_cli
 from . import did as did_cli
+from . import issue as issue_cli
 from . import issued as issued_cli
 from . import key as key_cli
 from . import status as status_cli
@@ -42,5 +44,7 @@ app.add_typer(chain_cli.app, name="chain")
 app.command("demo")(demo)
 app.add_typer(credential_cli.app, name="credential")
 app.command("verify")(verify)
+app.add_typer(city_cli.app, name="city")
+app.add_typer(issue_cli.app, name="issue")
 app.add_typer(status_cli.app, name="status")
 app.add_typer(issued_cli.app, name="issued")
