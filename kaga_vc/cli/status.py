@@ -105,7 +105,7 @@ def publish(
     """
     from ..issuer.records import default_home
     from ..issuer.service import open_city_issuer
-    from ..keys import KeySigner
+    from ..status import StatusLists
 
     if fmt not in ("data-integrity", "vc-jwt"):
         raise InputError(MALFORMED_VALUE_ERROR, "--format must be data-integrity or vc-jwt")
@@ -114,7 +114,10 @@ def publish(
     target = out or home_dir / "published" / "status"
     as_directory = target.suffix.lower() != ".json"
     with open_city_issuer(password, home=home_dir, records_url=records) as issuer:
-        signer = KeySigner(issuer.ed25519, issuer.config.ed25519_method)
+        signer = issuer.ed25519_signer
+        lists = issuer.status
+        if not isinstance(lists, StatusLists):
+            raise InputError(MALFORMED_VALUE_ERROR, "this issuer keeps no status lists")
         if fmt == "vc-jwt":
             from ..proofs.jose import sign_vc_jwt
 
@@ -126,11 +129,11 @@ def publish(
             def sign(credential: dict[str, Any]) -> Any:
                 return issue_credential(credential, signer=signer)
 
-        written = issuer.status.publish(
+        written = lists.publish(
             target, sign, issuer=issuer.config.did, as_directory=as_directory,
             valid_for=timedelta(hours=valid_for) if valid_for else None,
         )
-        urls = [info.list_id for info in issuer.status.store.status_lists()]
+        urls = [info.list_id for info in lists.store.status_lists()]
     if as_json:
         print_json({"out": str(target), "files": [str(p) for p in written], "lists": urls, "format": fmt})
         return
