@@ -216,7 +216,7 @@ class IssuanceStore:
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)
             else:
-                engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+                engine = sa.create_engine(url, pool_size=2, max_overflow=2, pool_recycle=3600)
             metadata.create_all(engine)
         except ModuleNotFoundError as error:
             raise RecordsError(RECORDS_UNAVAILABLE, f"the database driver is not installed ({error.name}); "
