@@ -67,6 +67,9 @@ def test_status_lifecycle_through_the_cli(env: dict[str, Any], tmp_path: Path) -
     assert all(r["staff"] == "tanaka" and r["status"] == "active" for r in listed["credentials"])
     text = json.dumps(listed, ensure_ascii=False)
     assert "加賀" not in text and "1990-02-03" not in text  # the records hold no personal claims
+    stored = b"".join(p.read_bytes() for p in env["home"].glob("issuance.sqlite3*"))
+    for value in ("加賀 花子", "カガ ハナコ", "1990-02-03", "大聖寺南町", "2015-04-01"):
+        assert value.encode() not in stored, value
 
     code, published = run("status", "publish", "--out", str(www), "--json")
     assert code == 0 and len(published["files"]) == 2 * len(published["lists"])
