@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kaga_vc import issue_credential, verify_credential  # noqa: E402
-from kaga_vc.did import KeyMethod, Resolver, did_key_from_public_key  # noqa: E402
-from kaga_vc.issuer.records import IssuanceStore  # noqa: E402
-from kaga_vc.keys import KeySigner, KeyType, PrivateKey  # noqa: E402
-from kaga_vc.status import MIN_ENTRIES, BitstringStatusList, MappingStatusListSource, StatusLists  # noqa: E402
+from kaga_vc import issue_credential, verify_credential
+from kaga_vc.did import KeyMethod, Resolver, did_key_from_public_key
+from kaga_vc.issuer.records import IssuanceStore
+from kaga_vc.keys import KeySigner, KeyType, PrivateKey
+from kaga_vc.status import MIN_ENTRIES, BitstringStatusList, MappingStatusListSource, StatusLists
 
 BASE = "https://city.kaga.example/status"
 

@@ -116,7 +116,7 @@ def _document_id(document: StatusListDocument) -> str | None:
     except (IndexError, ValueError):
         return None
     if isinstance(payload, dict):
-        vc = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        vc = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
         value = vc.get("id", payload.get("jti"))
         return value if isinstance(value, str) else None
     return None

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from kaga_vc.cli._app import app
 from kaga_vc.did.key import did_key_from_public_key
-from kaga_vc.keys import KeyType, PrivateKey
 from kaga_vc.issuer import init_city, open_city_issuer
+from kaga_vc.keys import KeyType, PrivateKey
 from kaga_vc.status import BitstringStatusList
 
 PASSWORD = "correct horse battery staple"

@@ -86,7 +86,7 @@ def _verify(document: Any, resolver: Resolver, source: Any, now: datetime = NOW)
 @pytest.mark.parametrize("fmt", ["data-integrity", "vc+jwt", "dc+sd-jwt"])
 def test_revoke_suspend_unsuspend(city: City, resolver: Resolver, fmt: str, no_network: None) -> None:
     cid, document = city.issue(fmt=fmt)
-    other_id, other = city.issue(2, fmt=fmt)
+    _other_id, other = city.issue(2, fmt=fmt)
 
     result = _verify(document, resolver, city.source())
     assert result.verified, result.codes
