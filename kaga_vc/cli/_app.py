@@ -10,10 +10,12 @@ from . import city as city_cli
 from . import credential as credential_cli
 from . import did as did_cli
 from . import issue as issue_cli
+from . import issued as issued_cli
 from . import key as key_cli
 from . import bundle as bundle_cli
 from . import request as request_cli
 from . import wallet as wallet_cli
+from . import status as status_cli
 from .demo import demo
 from .verify import verify
 
@@ -50,3 +52,5 @@ app.add_typer(issue_cli.app, name="issue")
 app.add_typer(wallet_cli.app, name="wallet")
 app.add_typer(request_cli.app, name="request")
 app.add_typer(bundle_cli.app, name="bundle")
+app.add_typer(status_cli.app, name="status")
+app.add_typer(issued_cli.app, name="issued")

@@ -20,6 +20,8 @@ from rich.console import Console
 
 from ..errors import (
     CONTEXT_LOAD_FAILED,
+    CREDENTIAL_ALREADY_RECORDED,
+    STATUS_LIST_UNAVAILABLE,
     CONTEXT_NOT_BUNDLED,
     NODE_UNREACHABLE,
     DocumentLoadError,
@@ -27,8 +29,10 @@ from ..errors import (
     KagaError,
     KeystoreError,
     ProofError,
+    RecordsError,
     RegistryError,
     ResolutionError,
+    StatusError,
     UnsupportedError,
 )
 
@@ -68,6 +72,10 @@ def exit_code_for(error: KagaError) -> ExitCode:
         return ExitCode.BAD_INPUT if error.code in bad_input else ExitCode.COULD_NOT_CHECK
     if isinstance(error, (ProofError, UnsupportedError)):
         return ExitCode.INVALID
+    if isinstance(error, StatusError):  # an unknown credential or a refused transition is the caller's input
+        return ExitCode.COULD_NOT_CHECK if error.code == STATUS_LIST_UNAVAILABLE else ExitCode.BAD_INPUT
+    if isinstance(error, RecordsError):
+        return ExitCode.BAD_INPUT if error.code == CREDENTIAL_ALREADY_RECORDED else ExitCode.COULD_NOT_CHECK
     return ExitCode.INVALID
 
 

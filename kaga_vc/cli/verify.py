@@ -56,6 +56,9 @@ def verify(
     bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification."),
     policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
     city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY)."),
+    status_lists: str | None = typer.Option(
+        None, "--status-lists", help="Check status against these status list credentials: a file or directory "
+        "written by kaga-vc status publish (else status is not checked: a warning)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
@@ -64,6 +67,7 @@ def verify(
     audience, holder binding, issuer trust, status); a refused or replayed presentation exits 1.
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
+    Example: kaga-vc verify credential.json --status-lists published/status/ --json
     """
     at = _parse_now(now)
     text = read_input(file)
@@ -81,15 +85,22 @@ def verify(
             _render(result, as_json)
             raise typer.Exit(int(exit_code(result))) from None
     skew = timedelta(seconds=max_clock_skew)
+    source = None
+    if status_lists is not None:
+        from ..status import load_status_lists
+
+        source = load_status_lists(status_lists)
     presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
     # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
     with chain_resolver(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as resolver:
         if presentation:
             result = verify_presentation(
-                data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew  # type: ignore[arg-type]
+                data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                status_source=source,
             )
         else:
-            result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew)  # type: ignore[arg-type]
+            result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                                       status_source=source)
     _render(result, as_json)
     raise typer.Exit(int(exit_code(result)))
 

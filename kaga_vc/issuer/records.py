@@ -12,13 +12,14 @@ SQLite and PostgreSQL read them back identically.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -52,6 +53,7 @@ status_lists_table = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("allocated", sa.Integer, nullable=False, server_default="0"),
 )
 allocations_table = sa.Table(
     "kaga_status_allocations", metadata,
@@ -211,11 +213,11 @@ class IssuanceStore:
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
             if url.startswith("sqlite"):
-                engine = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
+                engine = sa.create_engine(url, connect_args={"timeout": 30})
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)
             else:
-                engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+                engine = sa.create_engine(url, pool_size=2, max_overflow=2, pool_recycle=3600)
             metadata.create_all(engine)
         except ModuleNotFoundError as error:
             raise RecordsError(RECORDS_UNAVAILABLE, f"the database driver is not installed ({error.name}); "
@@ -228,7 +230,7 @@ class IssuanceStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> IssuanceStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -311,7 +313,7 @@ class IssuanceStore:
         staff: str | None = None,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[IssuanceRecord]:
+    ) -> builtins.list[IssuanceRecord]:
         """Records, oldest first, filtered by any of the given fields."""
         query = sa.select(issued_table)
         for column, value in (("status", status), ("type", type), ("subject_did", subject_did), ("staff", staff)):
@@ -367,7 +369,7 @@ class IssuanceStore:
 
         return self._run(work)
 
-    def events(self, credential_id: str) -> list[tuple[str, datetime, str | None]]:
+    def events(self, credential_id: str) -> builtins.list[tuple[str, datetime, str | None]]:
         """The audit trail of one credential: ``(status, at, staff)``, oldest first."""
         query = (sa.select(events_table.c.status, events_table.c.at, events_table.c.staff)
                  .where(events_table.c.credential_id == credential_id).order_by(events_table.c.event_id))
@@ -377,7 +379,7 @@ class IssuanceStore:
     # -- status lists (kaga_vc.status.StatusStore) -------------------------------------------------
 
     def current_status_list(self) -> StatusListInfo | None:
-        lists = self.status_lists(newest_only=True)
+        lists: builtins.list[StatusListInfo] = self.status_lists(newest_only=True)
         return lists[0] if lists else None
 
     def create_status_list(self, list_id: str, size: int, created_at: datetime) -> StatusListInfo:
@@ -390,31 +392,32 @@ class IssuanceStore:
         return self._run(work)
 
     def claim_status_index(self, list_id: str, index: int, at: datetime) -> bool:
+        def work(c: Connection) -> None:
+            c.execute(allocations_table.insert().values(list_id=list_id, status_index=index, allocated_at=_iso(at)))
+            c.execute(status_lists_table.update().where(status_lists_table.c.list_id == list_id)
+                      .values(allocated=status_lists_table.c.allocated + 1))
+
         try:
-            self._run(lambda c: c.execute(allocations_table.insert().values(
-                list_id=list_id, status_index=index, allocated_at=_iso(at))))
+            self._run(work)
         except IntegrityError:
             return False
         return True
 
-    def status_lists(self, *, newest_only: bool = False) -> list[StatusListInfo]:
-        counts = (sa.select(allocations_table.c.list_id, sa.func.count().label("n"))
-                  .group_by(allocations_table.c.list_id).subquery())
-        query = (sa.select(status_lists_table, sa.func.coalesce(counts.c.n, 0).label("allocated"))
-                 .outerjoin(counts, counts.c.list_id == status_lists_table.c.list_id))
-        query = query.order_by(status_lists_table.c.seq.desc() if newest_only else status_lists_table.c.seq)
+    def status_lists(self, *, newest_only: bool = False) -> builtins.list[StatusListInfo]:
+        query = sa.select(status_lists_table).order_by(
+            status_lists_table.c.seq.desc() if newest_only else status_lists_table.c.seq)
         if newest_only:
             query = query.limit(1)
         with self.engine.connect() as conn:
             return [StatusListInfo(r.list_id, r.size, int(r.allocated), datetime.fromisoformat(r.created_at))
                     for r in conn.execute(query)]
 
-    def allocated_indices(self, list_id: str) -> list[int]:
+    def allocated_indices(self, list_id: str) -> builtins.list[int]:
         query = sa.select(allocations_table.c.status_index).where(allocations_table.c.list_id == list_id)
         with self.engine.connect() as conn:
             return [int(i) for (i,) in conn.execute(query)]
 
-    def flagged_indices(self, list_id: str, purpose: str) -> list[int]:
+    def flagged_indices(self, list_id: str, purpose: str) -> builtins.list[int]:
         status = {"revocation": REVOKED, "suspension": SUSPENDED}.get(purpose)
         if status is None:
             raise InputError(MALFORMED_VALUE_ERROR, f"unknown status purpose {purpose!r}")
