@@ -51,11 +51,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10)
     n = parser.parse_args().n
 
+    from kaga_vc.credentials import issue_credential
     from kaga_vc.holder import create_wallet
     from kaga_vc.issuer import init_city, open_city_issuer
     from kaga_vc.registry import close_registry, ethr_method, open_embedded
-    from kaga_vc.credentials import issue_credential
-    from kaga_vc.verifier import CredentialQuery, NonceStore, TrustedIssuer, create_request, sync_bundle, verify_response
+    from kaga_vc.verifier import (
+        CredentialQuery,
+        NonceStore,
+        TrustedIssuer,
+        create_request,
+        sync_bundle,
+        verify_response,
+    )
     from tests.verifier.conftest import FAST, KYC_CLAIMS, did_key_signer, wait_for_chain
 
     work = Path(tempfile.mkdtemp(prefix="kaga-cold-"))

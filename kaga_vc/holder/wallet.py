@@ -109,7 +109,7 @@ def describe_credential(data: Any) -> tuple[str, str | None, tuple[str, ...], st
             raise InputError(MALFORMED_VALUE_ERROR, "not a JWT credential")
         payload = json_object(parts3[1], "JWT payload")
         view = VerificationResult(False, fmt, credential=payload)
-        inner = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        inner: JSONObject = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
         subj = inner.get("credentialSubject")
         subj = subj[0] if isinstance(subj, list) and subj else subj
         subject = payload.get("sub") or (subj.get("id") if isinstance(subj, dict) else None)

@@ -95,7 +95,7 @@ def _instant(value: Any) -> datetime | None:
             return None
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return None
         return parsed.astimezone(UTC) if parsed.tzinfo else None
@@ -130,7 +130,7 @@ def issuance_of(item: Any) -> tuple[str | None, datetime | None]:
     key was valid then; a credential that claims no time is checked against the current document.
     """
     if isinstance(item, dict):
-        proof = item.get("proof") if isinstance(item.get("proof"), dict) else {}
+        proof: JSONObject = item["proof"] if isinstance(item.get("proof"), dict) else {}
         when = _instant(proof.get("created")) or _instant(item.get("validFrom")) or _instant(item.get("issuanceDate"))
         return _id_of(item.get("issuer")), when
     if not isinstance(item, str):
@@ -431,7 +431,7 @@ def check_schema(result: VerificationResult, types: list[str], bundle: TrustBund
     schemas = [bundle.schemas[t] for t in types if bundle.schemas.get(t)]
     if not schemas or result.credential is None:
         return []
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
     problems = []
     for schema in schemas:

@@ -26,7 +26,6 @@ from kaga_vc.verifier import (
     NonceStore,
     Policy,
     PurposePolicy,
-    TrustedIssuer,
     create_request,
     read_bundle,
     verify_response,
@@ -37,11 +36,11 @@ from .conftest import FAST, PASSWORD, World, did_key_signer, wait_for_chain
 AGE = [CredentialQuery("KycCredential", ("ageOver18",))]
 
 
-def request(world: World, claims: list[CredentialQuery] = AGE, **kw: object):  # noqa: ANN201
+def request(world: World, claims: list[CredentialQuery] = AGE, **kw: object):
     return create_request(signer=world.verifier, purpose="hotel check-in", credentials=claims, **kw)  # type: ignore[arg-type]
 
 
-def verify(world: World, response: str, req: object, bundle: object, tmp_path: Path, **kw: object):  # noqa: ANN201
+def verify(world: World, response: str, req: object, bundle: object, tmp_path: Path, **kw: object):
     with NonceStore(tmp_path / "nonces.sqlite3") as store:
         return verify_response(response, request=req.token, bundle=bundle.token, nonce_store=store,  # type: ignore[attr-defined]
                                policy=kw.pop("policy", Policy(trusted_cities=(world.config.did,))), **kw)  # type: ignore[arg-type]
