@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import bundle as bundle_cli
 from . import chain as chain_cli
 from . import city as city_cli
 from . import credential as credential_cli
@@ -12,10 +13,9 @@ from . import did as did_cli
 from . import issue as issue_cli
 from . import issued as issued_cli
 from . import key as key_cli
-from . import bundle as bundle_cli
 from . import request as request_cli
-from . import wallet as wallet_cli
 from . import status as status_cli
+from . import wallet as wallet_cli
 from .demo import demo
 from .verify import verify
 

@@ -44,6 +44,7 @@ from ..errors import (
     RESPONSE_INVALID,
     KagaError,
 )
+from ..proofs.jose._common import id_of
 from .bundle import TrustBundle, read_bundle
 from .nonces import NonceStore
 from .policy import Policy
@@ -102,14 +103,6 @@ def _instant(value: Any) -> datetime | None:
     return None
 
 
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
 def _jwt_payload(token: str) -> JSONObject:
     from ..proofs.jose._jws import json_object
 
@@ -132,12 +125,12 @@ def issuance_of(item: Any) -> tuple[str | None, datetime | None]:
     if isinstance(item, dict):
         proof: JSONObject = item["proof"] if isinstance(item.get("proof"), dict) else {}
         when = _instant(proof.get("created")) or _instant(item.get("validFrom")) or _instant(item.get("issuanceDate"))
-        return _id_of(item.get("issuer")), when
+        return id_of(item.get("issuer")), when
     if not isinstance(item, str):
         return None, None
     token = item.split("~", 1)[0] if "~" in item else item
     payload = _jwt_payload(token)
-    issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else _id_of(payload.get("issuer"))
+    issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else id_of(payload.get("issuer"))
     when = _instant(payload.get("iat")) or _instant(payload.get("nbf")) or _instant(payload.get("validFrom"))
     return issuer, when
 
