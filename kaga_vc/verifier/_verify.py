@@ -216,6 +216,7 @@ def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now
     elif not policy.trusted_cities:
         out.warn("kaga:bundle-signer-not-pinned", "no trusted city is configured: any validly signed bundle is accepted",
                  city=loaded.city)
+    _check_contexts(loaded, out)
     age = loaded.age(now)
     if age > policy.max_bundle_age:
         detail = f"the trust bundle is {int(age.total_seconds())} s old (policy: at most {int(policy.max_bundle_age.total_seconds())} s)"
@@ -226,6 +227,16 @@ def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now
             out.warn(BUNDLE_STALE, detail, **context)
     out.checks.append("bundle")
     return loaded
+
+
+def _check_contexts(bundle: TrustBundle, out: _Collector) -> None:
+    """The JSON-LD contexts this installation bundles must be the ones the city's bundle names."""
+    from ..contexts import bundled_contexts
+
+    local = bundled_contexts()
+    for url, digest in bundle.contexts.items():
+        if url in local and local.digest(url) != digest:
+            out.add("kaga:context-digest-mismatch", f"the bundled context {url} differs from the city's", url=url)
 
 
 def verify_response(
