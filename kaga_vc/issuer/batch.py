@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import MALFORMED_VALUE_ERROR, InputError, KagaError
+from ..status._lists import write_atomically
 from .records import BatchRow, IssuanceStore
 
 MAX_ROWS = 1_000_000
@@ -122,20 +123,6 @@ def _store(state: IssuanceStore | str | os.PathLike[str]) -> tuple[IssuanceStore
         return state, False
     text = str(state)
     return IssuanceStore.open(text if "://" in text else f"sqlite:///{Path(text).resolve()}"), True
-
-
-def _atomic_write(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _ResultWriter:
@@ -252,7 +239,8 @@ def run_batch(
                         on_row(number, "rejected")
                     continue
                 if out is not None:
-                    _atomic_write(output_path(out, number, issued.extension), issued.document)
+                    # the credential holds personal data: readable by the operator only
+                    write_atomically(output_path(out, number, issued.extension), issued.document, mode=0o600)
                 with store.transaction() as conn:
                     store.record_issued(
                         issued.credential_id, issued.type, issued.subject_did, issued.status_list_id,

@@ -244,22 +244,23 @@ class StatusLists:
             for url, document in documents.items():
                 relative = url[len(self.base_url) + 1:]
                 path = target.joinpath(*relative.split("/"))
-                _atomic_write(path, document if isinstance(document, str) else json.dumps(document, indent=2))
+                write_atomically(path, (document if isinstance(document, str) else json.dumps(document, indent=2)) + "\n")
                 written.append(path)
             return written
-        _atomic_write(target, json.dumps(documents, indent=2, ensure_ascii=False))
+        write_atomically(target, json.dumps(documents, indent=2, ensure_ascii=False) + "\n")
         return [target]
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``text`` (temporary file, fsync, rename): readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -53,6 +53,7 @@ def test_ctrl_c_then_resume(store: IssuanceStore, tmp_path: Path) -> None:
         ("7", "issued"), ("8", "issued")]
     assert sorted(p.name for p in out.iterdir()) == [f"row-{n:06d}.jwt" for n in (1, 3, 4, 6, 7, 8)]
     assert (out / "row-000003.jwt").read_text() == "token-3"
+    assert (out / "row-000003.jwt").stat().st_mode & 0o777 == 0o600  # personal data: the operator's only
 
     third = Counter()
     assert run_batch(ROWS, third, result, store, out_dir=out, progress=False).already_issued == 6
