@@ -87,8 +87,8 @@ def city_document(city_home: Path, issuer: CityIssuer) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def resolver(city_home: Path, city_document: dict[str, Any]) -> Resolver:
     """did:key plus the city's did:ethr as resolved from the chain (offline afterwards)."""
-    from kaga_vc.registry import close_registry, ethr_method, open_embedded
     from kaga_vc.did.ethr import DIDHistory, EthrMethod, HistorySource
+    from kaga_vc.registry import close_registry, ethr_method, open_embedded
 
     registry = open_embedded(city_home)
     try:

@@ -78,7 +78,7 @@ def test_sd_jwt_discloses_only_what_the_holder_chooses(issuer: CityIssuer, resol
     for personal in ("fullName", "fullNameKana", "birthDate", "address", "residentSince", "ageOver18", "residentOfKaga"):
         assert personal not in payload  # all selectively disclosable
     assert payload["assuranceLevel"] == "substantial" and "cnf" in payload and payload["status"]
-    from datetime import datetime, UTC
+    from datetime import UTC, datetime
 
     shown = present_sd_jwt(token, disclose=["ageOver18", "residentOfKaga"], holder_signer=resident_signer(),
                            audience="did:web:ryokan.example", nonce="n-1", now=datetime.now(UTC))

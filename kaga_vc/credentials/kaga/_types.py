@@ -242,7 +242,7 @@ def schema_digest_sri(kind: CredentialKind | str) -> str:
 
 @cache
 def _validator(kind: CredentialKind) -> Any:
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
     schema = load_schema(kind)
     Draft202012Validator.check_schema(schema)
