@@ -20,10 +20,10 @@ from rich.console import Console
 
 from ..errors import (
     CONTEXT_LOAD_FAILED,
-    CREDENTIAL_ALREADY_RECORDED,
-    STATUS_LIST_UNAVAILABLE,
     CONTEXT_NOT_BUNDLED,
+    CREDENTIAL_ALREADY_RECORDED,
     NODE_UNREACHABLE,
+    STATUS_LIST_UNAVAILABLE,
     DocumentLoadError,
     InputError,
     KagaError,
