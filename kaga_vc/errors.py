@@ -207,6 +207,12 @@ class RecordsError(KagaError):
     default_code = RECORDS_UNAVAILABLE
 
 
+class UnavailableError(KagaError):
+    """A source needed to check something (a bundle URL, a server) could not be read: "could not check"."""
+
+    default_code = "kaga:unavailable"
+
+
 class RegistryError(KagaError):
     """The Ethereum registry could not be read or written."""
 

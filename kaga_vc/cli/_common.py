@@ -33,6 +33,7 @@ from ..errors import (
     RegistryError,
     ResolutionError,
     StatusError,
+    UnavailableError,
     UnsupportedError,
 )
 
@@ -65,7 +66,7 @@ def exit_code_for(error: KagaError) -> ExitCode:
         return ExitCode.INVALID
     if isinstance(error, (DocumentLoadError,)) and error.code == CONTEXT_LOAD_FAILED:
         return ExitCode.COULD_NOT_CHECK
-    if isinstance(error, RegistryError) and error.code == NODE_UNREACHABLE:
+    if isinstance(error, UnavailableError) or (isinstance(error, RegistryError) and error.code == NODE_UNREACHABLE):
         return ExitCode.COULD_NOT_CHECK
     if isinstance(error, ResolutionError):
         bad_input = ("invalidDid", "invalidDidUrl", "invalidOptions", "representationNotSupported")

@@ -102,6 +102,30 @@ def _read(path: str, city: str | None) -> Any:
     return read_bundle(read_input(path), trusted_city=trusted_city(city))
 
 
+@app.command("fetch")
+@error_boundary
+def fetch(
+    url: str = typer.Argument(..., help="HTTPS URL of the city's published bundle (http:// only to a loopback address)."),
+    out: Path = typer.Option(Path("trust-bundle.jwt"), "--out", help="Where to write the bundle once it verifies."),
+    city: str | None = CityOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Download a trust bundle, check the city's signature, then save it for offline use.
+
+    Example: kaga-vc bundle fetch https://city.kaga.ishikawa.jp/vc/trust-bundle.jwt --city did:ethr:0x539:0x… --out trust-bundle.jwt
+    """
+    from .._files import write_atomically
+    from ..verifier.fetch import fetch_bundle
+
+    bundle = fetch_bundle(url, trusted_city=trusted_city(city))
+    write_atomically(out, bundle.token + "\n", mode=0o644)
+    summary = {**bundle.summary(), "out": str(out), "url": url}
+    if as_json:
+        print_json(summary)
+    else:
+        err_console.print(f"fetched and verified {url}: city {bundle.city}, {len(bundle.issuers)} issuer(s); wrote {out}")
+
+
 @app.command("show")
 @error_boundary
 def show(

@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .._files import write_atomically
 from ..errors import MALFORMED_VALUE_ERROR, InputError, KagaError
-from ..status._lists import write_atomically
 from .records import BatchRow, IssuanceStore
 
 MAX_ROWS = 1_000_000

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .._encoding import b64url_decode, b64url_encode
+from .._files import write_atomically
 from ..errors import (
     KEYSTORE_CORRUPTED,
     KEYSTORE_EXISTS,
@@ -122,20 +122,8 @@ def save_key(
 
 
 def write_private_file(target: Path, text: str, *, prefix: str = ".private-") -> Path:
-    """Write ``text`` to ``target`` atomically (temporary file, fsync, rename) with mode 0600."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write ``text`` to ``target`` atomically and durably with mode 0600 (``prefix`` is kept for callers)."""
+    return write_atomically(target, text, mode=0o600)
 
 
 def read_keystore(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from random import Random
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from .._files import write_atomically
 from ..errors import MALFORMED_VALUE_ERROR, STATUS_LIST_FULL, InputError, StatusError
 from ._bitstring import MIN_ENTRIES, BitstringStatusList
 from ._entry import LIST_CREDENTIAL_TYPE, LIST_TYPE, StatusEntry, StatusPurpose
@@ -244,24 +244,8 @@ class StatusLists:
             for url, document in documents.items():
                 relative = url[len(self.base_url) + 1:]
                 path = target.joinpath(*relative.split("/"))
-                write_atomically(path, (document if isinstance(document, str) else json.dumps(document, indent=2)) + "\n")
+                write_atomically(path, (document if isinstance(document, str) else json.dumps(document, indent=2)) + "\n", mode=0o644)
                 written.append(path)
             return written
-        write_atomically(target, json.dumps(documents, indent=2, ensure_ascii=False) + "\n")
+        write_atomically(target, json.dumps(documents, indent=2, ensure_ascii=False) + "\n", mode=0o644)
         return [target]
-
-
-def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` (temporary file, fsync, rename): readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,70 @@
+"""Receive a trust bundle by URL (the online step before a business goes offline).
+
+The bundle's integrity comes from the city's signature, not from the transport, so the bundle is
+verified (and the city pinned, if asked) before anything is returned. Still, only HTTPS is fetched,
+except plain HTTP to a loopback address (a local mirror); redirects are refused, and the body is
+read with a timeout and a size limit. This module is never imported by the verify path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from ..errors import BUNDLE_INVALID, InputError, UnavailableError
+from .bundle import MAX_BUNDLE_BYTES, TrustBundle, read_bundle
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class BundleFetchError(UnavailableError):
+    """The bundle's URL could not be read (a could-not-check condition, exit 4)."""
+
+    default_code = "kaga:bundle-unavailable"
+
+
+def fetch_bundle(
+    url: str,
+    *,
+    trusted_city: str | Iterable[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_BUNDLE_BYTES,
+) -> TrustBundle:
+    """Download a signed trust bundle and verify it (see :func:`read_bundle` for its errors).
+
+    Raises InputError ``kaga:bundle-invalid`` for a URL that may not be fetched, and
+    :class:`BundleFetchError` (``kaga:bundle-unavailable``) when the server cannot be read.
+    """
+    _check_url(url)
+    import requests
+
+    try:
+        with requests.get(url, timeout=timeout, stream=True, allow_redirects=False,
+                          headers={"Accept": "application/jwt, text/plain"}) as response:
+            if response.is_redirect or response.status_code != 200:
+                raise BundleFetchError(detail=f"{url} answered HTTP {response.status_code}")
+            body = response.raw.read(max_bytes + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise BundleFetchError(detail=f"cannot read {url}: {type(exc).__name__}") from None
+    if len(body) > max_bytes:
+        raise InputError(BUNDLE_INVALID, f"the bundle at {url} is larger than {max_bytes} bytes")
+    return read_bundle(body, trusted_city=trusted_city)
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return
+    raise InputError(BUNDLE_INVALID, "a bundle URL must be https:// (or http:// to a loopback address)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
