@@ -10,7 +10,8 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── DocumentLoadError              context not bundled and network not allowed
     ├── KeystoreError                  wrong password, corrupted or unreadable keystore file
     ├── ProofError                     PROOF_GENERATION_ERROR, PROOF_VERIFICATION_ERROR, INVALID_CHALLENGE_ERROR …
-    └── RegistryError                  node unreachable, history missing, transaction failed
+    ├── RegistryError                  node unreachable, history missing, transaction failed
+    └── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
 
 Codes reuse the specifications' names where one exists (VCDM 2.0 problem details, Data Integrity,
 DID Resolution); project codes look like ``kaga:credential-expired``. A detail never contains key
@@ -98,6 +99,21 @@ KB_JWT_EXPIRED = "kaga:kb-jwt-expired"
 ISSUER_NOT_A_DID = "kaga:issuer-not-a-did"
 RESOLVER_FAILED = "kaga:resolver-failed"
 
+# Access log (issue 8).
+LOG_TAMPERED = "kaga:log-tampered"
+LOG_CORRUPTED = "kaga:log-corrupted"
+LOG_KEY_MISMATCH = "kaga:log-key-mismatch"
+LOG_UNAVAILABLE = "kaga:log-unavailable"
+ANCHOR_NOT_FOUND = "kaga:anchor-not-found"
+ANCHOR_MISMATCH = "kaga:anchor-mismatch"
+NOTHING_TO_ANCHOR = "kaga:nothing-to-anchor"
+INCLUSION_PROOF_INVALID = "kaga:inclusion-proof-invalid"
+CHALLENGE_INVALID = "kaga:challenge-invalid"
+CHALLENGE_EXPIRED = "kaga:challenge-expired"
+CHALLENGE_REPLAYED = "kaga:challenge-replayed"
+SUBJECT_KEY_UNUSABLE = "kaga:subject-key-unusable"
+DECRYPTION_FAILED = "kaga:decryption-failed"
+
 
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""
@@ -162,6 +178,12 @@ class RegistryError(KagaError):
     """The Ethereum registry could not be read or written."""
 
     default_code = TRANSACTION_FAILED
+
+
+class AccessLogError(KagaError):
+    """The access log could not be opened, written, proved or read as asked."""
+
+    default_code = LOG_UNAVAILABLE
 
 
 __all__ = [name for name in dir() if name.isupper() or name.endswith("Error")]
