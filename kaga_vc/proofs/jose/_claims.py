@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...credentials._result import PROBLEM_TYPES, Problem
 from ...errors import (
     CREDENTIAL_EXPIRED,
     CREDENTIAL_NOT_YET_VALID,
@@ -19,6 +18,7 @@ from ...errors import (
     KagaError,
     ResolutionError,
 )
+from ...results import PROBLEM_TYPES, Problem
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 

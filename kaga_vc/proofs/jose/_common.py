@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...credentials._result import VerificationResult
 from ...did import DID, Resolver
 from ...errors import ISSUER_NOT_A_DID, RESOLVER_FAILED, KagaError
+from ...results import VerificationResult
 from ._claims import Problems
 from ._did_keys import verify_jws_with_did
 from ._jws import CompactJWS, JOSELimits, parse_compact

@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..._encoding import b64url_decode, b64url_encode
-from ...credentials._result import VerificationResult
 from ...did import Resolver
 from ...errors import (
     DOCUMENT_TOO_DEEP,
@@ -51,6 +50,7 @@ from ...errors import (
     KagaError,
 )
 from ...keys import PublicKey, Signer
+from ...results import VerificationResult
 from ._claims import (
     DEFAULT_MAX_CLOCK_SKEW,
     Problems,

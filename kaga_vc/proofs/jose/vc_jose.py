@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ...credentials._result import VerificationResult
 from ...did import Resolver
 from ...errors import (
     HOLDER_MISMATCH,
@@ -27,6 +26,7 @@ from ...errors import (
     ProofError,
 )
 from ...keys import Signer
+from ...results import VerificationResult
 from ._claims import (
     DEFAULT_MAX_CLOCK_SKEW,
     Problems,
