@@ -10,6 +10,8 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── DocumentLoadError              context not bundled and network not allowed
     ├── KeystoreError                  wrong password, corrupted or unreadable keystore file
     ├── ProofError                     PROOF_GENERATION_ERROR, PROOF_VERIFICATION_ERROR, INVALID_CHALLENGE_ERROR …
+    ├── StatusError                    status list unavailable / invalid / full, refused status transition
+    ├── RecordsError                   issuance records store unreachable or unwritable
     ├── RegistryError                  node unreachable, history missing, transaction failed
     └── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
 
@@ -99,6 +101,18 @@ KB_JWT_EXPIRED = "kaga:kb-jwt-expired"
 ISSUER_NOT_A_DID = "kaga:issuer-not-a-did"
 RESOLVER_FAILED = "kaga:resolver-failed"
 
+# Status lists and issuance records (issue 6).
+CREDENTIAL_REVOKED = "kaga:credential-revoked"
+CREDENTIAL_SUSPENDED = "kaga:credential-suspended"
+STATUS_LIST_UNAVAILABLE = "kaga:status-list-unavailable"
+STATUS_LIST_INVALID = "kaga:status-list-invalid"
+STATUS_NOT_CHECKED = "kaga:status-not-checked"
+STATUS_LIST_FULL = "kaga:status-list-full"
+STATUS_TRANSITION_INVALID = "kaga:status-transition-invalid"
+CREDENTIAL_UNKNOWN = "kaga:credential-unknown"
+CREDENTIAL_ALREADY_RECORDED = "kaga:credential-already-recorded"
+RECORDS_UNAVAILABLE = "kaga:records-unavailable"
+
 # Access log (issue 8).
 LOG_TAMPERED = "kaga:log-tampered"
 LOG_CORRUPTED = "kaga:log-corrupted"
@@ -172,6 +186,18 @@ class ProofError(KagaError):
     """A proof could not be created or did not verify."""
 
     default_code = PROOF_VERIFICATION_ERROR
+
+
+class StatusError(KagaError):
+    """A status list could not be read, allocated from or changed; a status transition was refused."""
+
+    default_code = STATUS_LIST_INVALID
+
+
+class RecordsError(KagaError):
+    """The issuance records store could not be opened or written."""
+
+    default_code = RECORDS_UNAVAILABLE
 
 
 class RegistryError(KagaError):

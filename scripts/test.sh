@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): install what the tests need, run the whole suite.
 # - a virtualenv in .venv with the project and its [test] extra
+# - PostgreSQL (Debian's package) when it is missing, for the issuance-records tests
 # - the Node.js interop packages of every tests/interop/*/ folder that has a package-lock.json
 # - services that tests need are started by the test session itself (tests/conftest.py) and
 #   stopped when it ends
 # pytest's exit code 5 ("no tests collected") is a failure here, never a pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# PostgreSQL for the issuance-records tests: a real server, started and stopped by tests/_postgres.py.
+# Installed from Debian's packages only when no initdb / pg_ctl is found (CI runs this as root, no stdin).
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing PostgreSQL (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null
+    apt-get install -y -qq --no-install-recommends postgresql </dev/null >/dev/null
+  else
+    echo "PostgreSQL is not installed and this is not root: install the postgresql package" >&2
+  fi
+fi
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

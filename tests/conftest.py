@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# the PostgreSQL server fixtures (postgres_url, postgres_database) for every test directory
+pytest_plugins = ["tests._postgres"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 

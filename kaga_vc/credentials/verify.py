@@ -104,6 +104,7 @@ def verify_credential(
     suites: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    status_source: Any = None,
     **options: Any,
 ) -> VerificationResult:
     """Verify a credential in any supported securing format; never raises for "invalid".
@@ -113,6 +114,10 @@ def verify_credential(
     ``result.could_not_check`` tells "a DID or context was unavailable" from "checked and wrong".
     ``resolver`` is a :class:`~kaga_vc.did.Resolver`; ``loader`` a pyld document loader (the
     offline one by default); ``suites`` the accepted Data Integrity suites by name (default: both).
+    ``status_source`` (a :class:`kaga_vc.status.StatusListSource`) enables the Bitstring Status List
+    check (``kaga:credential-revoked``, ``kaga:credential-suspended``, ``kaga:status-list-unavailable``,
+    ``kaga:status-list-invalid``); without it a credential with a status entry gets the warning
+    ``kaga:status-not-checked``.
     """
     now = now or datetime.now(UTC)
     fmt, failed = _detect(credential, now)
@@ -121,17 +126,27 @@ def verify_credential(
     if fmt == DATA_INTEGRITY:
         from ._verify_di import verify_credential_di
 
-        return verify_credential_di(
+        result: VerificationResult = verify_credential_di(
             credential, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew
         )
-    jose = _jose()
-    if jose is None:
-        return _unsupported(fmt, now)
-    text = credential.decode("utf-8", "replace") if isinstance(credential, bytes) else credential
-    result: VerificationResult = jose.verify_credential(
-        text, format=fmt, resolver=resolver, now=now, max_clock_skew=max_clock_skew, **options
-    )
-    return result
+    else:
+        jose = _jose()
+        if jose is None:
+            return _unsupported(fmt, now)
+        text = credential.decode("utf-8", "replace") if isinstance(credential, bytes) else credential
+        result = jose.verify_credential(
+            text, format=fmt, resolver=resolver, now=now, max_clock_skew=max_clock_skew, **options
+        )
+    return _with_status(result, status_source, lambda document: verify_credential(
+        document, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew, **options))
+
+
+def _with_status(result: VerificationResult, source: Any, verify_list: Any) -> VerificationResult:
+    """Check the credential's status lists (or warn that they were not checked); see :mod:`kaga_vc.status`."""
+    from ..status import apply_status
+
+    checked: VerificationResult = apply_status(result, source=source, verify_list=verify_list)
+    return checked
 
 
 def verify_presentation(
@@ -174,10 +189,14 @@ def verify_presentation(
     if jose is None:
         return _unsupported(fmt, now)
     text = presentation.decode("utf-8", "replace") if isinstance(presentation, bytes) else presentation
+    status_source = options.pop("status_source", None)
     result: VerificationResult = jose.verify_presentation(
         text, format=fmt, resolver=resolver, challenge=challenge, domain=domain, now=now,
         max_clock_skew=max_clock_skew, **options,
     )
+    if fmt == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
+        return _with_status(result, status_source, lambda document: verify_credential(
+            document, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew))
     return result
 
 

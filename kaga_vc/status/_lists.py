@@ -1,0 +1,247 @@
+"""The issuer's side of Bitstring Status Lists: index allocation, status changes, signed list credentials.
+
+Indices are drawn uniformly at random from the current list and claimed durably in a
+:class:`StatusStore` (the issuance records) before they are handed out, with a uniqueness constraint
+doing the final check: an index is never given twice, even across processes or after a crash (a
+claimed index whose credential was never recorded is simply left unused). Random allocation keeps an
+index from telling when a credential was issued (Bitstring Status List v1.0 §6 privacy).
+
+One index serves both purposes: a credential at index *i* of list *L* has bit *i* of *L*'s revocation
+list and bit *i* of *L*'s suspension list. The bits are not stored: they are computed from the records
+(revoked / currently suspended) when the lists are built, so records and lists cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ..errors import MALFORMED_VALUE_ERROR, STATUS_LIST_FULL, InputError, StatusError
+from ._bitstring import MIN_ENTRIES, BitstringStatusList
+from ._entry import LIST_CREDENTIAL_TYPE, LIST_TYPE, StatusEntry, StatusPurpose
+
+JSONObject = dict[str, Any]
+
+DEFAULT_MAX_FILL = 0.75
+"""Open a new list once this share of the current one is allocated (keeps random probing cheap)."""
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusListInfo:
+    """A list as the store knows it: id, number of entries, how many are allocated, when it was opened."""
+
+    list_id: str
+    size: int
+    allocated: int
+    created_at: datetime
+
+
+class StatusStore(Protocol):
+    """What :class:`StatusLists` needs from persistent storage (``kaga_vc.issuer.records.IssuanceStore``)."""
+
+    def current_status_list(self) -> StatusListInfo | None:
+        """The newest list, or None before the first allocation."""
+        ...
+
+    def create_status_list(self, list_id: str, size: int, created_at: datetime) -> StatusListInfo:
+        ...
+
+    def claim_status_index(self, list_id: str, index: int, at: datetime) -> bool:
+        """Durably claim ``index`` of ``list_id``; False if it was already claimed (nothing changed)."""
+        ...
+
+    def status_lists(self) -> list[StatusListInfo]:
+        ...
+
+    def flagged_indices(self, list_id: str, purpose: str) -> list[int]:
+        """Indices of ``list_id`` whose bit is set for ``purpose`` (revoked / currently suspended)."""
+        ...
+
+    def mark(self, credential_id: str, status: str, at: datetime | None = None, *, staff: str | None = None) -> Any:
+        ...
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def _xsd(value: datetime) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class StatusLists:
+    """Allocate status entries, change statuses, and build / publish the signed status list credentials.
+
+    ``base_url`` is where the lists are served: list ``L``'s credential for purpose ``p`` is
+    ``{base_url}/{L}/{p}`` (the URL written into every credential's ``statusListCredential``).
+    """
+
+    def __init__(
+        self,
+        store: StatusStore,
+        base_url: str,
+        *,
+        list_size: int = MIN_ENTRIES,
+        max_fill: float = DEFAULT_MAX_FILL,
+        purposes: Sequence[str] = (StatusPurpose.REVOCATION.value, StatusPurpose.SUSPENSION.value),
+        rng: Random | None = None,
+    ) -> None:
+        if urlsplit(base_url).scheme not in ("https", "http"):
+            raise InputError(MALFORMED_VALUE_ERROR, "the status list base URL must be an http(s) URL")
+        if list_size < MIN_ENTRIES or list_size % 8:
+            raise InputError(MALFORMED_VALUE_ERROR, f"a status list needs at least {MIN_ENTRIES} entries (a multiple of 8)")
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self.list_size = list_size
+        self.max_fill = max_fill
+        self.purposes = tuple(StatusPurpose(p).value for p in purposes)
+        self._rng = rng or secrets.SystemRandom()
+
+    # -- allocation -------------------------------------------------------------------------------
+
+    def url(self, list_id: str, purpose: str) -> str:
+        return f"{self.base_url}/{list_id}/{StatusPurpose(purpose).value}"
+
+    def _open_list(self, now: datetime) -> StatusListInfo:
+        current = self.store.current_status_list()
+        if current is None or current.allocated >= current.size * self.max_fill:
+            list_id = secrets.token_hex(8)
+            current = self.store.create_status_list(list_id, self.list_size, now)
+        return current
+
+    def allocate_index(self, *, now: datetime | None = None) -> tuple[str, int]:
+        """Claim a fresh random index: ``(list_id, index)``, never handed out before."""
+        now = _now(now)
+        for _ in range(8):  # a few new lists at most, should another process fill them concurrently
+            info = self._open_list(now)
+            for _ in range(64):  # at ≤ 75 % fill, 64 misses in a row has probability < 1e-8
+                index = self._rng.randrange(info.size)
+                if self.store.claim_status_index(info.list_id, index, now):
+                    return info.list_id, index
+            self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+        raise StatusError(STATUS_LIST_FULL, "could not allocate a status list index")
+
+    def entries(self, list_id: str, index: int, purposes: Iterable[str] | None = None) -> tuple[StatusEntry, ...]:
+        """The status entries (one per purpose) of the credential at ``index`` of ``list_id``."""
+        return tuple(StatusEntry(StatusPurpose(p).value, list_id, index, self.url(list_id, p))
+                     for p in (purposes or self.purposes))
+
+    def allocate_entries(self, *, now: datetime | None = None) -> tuple[StatusEntry, ...]:
+        """One fresh index, with an entry for every configured purpose (revocation and suspension)."""
+        list_id, index = self.allocate_index(now=now)
+        return self.entries(list_id, index)
+
+    def allocate(self, purpose: str = StatusPurpose.REVOCATION.value, *, now: datetime | None = None) -> StatusEntry:
+        """One fresh index with the entry for ``purpose`` only."""
+        list_id, index = self.allocate_index(now=now)
+        return self.entries(list_id, index, [purpose])[0]
+
+    # -- status changes (the transitions are enforced by the store, atomically) --------------------
+
+    def revoke(self, credential_id: str, *, at: datetime | None = None, staff: str | None = None) -> Any:
+        """Revoke for good: a revoked credential can be neither suspended nor restored."""
+        return self.store.mark(credential_id, "revoked", _now(at), staff=staff)
+
+    def suspend(self, credential_id: str, *, at: datetime | None = None, staff: str | None = None) -> Any:
+        return self.store.mark(credential_id, "suspended", _now(at), staff=staff)
+
+    def unsuspend(self, credential_id: str, *, at: datetime | None = None, staff: str | None = None) -> Any:
+        return self.store.mark(credential_id, "active", _now(at), staff=staff)
+
+    # -- the lists and their credentials -----------------------------------------------------------
+
+    def bitstring(self, list_id: str, purpose: str) -> BitstringStatusList:
+        info = next((i for i in self.store.status_lists() if i.list_id == list_id), None)
+        if info is None:
+            raise InputError(MALFORMED_VALUE_ERROR, f"no status list {list_id!r}")
+        bits = BitstringStatusList(info.size)
+        for index in self.store.flagged_indices(list_id, StatusPurpose(purpose).value):
+            bits.set(index)
+        return bits
+
+    def unsigned_list_credential(
+        self, list_id: str, purpose: str, *, issuer: str, now: datetime | None = None, ttl: timedelta | None = None,
+        valid_for: timedelta | None = None,
+    ) -> JSONObject:
+        """The ``BitstringStatusListCredential`` (VCDM 2.0) for one list and purpose, not yet signed."""
+        now = _now(now)
+        url = self.url(list_id, purpose)
+        credential: JSONObject = {
+            "@context": [VC_V2],
+            "id": url,
+            "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
+            "issuer": issuer,
+            "validFrom": _xsd(now),
+            "credentialSubject": {
+                "id": f"{url}#list",
+                "type": LIST_TYPE,
+                "statusPurpose": StatusPurpose(purpose).value,
+                "encodedList": self.bitstring(list_id, purpose).encode(),
+            },
+        }
+        if valid_for is not None:
+            credential["validUntil"] = _xsd(now + valid_for)
+        if ttl is not None:
+            credential["credentialSubject"]["ttl"] = int(ttl.total_seconds() * 1000)
+        return credential
+
+    def build_all(
+        self, sign: Callable[[JSONObject], str | JSONObject], *, issuer: str, now: datetime | None = None,
+        ttl: timedelta | None = None, valid_for: timedelta | None = None,
+    ) -> dict[str, str | JSONObject]:
+        """Every list × purpose, signed by ``sign`` (e.g. ``lambda c: issue_credential(c, signer=s)``), by URL."""
+        out: dict[str, str | JSONObject] = {}
+        for info in self.store.status_lists():
+            for purpose in self.purposes:
+                unsigned = self.unsigned_list_credential(info.list_id, purpose, issuer=issuer, now=now, ttl=ttl,
+                                                         valid_for=valid_for)
+                out[unsigned["id"]] = sign(unsigned)
+        return out
+
+    def publish(
+        self, out: str | Path, sign: Callable[[JSONObject], str | JSONObject], *, issuer: str,
+        now: datetime | None = None, ttl: timedelta | None = None, valid_for: timedelta | None = None,
+    ) -> list[Path]:
+        """Write the signed lists: into a directory (one file per URL path below ``base_url``, for a web
+        server) when ``out`` is an existing directory or ends with ``/``; else one JSON file ``{url: credential}``.
+
+        Files are replaced atomically, so a web server never serves half a list.
+        """
+        documents = self.build_all(sign, issuer=issuer, now=now, ttl=ttl, valid_for=valid_for)
+        target = Path(out)
+        if target.is_dir() or str(out).endswith(("/", os.sep)):
+            written = []
+            for url, document in documents.items():
+                relative = url[len(self.base_url) + 1:]
+                path = target.joinpath(*relative.split("/"))
+                _atomic_write(path, document if isinstance(document, str) else json.dumps(document, indent=2))
+                written.append(path)
+            return written
+        _atomic_write(target, json.dumps(documents, indent=2, ensure_ascii=False))
+        return [target]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
