@@ -373,14 +373,13 @@ class AccessLog:
                 else:
                     findings.append(Finding("inserted", body_seq, f"a record that is not a signed entry of this log "
                                             f"claims to be entry {body_seq}"))
-        # 3. order: a record whose seq is below one stored before it was moved
-        highest = -1
-        for col_seq, body_seq, record, _digest, _intact in rows:
-            if body_seq is None or reps.get(body_seq, (None,))[0] != col_seq:
-                continue
-            if body_seq < highest:
-                findings.append(Finding("reordered", body_seq, f"entry {body_seq} is stored after entry {highest}"))
-            highest = max(highest, body_seq)
+        # 3. order: the records outside the longest run stored in increasing order were moved
+        placed = [body_seq for col_seq, body_seq, _r, _d, _i in rows
+                  if body_seq is not None and reps.get(body_seq, (None,))[0] == col_seq]
+        in_order = _longest_increasing(placed)
+        for body_seq in placed:
+            if body_seq not in in_order:
+                findings.append(Finding("reordered", body_seq, f"entry {body_seq} is stored out of its order"))
         # 4. gaps, and entries the head or the anchors counted that are gone
         anchored_end = 0
         batches = self.batches()
@@ -612,6 +611,37 @@ def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
             location=body.get("location"), service=body.get("service"),
             verifier_category=body.get("verifierCategory"), proven=item.proof is not None, anchor_block=block))
     return items
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """The values of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
+    tails: list[int] = []  # tails[k]: index in values of the smallest tail of a run of length k+1
+    parent = [-1] * len(values)
+    for i, v in enumerate(values):
+        k = _bisect(values, tails, v)
+        if k:
+            parent[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+        else:
+            tails[k] = i
+    out: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        out.add(values[i])
+        i = parent[i]
+    return out
+
+
+def _bisect(values: list[int], tails: list[int], v: int) -> int:
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[tails[mid]] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def _runs(values: list[int]) -> Iterator[tuple[int, int]]:
