@@ -350,8 +350,10 @@ class AccessLog:
 
         # 1. one representative per claimed seq; the others were inserted
         reps: dict[int, tuple[int, JSONObject, str, bool]] = {}
+        unreadable = set()
         for col_seq, body_seq, record, digest, intact in rows:
             if body_seq is None or record is None:
+                unreadable.add(col_seq)
                 findings.append(Finding("edited", col_seq, f"the record stored as entry {col_seq} is unreadable"))
                 continue
             current = reps.get(body_seq)
@@ -386,7 +388,7 @@ class AccessLog:
         for batch in batches:
             anchored_end = max(anchored_end, batch.first_seq + batch.size)
         expected = max([int(head_seq), anchored_end, *(s + 1 for s in reps)], default=0)
-        missing = [s for s in range(expected) if s not in reps]
+        missing = [s for s in range(expected) if s not in reps and s not in unreadable]
         for run_start, run_end in _runs(missing):
             where = f"entries {run_start}-{run_end}" if run_end > run_start else f"entry {run_start}"
             findings.append(Finding("deleted", run_start, f"{where} deleted"))

@@ -84,11 +84,14 @@ def encryption_key(did: str, resolver: Resolver | None) -> PublicKey:
 def agreement_private_key(key: PrivateKey) -> PrivateKey:
     """The private key that opens JWEs made for :func:`encryption_key` of this key's DID.
 
-    Ed25519: the X25519 scalar is the first half of SHA-512(seed) (RFC 8032 §5.1.5 steps 1-2; X25519
-    clamps it), the same mapping as libsodium's ``crypto_sign_ed25519_sk_to_curve25519``.
+    Ed25519: the X25519 scalar is the first half of SHA-512(seed), clamped (RFC 8032 §5.1.5 steps 1-2,
+    RFC 7748 §5), the same mapping as libsodium's ``crypto_sign_ed25519_sk_to_curve25519``.
     """
     if key.key_type is KeyType.ED25519:
-        return PrivateKey.from_bytes(KeyType.X25519, hashlib.sha512(key.to_bytes()).digest()[:32])
+        scalar = bytearray(hashlib.sha512(key.to_bytes()).digest()[:32])
+        scalar[0] &= 248
+        scalar[31] = (scalar[31] & 127) | 64
+        return PrivateKey.from_bytes(KeyType.X25519, bytes(scalar))
     if key.key_type in _AGREEMENT_TYPES:
         return key
     raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"a {key.key_type.value} key cannot open the subject's entries")
