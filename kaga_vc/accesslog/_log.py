@@ -193,12 +193,13 @@ class AccessLog:
     """One access log in a database (SQLite file or PostgreSQL), with the key of its subject index.
 
     ``signer`` is the default verifier key entries are signed with; ``resolver`` resolves verifiers
-    (signature checks) and subjects (encryption keys, access challenges).
+    (signature checks) and subjects (encryption keys, access challenges). Without ``log_key`` the log
+    opens for reading, verifying, anchoring and exporting only: recording and subject access need it.
     """
 
-    def __init__(self, engine: Any, *, log_key: bytes, resolver: Resolver | None = None,
+    def __init__(self, engine: Any, *, log_key: bytes | None, resolver: Resolver | None = None,
                  signer: Signer | None = None) -> None:
-        if not isinstance(log_key, bytes) or len(log_key) < 16:
+        if log_key is not None and (not isinstance(log_key, bytes) or len(log_key) < 16):
             raise InputError(MALFORMED_VALUE_ERROR, "the log key is at least 16 random bytes")
         self.engine = engine
         self._log_key = log_key
@@ -210,7 +211,7 @@ class AccessLog:
         return f"AccessLog({self.engine.url.render_as_string(hide_password=True)!r}, log_id={self.log_id!r})"
 
     @classmethod
-    def open(cls, target: str | None = None, *, log_key: bytes, home: str | None = None,
+    def open(cls, target: str | None = None, *, log_key: bytes | None, home: str | None = None,
              resolver: Resolver | None = None, signer: Signer | None = None) -> AccessLog:
         """Open (creating if needed) the log at a URL or path (see :func:`kaga_vc.accesslog.log_url`)."""
         return cls(st.open_engine(st.log_url(target, home=home)), log_key=log_key, resolver=resolver, signer=signer)
@@ -226,12 +227,20 @@ class AccessLog:
 
     # --- setup --------------------------------------------------------------------------------------
 
+    @property
+    def _key(self) -> bytes:
+        if self._log_key is None:
+            raise AccessLogError(LOG_KEY_MISMATCH, "this operation needs the log key (the subject index key)")
+        return self._log_key
+
     def _init_meta(self) -> str:
-        check = key_check(self._log_key)
+        check = key_check(self._log_key) if self._log_key is not None else None
         try:
             with self.engine.begin() as conn:
                 rows = dict(conn.execute(select(st.log_meta.c.name, st.log_meta.c.value)).all())
                 if "log_id" not in rows:
+                    if check is None:
+                        raise AccessLogError(LOG_UNAVAILABLE, "there is no access log here yet")
                     log_id = secrets.token_hex(32)
                     try:
                         conn.execute(st.log_meta.insert(), [{"name": "log_id", "value": log_id},
@@ -243,7 +252,7 @@ class AccessLog:
                     return log_id
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {st._describe(exc)}") from None
-        if rows.get("key_check") != check:
+        if check is not None and rows.get("key_check") != check:
             raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log was created with")
         return str(rows["log_id"])
 
@@ -263,7 +272,7 @@ class AccessLog:
             raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
         index = data = None
         if entry.subject is not None:
-            index = subject_index(self._log_key, entry.subject)
+            index = subject_index(self._key, entry.subject)
             data = encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)},
                                         encryption_key(entry.subject, self.resolver))
         moment = now or datetime.now(UTC)
@@ -422,7 +431,10 @@ class AccessLog:
                                         "has the root that was anchored", ANCHOR_MISMATCH))
                 continue
             if anchorer is not None:
-                found = anchorer.lookup(batch.anchorer, bytes.fromhex(self.log_id), bytes.fromhex(batch.root))
+                found = None
+                if batch.chain_id == anchorer.chain_id:
+                    found = anchorer.lookup(batch.anchorer, bytes.fromhex(self.log_id), bytes.fromhex(batch.root),
+                                            contract=batch.contract)
                 if found is None:
                     findings.append(Finding("anchor", batch.first_seq, f"batch {batch.first_seq}-{span[-1]}: root not "
                                             f"found on chain {anchorer.chain_id}", ANCHOR_NOT_FOUND))
@@ -540,7 +552,7 @@ class AccessLog:
         verify_jws_with_did(jws, resolver=self.resolver, expected_did=did, relationship="authentication",
                             require_kid=True)
         self._consume(nonce, moment)
-        index = subject_index(self._log_key, did)
+        index = subject_index(self._key, did)
         with self._read() as conn:
             rows = conn.execute(select(st.entries.c.seq, st.entries.c.hash, st.entries.c.record)
                                 .where(st.entries.c.subject_index == index).order_by(st.entries.c.seq)).all()

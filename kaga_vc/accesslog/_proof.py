@@ -35,8 +35,10 @@ class Anchorer(Protocol):
         """Anchor ``root``; returns a receipt with ``transaction_hash``, ``block_number``, ``gas_used``."""
         ...
 
-    def lookup(self, anchorer: str, log_id: bytes, root: bytes) -> Any | None:
-        """The on-chain record (``block_number``, ``timestamp``, ``first_seq``, ``size``) or None."""
+    def lookup(self, anchorer: str, log_id: bytes, root: bytes, *, contract: str | None = None) -> Any | None:
+        """The on-chain record (``block_number``, ``timestamp``, ``first_seq``, ``size``) or None.
+
+        ``contract`` names the anchor contract to ask (default: the anchorer's own)."""
         ...
 
 
@@ -111,7 +113,10 @@ def check_inclusion(entry: RecordedEntry | JSONObject, proof: InclusionProof, an
         raise AccessLogError(INCLUSION_PROOF_INVALID, f"entry {proof.seq} is not in the batch with root {proof.root}")
     if anchorer is None:
         return None
-    on_chain = anchorer.lookup(proof.anchorer, bytes.fromhex(proof.log_id), bytes.fromhex(proof.root))
+    on_chain = None
+    if proof.chain_id == anchorer.chain_id:
+        on_chain = anchorer.lookup(proof.anchorer, bytes.fromhex(proof.log_id), bytes.fromhex(proof.root),
+                                   contract=proof.contract)
     if on_chain is None:
         raise AccessLogError(ANCHOR_NOT_FOUND, f"root {proof.root} is not anchored by {proof.anchorer} on chain "
                              f"{anchorer.chain_id}")

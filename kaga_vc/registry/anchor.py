@@ -25,9 +25,9 @@ from eth_hash.auto import keccak
 from kaga_vc.errors import ANCHOR_NOT_FOUND, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 from kaga_vc.keys import KeyType, PrivateKey, ethereum_address, to_checksum_address
 from kaga_vc.registry._errors import RPC_ERROR, TRANSACTION_REVERTED, RegistryError
-from kaga_vc.registry.chains import ChainSettings, close_registry, default_home, open_embedded, open_registry
+from kaga_vc.registry.chains import ChainSettings, close_registry, default_home, open_embedded
 from kaga_vc.registry.client import Registry
-from kaga_vc.registry.contract import Artifact
+from kaga_vc.registry.contract import ZERO_ADDRESS, Artifact
 
 ENV_ANCHOR = "KAGA_VC_ANCHOR"
 ANCHOR_META_KEY = "access_anchor"  # where the embedded chain remembers the contract's address
@@ -88,13 +88,13 @@ def _bytes32(value: bytes, what: str) -> bytes:
 class ChainAnchor:
     """Anchor Merkle roots with ``sender``'s account on the contract at ``contract`` (an ``Anchorer``)."""
 
-    def __init__(self, registry: Registry, contract: str, *, sender: PrivateKey) -> None:
-        if sender.key_type is not KeyType.SECP256K1:
+    def __init__(self, registry: Registry, contract: str, *, sender: PrivateKey | None = None) -> None:
+        if sender is not None and sender.key_type is not KeyType.SECP256K1:
             raise InputError(MALFORMED_VALUE_ERROR, "the anchoring account is a secp256k1 key")
         self.registry = registry
         self.contract = to_checksum_address(contract)
         self.sender = sender
-        self.anchorer = ethereum_address(sender.public_key)
+        self.anchorer = ethereum_address(sender.public_key) if sender is not None else ZERO_ADDRESS
 
     @property
     def chain_id(self) -> int:
@@ -102,19 +102,25 @@ class ChainAnchor:
 
     def anchor(self, log_id: bytes, root: bytes, first_seq: int, size: int) -> AnchorReceipt:
         """Send one transaction anchoring ``root``; RegistryError if the chain refuses it."""
+        if self.sender is None:
+            raise InputError(MALFORMED_VALUE_ERROR, "anchoring needs the account key that pays for it")
         data = _ANCHOR + encode(["bytes32", "bytes32", "uint64", "uint64"],
                                 [_bytes32(log_id, "log id"), _bytes32(root, "root"), first_seq, size])
         receipt = self.registry.send(data, sender=self.sender, to=self.contract)
         return AnchorReceipt(self.chain_id, self.contract, receipt.from_address, receipt.transaction_hash,
                              receipt.block_number, receipt.gas_used)
 
-    def lookup(self, anchorer: str, log_id: bytes, root: bytes) -> OnChainAnchor | None:
-        """The contract's record of ``root`` anchored by ``anchorer`` in ``log_id``; None if there is none."""
+    def lookup(self, anchorer: str, log_id: bytes, root: bytes, *, contract: str | None = None) -> OnChainAnchor | None:
+        """The contract's record of ``root`` anchored by ``anchorer`` in ``log_id``; None if there is none.
+
+        ``contract``: another deployment of the anchor contract than this client's (an older batch's).
+        """
         data = _ANCHOR_OF + encode(["address", "bytes32", "bytes32"],
                                    [to_checksum_address(anchorer), _bytes32(log_id, "log id"), _bytes32(root, "root")])
-        result = self.registry.rpc("eth_call", {"to": self.contract, "data": "0x" + data.hex()}, "latest")
+        target = to_checksum_address(contract) if contract else self.contract
+        result = self.registry.rpc("eth_call", {"to": target, "data": "0x" + data.hex()}, "latest")
         if not isinstance(result, str) or len(result) < 2 + 64 * 4:
-            raise RegistryError(RPC_ERROR, f"no anchor contract answers at {self.contract}")
+            raise RegistryError(RPC_ERROR, f"no anchor contract answers at {target}")
         block, timestamp, first_seq, size = decode(["uint64", "uint64", "uint64", "uint64"], bytes.fromhex(result[2:]))
         if block == 0:
             return None
@@ -136,8 +142,8 @@ def open_anchor(settings: ChainSettings | None = None, *, sender: PrivateKey | N
     """A :class:`ChainAnchor` on the configured chain (close it with ``.close()``).
 
     The embedded chain deploys the contract on first use and remembers its address; its funded account
-    anchors unless ``sender`` is given. On a node, ``contract`` (or ``$KAGA_VC_ANCHOR``) and ``sender``
-    are required.
+    anchors unless ``sender`` is given. On a node, ``contract`` (or ``$KAGA_VC_ANCHOR``) is required, and
+    ``sender`` to anchor (lookups need none).
     """
     settings = settings or ChainSettings.from_env()
     contract = contract or os.environ.get(ENV_ANCHOR) or None
@@ -145,10 +151,10 @@ def open_anchor(settings: ChainSettings | None = None, *, sender: PrivateKey | N
         if contract is None:
             raise AccessLogError(ANCHOR_NOT_FOUND, f"a JSON-RPC chain needs the anchor contract's address "
                                  f"(--anchor-contract or {ENV_ANCHOR})")
-        if sender is None:
-            raise InputError(MALFORMED_VALUE_ERROR, "anchoring on a node needs the account key that pays for it")
-        registry = open_registry(settings, submitter=sender)
-        return ChainAnchor(registry, contract, sender=sender)
+        from kaga_vc.registry.rpc import HttpTransport
+
+        node = Registry(HttpTransport(settings.rpc_url), contract, chain_id=settings.chain_id, submitter=sender)
+        return ChainAnchor(node, contract, sender=sender)
     registry = open_embedded(settings.home or default_home())
     chain: Any = registry.transport
     funded = PrivateKey.from_bytes(KeyType.SECP256K1, chain.submitter_key)
