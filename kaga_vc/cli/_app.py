@@ -9,6 +9,7 @@ from . import chain as chain_cli
 from . import credential as credential_cli
 from . import did as did_cli
 from . import key as key_cli
+from . import log as log_cli
 from .demo import demo
 from .verify import verify
 
@@ -40,3 +41,4 @@ app.add_typer(chain_cli.app, name="chain")
 app.command("demo")(demo)
 app.add_typer(credential_cli.app, name="credential")
 app.command("verify")(verify)
+app.add_typer(log_cli.app, name="log")

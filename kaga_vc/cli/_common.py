@@ -19,6 +19,10 @@ import typer
 from rich.console import Console
 
 from ..errors import (
+    ANCHOR_NOT_FOUND,
+    LOG_KEY_MISMATCH,
+    LOG_UNAVAILABLE,
+    AccessLogError,
     CONTEXT_LOAD_FAILED,
     CONTEXT_NOT_BUNDLED,
     NODE_UNREACHABLE,
@@ -68,6 +72,11 @@ def exit_code_for(error: KagaError) -> ExitCode:
         return ExitCode.BAD_INPUT if error.code in bad_input else ExitCode.COULD_NOT_CHECK
     if isinstance(error, (ProofError, UnsupportedError)):
         return ExitCode.INVALID
+    if isinstance(error, AccessLogError):
+        if error.code in (LOG_UNAVAILABLE, ANCHOR_NOT_FOUND):
+            return ExitCode.COULD_NOT_CHECK
+        if error.code == LOG_KEY_MISMATCH:
+            return ExitCode.BAD_INPUT
     return ExitCode.INVALID
 
 
