@@ -129,6 +129,29 @@ SUBJECT_KEY_UNUSABLE = "kaga:subject-key-unusable"
 DECRYPTION_FAILED = "kaga:decryption-failed"
 
 
+# Wallet, presentation requests, trust bundles and the offline verifier (issue 7).
+REQUEST_INVALID = "kaga:request-invalid"
+REQUEST_SIGNATURE_INVALID = "kaga:request-signature-invalid"
+REQUEST_VERIFIER_MISMATCH = "kaga:request-verifier-mismatch"
+REQUEST_EXPIRED = "kaga:request-expired"
+REQUEST_NOT_SATISFIABLE = "kaga:request-not-satisfiable"
+RESPONSE_INVALID = "kaga:response-invalid"
+QR_TOO_LARGE = "kaga:qr-too-large"
+NONCE_REPLAYED = "kaga:nonce-replayed"
+HOLDER_NOT_SUBJECT = "kaga:holder-not-subject"
+ISSUER_NOT_TRUSTED = "kaga:issuer-not-trusted"
+CREDENTIAL_TYPE_NOT_ACCEPTED = "kaga:credential-type-not-accepted"
+CLAIM_NOT_DISCLOSED = "kaga:claim-not-disclosed"
+PURPOSE_NOT_ACCEPTED = "kaga:purpose-not-accepted"
+SCHEMA_INVALID = "kaga:schema-invalid"
+BUNDLE_INVALID = "kaga:bundle-invalid"
+BUNDLE_SIGNATURE_INVALID = "kaga:bundle-signature-invalid"
+BUNDLE_SIGNER_NOT_TRUSTED = "kaga:bundle-signer-not-trusted"
+BUNDLE_STALE = "kaga:bundle-stale"
+WALLET_NOT_FOUND = "kaga:wallet-not-found"
+WALLET_EXISTS = "kaga:wallet-exists"
+
+
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""
 

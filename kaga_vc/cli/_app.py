@@ -6,9 +6,14 @@ import typer
 
 from .. import __version__
 from . import chain as chain_cli
+from . import city as city_cli
 from . import credential as credential_cli
 from . import did as did_cli
+from . import issue as issue_cli
 from . import key as key_cli
+from . import bundle as bundle_cli
+from . import request as request_cli
+from . import wallet as wallet_cli
 from . import log as log_cli
 from .demo import demo
 from .verify import verify
@@ -41,4 +46,9 @@ app.add_typer(chain_cli.app, name="chain")
 app.command("demo")(demo)
 app.add_typer(credential_cli.app, name="credential")
 app.command("verify")(verify)
+app.add_typer(city_cli.app, name="city")
+app.add_typer(issue_cli.app, name="issue")
+app.add_typer(wallet_cli.app, name="wallet")
+app.add_typer(request_cli.app, name="request")
+app.add_typer(bundle_cli.app, name="bundle")
 app.add_typer(log_cli.app, name="log")

@@ -26,7 +26,8 @@ from ._common import ExitCode, JsonOption, error_boundary, out_console, print_js
 from ._resolver import cli_resolver
 from .chain import ChainIdOption, EmbeddedChainOption, RegistryOption, RpcUrlOption, chain_resolver
 
-_INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY}
+_INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY,
+                "kaga:response-invalid", "kaga:request-invalid", "kaga:bundle-invalid"}
 
 
 def exit_code(result: VerificationResult) -> ExitCode:
@@ -51,14 +52,25 @@ def verify(
     registry: str | None = RegistryOption,
     chain_id: int | None = ChainIdOption,
     embedded_chain: bool = EmbeddedChainOption,
+    request: str | None = typer.Option(None, "--request", help="The presentation request (file) the input answers; needs --bundle."),
+    bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification."),
+    policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
+    city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
 
+    With --request and --bundle, verify a wallet's response against the request (nonce single use,
+    audience, holder binding, issuer trust, status); a refused or replayed presentation exits 1.
     Example: kaga-vc verify credential.json --json
+    Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     """
     at = _parse_now(now)
     text = read_input(file)
+    if request is not None or bundle is not None:
+        result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew))
+        _render(result, as_json)
+        raise typer.Exit(int(exit_code(result)))
     stripped = text.strip()
     data: object = text
     if stripped.startswith("{"):
@@ -80,6 +92,24 @@ def verify(
             result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew)  # type: ignore[arg-type]
     _render(result, as_json)
     raise typer.Exit(int(exit_code(result)))
+
+
+def _verify_response(text: str, request: str | None, bundle: str | None, policy_file: str | None, city: str | None,
+                     at: datetime | None, skew: timedelta) -> VerificationResult:
+    """The offline verifier (kaga_vc.verifier): response + request + bundle, nonce store in $KAGA_VC_HOME."""
+    import os
+
+    from ..verifier import NonceStore, Policy, default_nonce_path, verify_response
+
+    if request is None or bundle is None:
+        raise typer.BadParameter("--request and --bundle go together")
+    policy = Policy.load(policy_file) if policy_file else Policy()
+    pinned = city or os.environ.get("KAGA_VC_TRUSTED_CITY")
+    if pinned:
+        policy = Policy(policy.purposes, policy.max_bundle_age, policy.stale_bundle, (*policy.trusted_cities, pinned))
+    with NonceStore(default_nonce_path()) as store:
+        return verify_response(text, request=read_input(request), bundle=read_input(bundle), policy=policy,
+                               nonce_store=store, now=at, max_clock_skew=skew)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -106,6 +136,9 @@ def _render(result: VerificationResult, as_json: bool) -> None:
     out_console.print(f"{status}  format={result.format or '?'}  issuer={result.issuer or '-'}  subject={result.subject or '-'}")
     if result.checks:
         out_console.print("checks: " + ", ".join(result.checks))
+    claims = result.details.get("claims") if result.format == "kaga-presentation-response" else None
+    if claims:
+        out_console.print("disclosed: " + ", ".join(f"{k}={v}" for k, v in claims.items()))
     if result.problems or result.warnings:
         table = Table("", "code", "detail")
         for problem in result.problems:

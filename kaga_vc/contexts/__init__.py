@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ._loader import BundledContexts, OfflineLoader, bundled_contexts, default_loader
+from ._loader import BundledContexts, OfflineLoader, bundled_contexts, default_loader, kaga_contexts
 
-__all__ = ["BundledContexts", "OfflineLoader", "bundled_contexts", "default_loader"]
+__all__ = ["BundledContexts", "OfflineLoader", "bundled_contexts", "default_loader", "kaga_contexts"]

@@ -74,6 +74,17 @@ def bundled_contexts() -> BundledContexts:
     return _BUNDLED
 
 
+_KAGA: BundledContexts | None = None
+
+
+def kaga_contexts() -> BundledContexts:
+    """The process-wide bundle of the city's own contexts (``kaga_vc/contexts/kaga``), digest-checked alike."""
+    global _KAGA
+    if _KAGA is None:
+        _KAGA = BundledContexts("kaga_vc.contexts.kaga")
+    return _KAGA
+
+
 class OfflineLoader:
     """A pyld document loader that serves bundled contexts and refuses everything else."""
 
@@ -84,7 +95,7 @@ class OfflineLoader:
         bundles: Iterable[BundledContexts] = (),
         allow_network: Iterable[str] = (),
     ) -> None:
-        self._bundles = [bundled_contexts(), *bundles]
+        self._bundles = [bundled_contexts(), kaga_contexts(), *bundles]
         self._extra = dict(extra or {})
         self._allow = frozenset(allow_network)
         self._remote: dict[str, Any] = {}
@@ -109,7 +120,7 @@ class OfflineLoader:
 
 
 def default_loader() -> OfflineLoader:
-    """A loader serving the bundled official contexts only."""
+    """A loader serving the bundled contexts only (the official ones and the city's own)."""
     return OfflineLoader()
 
 

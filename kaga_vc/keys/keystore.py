@@ -174,3 +174,51 @@ def _derive(password: str, kdf: dict[str, Any]) -> bytes:
     if len(salt) < 16:
         raise KeystoreError(KEYSTORE_CORRUPTED, "keystore salt is too short")
     return Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(password.encode("utf-8"))
+
+
+# -- sealed data (the holder wallet reuses the keystore's scheme for its credentials) -------------
+
+
+def new_kdf_params(scrypt_n: int = DEFAULT_SCRYPT_N) -> dict[str, Any]:
+    """Fresh scrypt parameters (random salt) in the keystore's ``kdf`` format."""
+    return {"name": "scrypt", "n": scrypt_n, "r": 8, "p": 1, "salt": b64url_encode(secrets.token_bytes(16))}
+
+
+def derive_data_key(password: str, kdf: dict[str, Any]) -> bytes:
+    """The AES-256 key the keystore's scrypt derives from ``password`` and ``kdf``."""
+    if not isinstance(password, str) or not password:
+        raise InputError(KEYSTORE_WRONG_PASSWORD, "a non-empty password is needed")
+    try:
+        if kdf.get("name") != "scrypt" or not isinstance(kdf.get("n"), int) or kdf["n"] < MIN_SCRYPT_N:
+            raise KeystoreError(KEYSTORE_CORRUPTED, "KDF parameters are out of range")
+        if kdf.get("r") != 8 or kdf.get("p") != 1:
+            raise KeystoreError(KEYSTORE_CORRUPTED, "KDF parameters are out of range")
+        return _derive(password, kdf)
+    except (KeyError, TypeError, ValueError, AttributeError, InputError):
+        raise KeystoreError(KEYSTORE_CORRUPTED, "KDF parameters are malformed") from None
+
+
+def seal_data(cek: bytes, plaintext: bytes, header: dict[str, Any]) -> dict[str, Any]:
+    """Encrypt ``plaintext`` with AES-256-GCM, ``header`` (with its ``kdf``) bound as associated data."""
+    nonce = secrets.token_bytes(12)
+    sealed = {**header, "cipher": {"name": "A256GCM", "nonce": b64url_encode(nonce)}}
+    sealed["cipher"]["ciphertext"] = b64url_encode(AESGCM(cek).encrypt(nonce, plaintext, _aad(sealed)))
+    return sealed
+
+
+def open_sealed(cek: bytes, sealed: dict[str, Any]) -> bytes:
+    """Decrypt what :func:`seal_data` produced; KeystoreError if the password or the file is wrong."""
+    try:
+        cipher = sealed["cipher"]
+        if cipher.get("name") != "A256GCM":
+            raise KeystoreError(KEYSTORE_CORRUPTED, "unsupported cipher")
+        header = {**sealed, "cipher": {k: v for k, v in cipher.items() if k != "ciphertext"}}
+        nonce, ciphertext = b64url_decode(cipher["nonce"]), b64url_decode(cipher["ciphertext"])
+    except (KeyError, TypeError, AttributeError, InputError):
+        raise KeystoreError(KEYSTORE_CORRUPTED, "sealed data is malformed") from None
+    try:
+        return AESGCM(cek).decrypt(nonce, ciphertext, _aad(header))
+    except InvalidTag:
+        raise KeystoreError(KEYSTORE_WRONG_PASSWORD, "wrong password, or the file was modified") from None
+    except ValueError:
+        raise KeystoreError(KEYSTORE_CORRUPTED, "sealed ciphertext is malformed") from None

@@ -3,6 +3,8 @@
 //   {"op": "issue",  "credential": {...}, "key": {id, controller, publicKeyMultibase, secretKeyMultibase},
 //    "documents": {url: document}}                      -> {"credential": {...}}
 //   {"op": "verify", "credential": {...}, "documents": {url: document}} -> {"verified": bool, "errors": [...]}
+//   {"op": "present", "credentials": [...], "holder": did, "key": {...}, "challenge", "domain",
+//    "documents": {url: document}, "date"?}              -> {"presentation": {...}}
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
@@ -58,6 +60,21 @@ async function main() {
     const errors = describe(result.error) ||
       (result.results || []).filter(r => !r.verified).map(r => describe(r.error)).flat();
     process.stdout.write(JSON.stringify({verified: result.verified, errors}));
+  } else if(request.op === 'present') {
+    const keyPair = await Ed25519Multikey.from(request.key);
+    const suite = new DataIntegrityProof({
+      signer: keyPair.signer(), cryptosuite: eddsaRdfc2022CryptoSuite
+    });
+    if(request.date) {
+      suite.date = request.date;
+    }
+    const presentation = vc.createPresentation({
+      verifiableCredential: request.credentials, holder: request.holder, now: request.date
+    });
+    const signed = await vc.signPresentation({
+      presentation, suite, challenge: request.challenge, domain: request.domain, documentLoader
+    });
+    process.stdout.write(JSON.stringify({presentation: signed}));
   } else {
     throw new Error(`unknown op ${request.op}`);
   }

@@ -1,0 +1,60 @@
+"""``kaga-vc city``: set up the city as an issuer (keys in the keystore, its did:ethr on the chain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_password
+from .chain import ChainIdOption, RegistryOption, RpcUrlOption
+
+app = typer.Typer(help="The city as an issuer: its keys and its did:ethr.", no_args_is_help=True)
+
+
+@app.command("init")
+@error_boundary
+def init(
+    service_endpoint: str = typer.Option(
+        "https://city.kaga.ishikawa.jp", "--service-endpoint", help="The city's https:// service endpoint (LinkedDomains)."
+    ),
+    rpc_url: str = RpcUrlOption,
+    registry: str = RegistryOption,
+    chain_id: int = ChainIdOption,
+    password_file: Path = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create the city's keys (encrypted, under $KAGA_VC_HOME/city) and its did:ethr; never replaces a city.
+
+    The owner key (secp256k1) controls the DID; an Ed25519 and a secp256k1 assertion key and the
+    service endpoint are published on the registry (the embedded chain unless --rpc-url names a node).
+    Running it again prints the existing city. Example: kaga-vc city init --json
+    """
+    from ..issuer.service import city_dir, init_city
+
+    password = read_password(password_file, confirm=True, prompt="Password for the city's keystores")
+    config, created = init_city(password, service_endpoint=service_endpoint, rpc_url=rpc_url, registry=registry,
+                                chain_id=chain_id)
+    data = {**config.to_json(), "created": created, "directory": str(city_dir())}
+    if as_json:
+        print_json(data)
+    else:
+        out_console.print(("created " if created else "already set up: ") + config.did)
+        out_console.print(f"assertion keys: {config.ed25519_method}, {config.secp256k1_method}")
+
+
+@app.command("show")
+@error_boundary
+def show(as_json: bool = JsonOption) -> None:
+    """Show the city's DID, verification methods, service endpoint and chain (public data only).
+
+    Example: kaga-vc city show --json
+    """
+    from ..issuer.service import read_city
+
+    config = read_city()
+    if as_json:
+        print_json(config.to_json())
+    else:
+        for name, value in config.to_json().items():
+            out_console.print(f"[bold]{name}[/]: {value}")

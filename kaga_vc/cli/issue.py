@@ -1,0 +1,151 @@
+"""``kaga-vc issue``: the city issues KYC, residency and virtual-resident credentials (one, or a CSV batch)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_password
+
+app = typer.Typer(help="Issue the city's credentials: kyc, residency, virtual-resident, or a CSV batch.",
+                  no_args_is_help=True)
+
+STAFF_ENV = "KAGA_VC_STAFF"
+RECORDS_ENV = "KAGA_VC_RECORDS_URL"
+
+FormatOption = typer.Option("sd-jwt", "--format", help="sd-jwt (default), data-integrity, vc-jwt or jwt-vc11.")
+StaffOption = typer.Option(None, "--staff", help=f"Staff member issuing (for the record; else ${STAFF_ENV}, else the OS user).")
+RecordsOption = typer.Option(None, "--records", help=f"Issuance records database URL (else ${RECORDS_ENV}, else SQLite in $KAGA_VC_HOME).")
+
+
+def staff_name(value: str | None) -> str:
+    """Who issues: the option, ``$KAGA_VC_STAFF``, else the OS user."""
+    return value or os.environ.get(STAFF_ENV) or getpass.getuser()
+
+
+def open_issuer(password_file: Path | None, records: str | None) -> Any:
+    from ..issuer.service import open_city_issuer, read_city
+
+    read_city()  # a missing city is reported before asking for a password
+    return open_city_issuer(read_password(password_file), records_url=records)
+
+
+def _extension(document: object) -> str:
+    return "json" if isinstance(document, dict) else "jwt"
+
+
+def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, gender: str | None,
+           address: str | None, resident_since: str | None, evidence: list[str], assurance_level: str | None,
+           fmt: str, out: Path | None, staff: str | None, holder_key: str | None, records: str | None,
+           password_file: Path | None, as_json: bool) -> None:
+    from ..credentials.kaga import refuse_individual_number
+
+    claims: dict[str, Any] = {
+        "fullName": name, "fullNameKana": name_kana, "birthDate": birth_date, "gender": gender, "address": address,
+        "evidence": evidence or None, "assuranceLevel": assurance_level,
+    }
+    if kind == "residency":
+        claims["residentSince"] = resident_since
+    elif kind == "virtual-resident":
+        claims["virtualResidentSince"] = resident_since
+    elif resident_since:
+        claims["residentSince"] = resident_since  # refused by the KYC rules with kaga:unknown-claim
+    refuse_individual_number({k: v for k, v in claims.items() if v is not None})
+    key = None
+    if holder_key:
+        from ._jose_sign import holder_key_from
+
+        key = holder_key_from(holder_key)
+    with open_issuer(password_file, records) as issuer:
+        issued = issuer.issue(kind, subject, {k: v for k, v in claims.items() if v is not None}, format=fmt,
+                              staff=staff_name(staff), holder_key=key)
+    text = issued.serialise()
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    if as_json:
+        print_json({"id": issued.id, "type": issued.kind.type_name, "format": issued.format, "subject": issued.subject,
+                    "file": str(out) if out else None, "credential": issued.document,
+                    "credentialStatus": issued.status})
+    elif out is None:
+        typer.echo(text, nl=False)
+    else:
+        out_console.print(f"issued {issued.kind.type_name} {issued.id} ({issued.format}) → {out}")
+
+
+def _register(kind: str, example: str) -> None:
+    label = {"kyc": "a KYC", "residency": "a residency", "virtual-resident": "a virtual-resident"}[kind]
+    since_help = {"residency": "Resident of Kaga since (YYYY-MM-DD, required).",
+                  "virtual-resident": "Virtual resident since (YYYY-MM-DD, default today).",
+                  "kyc": "Not used for KYC."}[kind]
+
+    @error_boundary
+    def command(
+        subject: str = typer.Option(..., "--subject", help="The resident's DID (did:key, did:ethr, …)."),
+        name: str = typer.Option(..., "--name", help="Full name in kanji, e.g. '加賀 太郎'."),
+        name_kana: str = typer.Option(..., "--name-kana", help="Full name in kana, e.g. 'カガ タロウ'."),
+        birth_date: str = typer.Option(..., "--birth-date", help="Birth date YYYY-MM-DD."),
+        gender: str = typer.Option(None, "--gender", help="female, male or other (KYC, virtual resident)."),
+        address: str = typer.Option(None, "--address", help="'prefecture municipality town block', space separated."),
+        resident_since: str = typer.Option(None, "--resident-since", help=since_help),
+        evidence: list[str] = typer.Option([], "--evidence", help="email, openid, driversLicence, residenceCard, "
+                                           "myNumberCardPublicKey (repeat; default email)."),
+        assurance_level: str = typer.Option(None, "--assurance-level", help="low, substantial or high (default: what the evidence reaches)."),
+        fmt: str = FormatOption,
+        out: Path = typer.Option(None, "--out", dir_okay=False, help="Write the credential to this file (else stdout)."),
+        staff: str = StaffOption,
+        holder_key: str = typer.Option(None, "--holder-key", help="sd-jwt: holder key for cnf (did:key or JWK file); default the subject's did:key."),
+        records: str = RecordsOption,
+        password_file: Path = PasswordFileOption,
+        as_json: bool = JsonOption,
+    ) -> None:
+        _issue(kind, subject, name, name_kana, birth_date, gender, address, resident_since, evidence,
+               assurance_level, fmt, out, staff, holder_key, records, password_file, as_json)
+
+    command.__doc__ = (f"Issue {label} credential signed with the city's did:ethr keys (status entry and record included).\n\n"
+                       f"Example: {example}")
+    app.command(kind)(command)
+
+
+_register("kyc", "kaga-vc issue kyc --subject did:key:z6Mk… --name '加賀 太郎' --name-kana 'カガ タロウ' "
+                 "--birth-date 1980-04-01 --evidence myNumberCardPublicKey --out kyc.jwt")
+_register("residency", "kaga-vc issue residency --subject did:key:z6Mk… --name '加賀 花子' --name-kana 'カガ ハナコ' "
+                       "--birth-date 1990-02-03 --address '石川県 加賀市 大聖寺南町 ニ41' --resident-since 2015-04-01 "
+                       "--evidence residenceCard --format data-integrity --out residency.json")
+_register("virtual-resident", "kaga-vc issue virtual-resident --subject did:key:z6Mk… --name 'Jane Doe' "
+                              "--name-kana 'ジェーン ドウ' --birth-date 1985-07-07 --evidence openid")
+
+
+@app.command("batch")
+@error_boundary
+def batch(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV of residents (see examples/residents.csv)."),
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Directory for one credential file per row (and results.csv)."),
+    fmt: str = FormatOption,
+    staff: str = StaffOption,
+    records: str = RecordsOption,
+    password_file: Path = PasswordFileOption,
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue one credential per CSV row; per-row errors go to DIR/results.csv; rerun to resume.
+
+    Columns: type, subject, fullName, fullNameKana, birthDate, gender, address, residentSince, evidence
+    (';'-separated), assuranceLevel. Interrupted runs resume without issuing any row twice.
+    Example: kaga-vc issue batch residents.csv --out issued/ --format sd-jwt
+    """
+    from ..issuer.service import run_csv_batch
+
+    with open_issuer(password_file, records) as issuer:
+        summary = run_csv_batch(issuer, file, out, format=fmt, staff=staff_name(staff),
+                                progress=not (quiet or as_json))
+    if as_json:
+        print_json(summary)
+    else:
+        out_console.print(
+            f"issued {summary['issued']}, rejected {summary['rejected']}, issued by an earlier run "
+            f"{summary['alreadyIssued']} of {summary['total']}; results: {summary['resultFile']}"
+        )

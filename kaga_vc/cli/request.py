@@ -1,0 +1,91 @@
+"""``kaga-vc request``: the verifier creates a signed presentation request (compact string and QR code)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._common import JsonOption, PasswordFileOption, err_console, error_boundary, print_json, read_password
+
+app = typer.Typer(help="Presentation requests: what a verifier asks a wallet for, signed with its key.",
+                  no_args_is_help=True)
+
+VERIFIER_KEY_FILE = "verifier-key.json"
+
+
+def verifier_key_path(home: str | None = None) -> Path:
+    """``$KAGA_VC_HOME/verifier/verifier-key.json``."""
+    from ..verifier.nonces import default_nonce_path
+
+    return default_nonce_path(home).parent / VERIFIER_KEY_FILE
+
+
+def verifier_signer(key: Path | None, password_file: Path | None) -> Any:
+    """The verifier's signer (did:key of its keystore); the default keystore is created on first use."""
+    from ..did import did_key_from_public_key
+    from ..keys import KeySigner, KeyType, PrivateKey
+    from ..keys.keystore import load_key, save_key
+
+    path = key or verifier_key_path()
+    password = read_password(password_file, prompt="Verifier keystore password")
+    if path.exists():
+        private = load_key(path, password)
+    elif key is None:
+        private = PrivateKey.generate(KeyType.ED25519)
+        save_key(path, private, password, label="verifier")
+        err_console.print(f"created the verifier key {path}")
+    else:
+        private = load_key(path, password)  # raises kaga:keystore-unreadable
+    did = did_key_from_public_key(private.public_key)
+    return KeySigner(private, f"{did}#{did.rsplit(':', 1)[-1]}")
+
+
+@app.command("create")
+@error_boundary
+def create(
+    purpose: str = typer.Option(..., "--purpose", help="Why the data is asked for (shown to the resident, logged)."),
+    claims: list[str] = typer.Option(..., "--claims",
+                                     help="Claims to disclose: 'ageOver18,residentOfKaga' (any type) or "
+                                     "'KycCredential:ageOver18'. Repeat for several credentials."),
+    location: str | None = typer.Option(None, "--location", help="Where the request is made (e.g. the shop)."),
+    service: str | None = typer.Option(None, "--service", help="The service id the request is for."),
+    expires_in: int = typer.Option(300, "--expires-in", help="Seconds the request stays valid."),
+    key: Path | None = typer.Option(None, "--key", help="Verifier keystore (default: $KAGA_VC_HOME/verifier/verifier-key.json, created on first use)."),
+    qr: Path | None = typer.Option(None, "--qr", help="Also write a QR code: .png, .svg or .txt (terminal text)."),
+    out: Path | None = typer.Option(None, "--out", help="Write the request (compact JWS) here instead of stdout."),
+    password_file: Path | None = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a signed presentation request with a fresh nonce; prints the compact string.
+
+    Example: kaga-vc request create --purpose "hotel check-in" --claims KycCredential:ageOver18 --qr request.png --out request.jwt
+    """
+    from ..verifier.request import CredentialQuery, create_request
+
+    signer = verifier_signer(key, password_file)
+    request = create_request(signer=signer, purpose=purpose, credentials=[CredentialQuery.parse(c) for c in claims],
+                             location=location, service=service, lifetime=timedelta(seconds=expires_in))
+    if qr is not None:
+        from ..verifier.qr import write_qr
+
+        write_qr(request.token, qr)
+    if out is not None:
+        _write(out, request.token + "\n")
+    if as_json:
+        print_json({**request.to_json(), "request": request.token, "out": str(out) if out else None,
+                    "qr": str(qr) if qr else None})
+    elif out is None:
+        print(request.token)
+    else:
+        err_console.print(f"request {request.id} from {request.verifier}, expires {request.expires.isoformat()}")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

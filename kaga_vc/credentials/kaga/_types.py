@@ -1,0 +1,271 @@
+"""The city's credential types: KycCredential, ResidencyCredential, VirtualResidentCredential.
+
+:func:`build_credential` turns validated claims into an unsecured VCDM 2.0 (or 1.1, for the VC 1.1
+JWT encoding) credential using the city's JSON-LD context and referencing the type's JSON Schema
+through ``credentialSchema`` (type ``JsonSchema``, with its ``digestSRI``); :func:`check_schema`
+validates a credential against that schema with the ``jsonschema`` package (JSON Schema 2020-12).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ...errors import InputError, KagaError
+from . import _validate as v
+
+JSONObject = dict[str, Any]
+
+KAGA_CONTEXT = "https://city.kaga.ishikawa.jp/ns/credentials/v1"
+SCHEMA_BASE = "https://city.kaga.ishikawa.jp/ns/credentials/schemas/"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
+VCT_BASE = "https://city.kaga.ishikawa.jp/ns/credentials/vct/"
+
+
+class CredentialKind(str, Enum):
+    """The three credential types the city issues (CLI spelling as value)."""
+
+    KYC = "kyc"
+    RESIDENCY = "residency"
+    VIRTUAL_RESIDENT = "virtual-resident"
+
+    @classmethod
+    def parse(cls, value: CredentialKind | str) -> CredentialKind:
+        if isinstance(value, CredentialKind):
+            return value
+        for kind in cls:
+            if value in (kind.value, kind.type_name):
+                return kind
+        raise InputError(v.UNKNOWN_CREDENTIAL_TYPE, "type must be kyc, residency or virtual-resident")
+
+    @property
+    def type_name(self) -> str:
+        return _SPECS[self].type_name
+
+    @property
+    def spec(self) -> TypeSpec:
+        return _SPECS[self]
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSpec:
+    """What distinguishes one credential type: names, claims, defaults, what SD-JWT makes disclosable."""
+
+    type_name: str
+    schema_file: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    valid_for: timedelta
+    disclosable: tuple[str, ...]
+
+    @property
+    def schema_id(self) -> str:
+        return SCHEMA_BASE + self.schema_file
+
+    @property
+    def vct(self) -> str:
+        return VCT_BASE + self.type_name
+
+
+_PERSON = ("fullName", "fullNameKana", "birthDate")
+_ADDRESS_PATHS = ("address", "address.prefecture", "address.municipality", "address.municipalityCode",
+                  "address.town", "address.block")
+_DERIVED = ("ageOver18", "ageOver20", "residentOfKaga")
+
+_SPECS: dict[CredentialKind, TypeSpec] = {
+    CredentialKind.KYC: TypeSpec(
+        "KycCredential", "kyc-v1.json", (*_PERSON, "evidence"), ("gender", "address", "assuranceLevel"),
+        timedelta(days=5 * 365), (*_PERSON, "gender", *_ADDRESS_PATHS, "ageOver18", "ageOver20"),
+    ),
+    CredentialKind.RESIDENCY: TypeSpec(
+        "ResidencyCredential", "residency-v1.json", (*_PERSON, "address", "residentSince", "evidence"),
+        ("assuranceLevel",), timedelta(days=365), (*_PERSON, *_ADDRESS_PATHS, "residentSince", *_DERIVED),
+    ),
+    CredentialKind.VIRTUAL_RESIDENT: TypeSpec(
+        "VirtualResidentCredential", "virtual-resident-v1.json", (*_PERSON,),
+        ("gender", "address", "virtualResidentSince", "evidence", "assuranceLevel"), timedelta(days=365),
+        (*_PERSON, "gender", *_ADDRESS_PATHS, "virtualResidentSince", *_DERIVED),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """Validated, normalised claims: the subject's properties and the evidence objects."""
+
+    kind: CredentialKind
+    subject: JSONObject
+    evidence: list[JSONObject]
+
+
+def validate_claims(kind: CredentialKind | str, claims: Mapping[str, Any], *, today: date | None = None) -> Claims:
+    """Check every field rule and return the normalised claims plus the derived ones.
+
+    Raises :class:`InputError` with the rule's code (``kaga:individual-number-refused`` first of
+    all, then ``kaga:unknown-claim``, ``kaga:missing-claim``, ``kaga:not-kana``,
+    ``kaga:invalid-date``, ``kaga:date-in-future``, …). Details never repeat a claim's value.
+    """
+    kind = CredentialKind.parse(kind)
+    if not isinstance(claims, Mapping):
+        raise InputError(v.INVALID_TEXT, "claims must be an object")
+    v.refuse_individual_number(dict(claims))
+    spec = kind.spec
+    today = today or datetime.now(UTC).date()
+    given = {k: val for k, val in claims.items() if val is not None and val != ""}
+    unknown = sorted(set(given) - set(spec.required) - set(spec.optional))
+    if unknown:
+        raise InputError(v.UNKNOWN_CLAIM, f"{spec.type_name} has no claim(s) {unknown}", field=unknown[0])
+    missing = [name for name in spec.required if name not in given]
+    if missing:
+        raise InputError(v.MISSING_CLAIM, f"{spec.type_name} needs {missing}", field=missing[0])
+
+    subject: JSONObject = {
+        "fullName": v.text(given["fullName"], "fullName"),
+        "fullNameKana": v.kana(given["fullNameKana"], "fullNameKana"),
+    }
+    birth = v.past_date(given["birthDate"], "birthDate", today)
+    subject["birthDate"] = birth.isoformat()
+    if "gender" in given:
+        subject["gender"] = v.gender(given["gender"])
+    if "address" in given:
+        subject["address"] = v.address(given["address"], kaga_only=kind is CredentialKind.RESIDENCY)
+    for since in ("residentSince", "virtualResidentSince"):
+        if since in given:
+            subject[since] = v.past_date(given[since], since, today, not_before=birth).isoformat()
+    if kind is CredentialKind.VIRTUAL_RESIDENT and "virtualResidentSince" not in subject:
+        subject["virtualResidentSince"] = today.isoformat()
+
+    evidence = v.evidence_list(given.get("evidence", ["email"]), today)
+    reached = max((method.level for method, _ in evidence), key=lambda level: level.rank)
+    level = v.assurance_level(given["assuranceLevel"]) if "assuranceLevel" in given else reached
+    if level.rank > reached.rank:
+        raise InputError(v.ASSURANCE_EXCEEDS_EVIDENCE, "assuranceLevel is higher than the evidence supports",
+                         field="assuranceLevel")
+    if kind is CredentialKind.VIRTUAL_RESIDENT and level is v.AssuranceLevel.HIGH:
+        level = v.AssuranceLevel.SUBSTANTIAL  # virtual residents are issued at most at "substantial"
+        if "assuranceLevel" in given:
+            raise InputError(v.VIRTUAL_RESIDENT_ASSURANCE, "a virtual resident is issued at low or substantial",
+                             field="assuranceLevel")
+    subject["assuranceLevel"] = level.value
+
+    age = v.age_on(birth, today)
+    subject["ageOver18"] = age >= 18
+    subject["ageOver20"] = age >= 20
+    if kind is CredentialKind.RESIDENCY:
+        subject["residentOfKaga"] = True
+    elif kind is CredentialKind.VIRTUAL_RESIDENT:
+        subject["residentOfKaga"] = False
+    evidence_objects = [
+        {"type": "IdentityProofing", "evidenceMethod": method.value, "assuranceLevel": method.level.value,
+         "verifiedAt": at.isoformat()}
+        for method, at in evidence
+    ]
+    return Claims(kind, subject, evidence_objects)
+
+
+def check_subject_did(subject_did: Any) -> str:
+    """The subject must be a DID (``kaga:invalid-subject``)."""
+    from ...did import DID
+
+    if not isinstance(subject_did, str):
+        raise InputError(v.INVALID_SUBJECT, "the subject must be a DID")
+    try:
+        return str(DID.parse(subject_did.strip()))
+    except KagaError:  # the value is not echoed
+        raise InputError(v.INVALID_SUBJECT, "the subject is not a valid DID") from None
+
+
+def build_credential(
+    claims: Claims,
+    *,
+    issuer: str,
+    subject_did: str,
+    now: datetime | None = None,
+    valid_for: timedelta | None = None,
+    credential_id: str | None = None,
+    credential_status: Sequence[JSONObject] = (),
+    vc_version: str = "2.0",
+) -> JSONObject:
+    """The unsecured credential (VCDM 2.0 by default, 1.1 for the VC 1.1 JWT encoding)."""
+    spec = claims.kind.spec
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    until = now + (valid_for or spec.valid_for)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    if vc_version == "1.1":
+        contexts = [VC_V1, KAGA_CONTEXT] + ([STATUS_V1] if credential_status else [])
+        dates = {"issuanceDate": now.strftime(stamp), "expirationDate": until.strftime(stamp)}
+    else:
+        contexts = [VC_V2, KAGA_CONTEXT]
+        dates = {"validFrom": now.strftime(stamp), "validUntil": until.strftime(stamp)}
+    credential: JSONObject = {
+        "@context": contexts,
+        "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", spec.type_name],
+        "issuer": issuer,
+        **dates,
+        "credentialSubject": {"id": check_subject_did(subject_did), **claims.subject},
+        "evidence": claims.evidence,
+        "credentialSchema": {"id": spec.schema_id, "type": "JsonSchema", "digestSRI": schema_digest_sri(claims.kind)},
+    }
+    if credential_status:
+        credential["credentialStatus"] = list(credential_status) if len(credential_status) > 1 else credential_status[0]
+    check_schema(credential)
+    return credential
+
+
+@cache
+def _schema_bytes(kind: CredentialKind) -> bytes:
+    return resources.files("kaga_vc.credentials.kaga.schemas").joinpath(kind.spec.schema_file).read_bytes()
+
+
+def load_schema(kind: CredentialKind | str) -> JSONObject:
+    """The JSON Schema (2020-12) of a credential type, as shipped in the package."""
+    return dict(json.loads(_schema_bytes(CredentialKind.parse(kind))))
+
+
+def schema_digest_sri(kind: CredentialKind | str) -> str:
+    """The ``digestSRI`` (sha384) of the shipped schema file, as put in ``credentialSchema``."""
+    digest = hashlib.sha384(_schema_bytes(CredentialKind.parse(kind))).digest()
+    return "sha384-" + base64.b64encode(digest).decode("ascii")
+
+
+@cache
+def _validator(kind: CredentialKind) -> Any:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    schema = load_schema(kind)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def kind_of(credential: Mapping[str, Any]) -> CredentialKind:
+    """The city's credential type named in ``credential['type']``."""
+    types = credential.get("type")
+    names = types if isinstance(types, list) else [types]
+    for kind in CredentialKind:
+        if kind.type_name in names:
+            return kind
+    raise InputError(v.UNKNOWN_CREDENTIAL_TYPE, "the credential is none of the city's types")
+
+
+def check_schema(credential: Mapping[str, Any]) -> None:
+    """Validate ``credential`` against its type's JSON Schema; ``kaga:schema-violation`` names the path.
+
+    The detail gives the JSON path and the keyword that failed, never the offending value.
+    """
+    errors = sorted(_validator(kind_of(credential)).iter_errors(dict(credential)), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = first.json_path
+        raise InputError(v.SCHEMA_VIOLATION, f"schema check failed at {where} ({first.validator})", field=where)

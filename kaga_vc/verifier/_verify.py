@@ -1,0 +1,479 @@
+"""Verify a presentation response against the request it answers, offline, with a trust bundle.
+
+Order of the checks (every problem is reported, none stops the others):
+
+1. the request: the verifier's own signature, not expired (``kaga:request-expired``);
+2. the bundle: freshness against the policy (``kaga:bundle-stale``, warning or refusal);
+3. each presentation: its proof by the holder, ``challenge``/``nonce`` = the request's nonce,
+   ``domain``/``aud`` = the verifier's DID (SD-JWT: the KB-JWT, signed by the ``cnf`` key);
+4. each credential, verified on its own with the issuer's DID document as it was at issuance
+   (``versionTime``, from the bundle's history): signature, validity, status (from the bundle),
+   the issuer trusted for that type (``kaga:issuer-not-trusted``,
+   ``kaga:credential-type-not-accepted``), the holder is the subject (``kaga:holder-not-subject``);
+5. every requested claim disclosed (``kaga:claim-not-disclosed``);
+6. the nonce, consumed in the durable store once the presentation is bound to it
+   (``kaga:nonce-replayed`` on any later use, also after a restart).
+
+This module imports no Ethereum code and opens no socket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..credentials import (
+    DATA_INTEGRITY,
+    JWT_VC11,
+    SD_JWT,
+    VC_JWT,
+    Problem,
+    VerificationResult,
+    detect_format,
+    verify_credential,
+    verify_presentation,
+)
+from ..errors import (
+    BUNDLE_STALE,
+    CLAIM_NOT_DISCLOSED,
+    CREDENTIAL_TYPE_NOT_ACCEPTED,
+    HOLDER_NOT_SUBJECT,
+    ISSUER_NOT_TRUSTED,
+    PURPOSE_NOT_ACCEPTED,
+    RESPONSE_INVALID,
+    KagaError,
+)
+from .bundle import TrustBundle, read_bundle
+from .nonces import NonceStore
+from .policy import Policy
+from .request import ANY_TYPE, PresentationRequest, parse_request, read_request
+from .response import PresentationResponse, decode_response
+
+JSONObject = dict[str, Any]
+RESPONSE_FORMAT = "kaga-presentation-response"
+ENVELOPE_PREFIX = "data:application/vc+jwt,"
+#: JWT / SD-JWT claims that are about the token, not about the subject
+_RESERVED = {"iss", "sub", "iat", "nbf", "exp", "jti", "cnf", "vct", "status", "_sd_alg", "aud", "nonce", "vc",
+             "credentialStatus", "evidence", "credentialSchema"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """A credential found in a presentation, before verification."""
+
+    data: Any  # dict (Data Integrity) or str (JWT / SD-JWT)
+    issuer: str | None
+    issued_at: datetime | None
+
+
+@dataclass(slots=True)
+class _Collector:
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    def add(self, code: str, detail: str, **context: Any) -> None:
+        self.problems.append(Problem(code, detail, None, context))
+
+    def warn(self, code: str, detail: str, **context: Any) -> None:
+        self.warnings.append(Problem(code, detail, None, context))
+
+    def error(self, error: KagaError, *, could_not_check: bool = False, **context: Any) -> None:
+        problem = Problem.from_error(error, could_not_check=could_not_check)
+        self.problems.append(Problem(problem.code, problem.detail, problem.type, {**problem.context, **context},
+                                     problem.could_not_check))
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    return None
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+def _jwt_payload(token: str) -> JSONObject:
+    from ..proofs.jose._jws import json_object
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        return json_object(parts[1], "JWT payload")
+    except KagaError:
+        return {}
+
+
+def issuance_of(item: Any) -> tuple[str | None, datetime | None]:
+    """The issuer and the issuance instant a credential claims (unverified; pins ``versionTime``).
+
+    Data Integrity: ``proof.created``, else ``validFrom`` / ``issuanceDate``; JWTs: ``iat``, else
+    ``nbf``; SD-JWT: the issuer-signed JWT's ``iat`` / ``nbf``. Verification decides whether the
+    key was valid then; a credential that claims no time is checked against the current document.
+    """
+    if isinstance(item, dict):
+        proof = item.get("proof") if isinstance(item.get("proof"), dict) else {}
+        when = _instant(proof.get("created")) or _instant(item.get("validFrom")) or _instant(item.get("issuanceDate"))
+        return _id_of(item.get("issuer")), when
+    if not isinstance(item, str):
+        return None, None
+    token = item.split("~", 1)[0] if "~" in item else item
+    payload = _jwt_payload(token)
+    issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else _id_of(payload.get("issuer"))
+    when = _instant(payload.get("iat")) or _instant(payload.get("nbf")) or _instant(payload.get("validFrom"))
+    return issuer, when
+
+
+def _embedded(presentation: Any, fmt: str) -> list[Any]:
+    """The credentials inside a presentation (unverified), each as a dict or a JWT string."""
+    if fmt == DATA_INTEGRITY:
+        entries = presentation.get("verifiableCredential", []) if isinstance(presentation, dict) else []
+    elif fmt == VC_JWT:
+        entries = _jwt_payload(presentation).get("verifiableCredential", [])
+    elif fmt == JWT_VC11:
+        vp = _jwt_payload(presentation).get("vp")
+        entries = vp.get("verifiableCredential", []) if isinstance(vp, dict) else []
+    else:
+        return [presentation]
+    out = []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(entry, dict) and entry.get("type") == "EnvelopedVerifiableCredential" and isinstance(ident, str):
+            out.append(ident.split(",", 1)[1] if "," in ident else ident)
+        else:
+            out.append(entry)
+    return out
+
+
+def credential_types(result: VerificationResult) -> list[str]:
+    """The types of a verified credential (SD-JWT VC: the last segment of ``vct``)."""
+    data = result.credential or {}
+    if result.format == SD_JWT:
+        vct = data.get("vct")
+        if not isinstance(vct, str):
+            return []
+        return [vct.rstrip("/").replace("#", "/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]]
+    if result.format == JWT_VC11 and isinstance(data.get("vc"), dict):
+        data = data["vc"]
+    kinds = data.get("type", [])
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return [k for k in kinds if isinstance(k, str) and k != "VerifiableCredential"]
+
+
+def disclosed_claims(result: VerificationResult) -> JSONObject:
+    """The subject claims a verified credential shows (SD-JWT: exactly the disclosed ones)."""
+    data = result.credential or {}
+    if result.format == SD_JWT:
+        return {k: v for k, v in data.items() if k not in _RESERVED}
+    if result.format == JWT_VC11 and isinstance(data.get("vc"), dict):
+        data = data["vc"]
+    subject = data.get("credentialSubject", {})
+    if isinstance(subject, list):
+        subject = subject[0] if subject and isinstance(subject[0], dict) else {}
+    return {k: v for k, v in subject.items() if k != "id"} if isinstance(subject, dict) else {}
+
+
+def _load_request(request: PresentationRequest | str, bundle: TrustBundle | None, out: _Collector,
+                  now: datetime, skew: timedelta) -> PresentationRequest | None:
+    token = request.token if isinstance(request, PresentationRequest) else request
+    try:
+        parsed, _ = parse_request(token)
+    except KagaError as error:
+        out.error(error)
+        return None
+    resolver = bundle.resolver() if bundle is not None else None
+    if resolver is not None:
+        try:
+            read_request(token, resolver=resolver, now=now, max_clock_skew=skew)
+            out.checks.append("request")
+        except KagaError as error:
+            out.error(error, could_not_check=error.code in ("notFound", "methodNotSupported", "unknownNetwork"))
+    return parsed
+
+
+def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now: datetime) -> TrustBundle | None:
+    if isinstance(bundle, TrustBundle):
+        loaded = bundle
+    else:
+        try:
+            loaded = read_bundle(bundle, trusted_city=policy.trusted_cities or None)
+        except KagaError as error:
+            out.error(error)
+            return None
+    if policy.trusted_cities and loaded.city not in policy.trusted_cities:
+        out.add("kaga:bundle-signer-not-trusted", f"the bundle is signed by {loaded.city}, not a trusted city")
+    elif not policy.trusted_cities:
+        out.warn("kaga:bundle-signer-not-pinned", "no trusted city is configured: any validly signed bundle is accepted",
+                 city=loaded.city)
+    age = loaded.age(now)
+    if age > policy.max_bundle_age:
+        detail = f"the trust bundle is {int(age.total_seconds())} s old (policy: at most {int(policy.max_bundle_age.total_seconds())} s)"
+        context = {"created": loaded.created.isoformat(), "age_seconds": int(age.total_seconds())}
+        if policy.stale_bundle == "refuse":
+            out.add(BUNDLE_STALE, detail, **context)
+        else:
+            out.warn(BUNDLE_STALE, detail, **context)
+    out.checks.append("bundle")
+    return loaded
+
+
+def verify_response(
+    response: str | bytes | PresentationResponse,
+    *,
+    request: PresentationRequest | str,
+    bundle: TrustBundle | str,
+    policy: Policy | None = None,
+    nonce_store: NonceStore | None = None,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = timedelta(minutes=5),
+) -> VerificationResult:
+    """Verify a wallet's response against ``request``, offline, trusting what ``bundle`` says.
+
+    Returns a :class:`~kaga_vc.credentials.VerificationResult` (format ``kaga-presentation-response``)
+    whose ``details`` hold ``claims`` (every disclosed claim, merged), ``credentials`` (per credential:
+    format, issuer, types, subject, issuedAt, claims), ``request`` and ``bundle``. Never raises for
+    "invalid". Without a ``nonce_store`` replay is not ruled out (warning ``kaga:challenge-not-checked``).
+    """
+    now = now or datetime.now(UTC)
+    policy = policy or Policy()
+    out = _Collector()
+    loaded = _load_bundle(bundle, policy, out, now)
+    req = _load_request(request, loaded, out, now, max_clock_skew)
+    if req is None or loaded is None:
+        return _result(False, out, now, None, {})
+    if req.is_expired(now, max_clock_skew):
+        out.add("kaga:request-expired", f"the request expired at {req.expires.isoformat()}",
+                expires=req.expires.isoformat())
+    purpose_rule = None
+    if policy.purposes:
+        purpose_rule = policy.purposes.get(req.purpose)
+        if purpose_rule is None:
+            out.add(PURPOSE_NOT_ACCEPTED, f"this verifier does not accept the purpose {req.purpose!r}")
+
+    try:
+        answer = response if isinstance(response, PresentationResponse) else decode_response(response)
+    except KagaError as error:
+        out.error(error)
+        return _result(False, out, now, req, {})
+    if answer.request_id is not None and answer.request_id != req.id:
+        out.add(RESPONSE_INVALID, "the response answers another request", request=answer.request_id)
+
+    bound = True
+    holder_results: list[tuple[str | None, list[VerificationResult]]] = []
+    credentials: list[JSONObject] = []
+    for p_index, presentation in enumerate(answer.presentations):
+        try:
+            fmt = detect_format(presentation)
+        except KagaError as error:
+            out.error(error, presentation=p_index)
+            bound = False
+            continue
+        items = [_Item(data, *issuance_of(data)) for data in _embedded(presentation, fmt)]
+        pins = {}
+        for item in items:
+            if item.issuer and item.issued_at and item.issuer not in pins:
+                pins[item.issuer] = item.issued_at
+        resolver = loaded.resolver(pins)
+        presented = _verify_presentation(presentation, fmt, resolver, req, now, max_clock_skew)
+        own = [p for p in presented.problems if "credential" not in p.context]
+        for problem in own:
+            out.problems.append(Problem(problem.code, problem.detail, problem.type,
+                                        {**problem.context, "presentation": p_index}, problem.could_not_check))
+        if fmt != SD_JWT:  # an SD-JWT's warnings are its credential's, reported with it below
+            out.warnings.extend(w for w in presented.warnings if "credential" not in w.context
+                                and w.code != "kaga:challenge-not-checked")
+        if own:
+            bound = False
+        holder = presented.subject if fmt == DATA_INTEGRITY else (presented.issuer if fmt != SD_JWT else None)
+        results = []
+        for c_index, item in enumerate(items):
+            if fmt == SD_JWT:
+                result = presented
+            else:
+                result = verify_credential(item.data, resolver=loaded.resolver(
+                    {item.issuer: item.issued_at} if item.issuer and item.issued_at else None),
+                    now=now, max_clock_skew=max_clock_skew)
+                for problem in result.problems:
+                    out.problems.append(Problem(problem.code, problem.detail, problem.type,
+                                                {**problem.context, "presentation": p_index, "credential": c_index},
+                                                problem.could_not_check))
+            results.append(result)
+            credentials.append(_check_credential(result, item, holder, fmt, loaded, policy, purpose_rule, req,
+                                                 out, now, max_clock_skew, p_index, c_index))
+        holder_results.append((holder, results))
+    out.checks.append("credentials")
+
+    claims: JSONObject = {}
+    for entry in credentials:
+        if entry["accepted"]:
+            claims.update(entry["claims"])
+    _check_requested(req, credentials, out)
+
+    if nonce_store is None:
+        out.warn("kaga:challenge-not-checked", "no nonce store: replay of this presentation is not ruled out")
+    elif bound and answer.presentations:
+        try:
+            nonce_store.consume(req.nonce, request_id=req.id, expires_at=req.expires + max_clock_skew, now=now)
+            out.checks.append("nonce")
+        except KagaError as error:
+            out.error(error)
+    details = {
+        "request": {"id": req.id, "verifier": req.verifier, "purpose": req.purpose, "location": req.location,
+                    "service": req.service},
+        "claims": claims,
+        "credentials": credentials,
+        "bundle": {"city": loaded.city, "createdAt": loaded.created.isoformat(),
+                   "ageSeconds": int(loaded.age(now).total_seconds()), "digest": loaded.digest},
+    }
+    holder = next((h for h, _ in holder_results if h), None)
+    return _result(not out.problems, out, now, req, details, subject=holder)
+
+
+def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: PresentationRequest, now: datetime,
+                         skew: timedelta) -> VerificationResult:
+    if fmt == DATA_INTEGRITY:
+        from ..credentials._verify_di import verify_presentation_di
+
+        return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=req.verifier,
+                                      now=now, max_clock_skew=skew, verify_embedded=None)
+    return verify_presentation(presentation, resolver=resolver, challenge=req.nonce, domain=req.verifier, now=now,
+                               max_clock_skew=skew)
+
+
+def _check_credential(result: VerificationResult, item: _Item, holder: str | None, fmt: str, bundle: TrustBundle,
+                      policy: Policy, purpose_rule: Any, req: PresentationRequest, out: _Collector, now: datetime,
+                      skew: timedelta, p_index: int, c_index: int) -> JSONObject:
+    where = {"presentation": p_index, "credential": c_index}
+    before = len(out.problems)
+    issuer = result.issuer or item.issuer
+    types = credential_types(result)
+    trusted = bundle.issuers.get(issuer or "")
+    if trusted is None:
+        out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not in the trust bundle", issuer=issuer, **where)
+    else:
+        accepted = [t for t in types if (not trusted.types or t in trusted.types)
+                    and (not bundle.schemas or t in bundle.schemas)]
+        if purpose_rule is not None and purpose_rule.types:
+            accepted = [t for t in accepted if t in purpose_rule.types]
+        if purpose_rule is not None and purpose_rule.issuers and issuer not in purpose_rule.issuers:
+            out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not accepted for {req.purpose!r}", issuer=issuer,
+                    **where)
+        if not accepted:
+            out.add(CREDENTIAL_TYPE_NOT_ACCEPTED, f"credential type(s) {types} not accepted from {issuer}",
+                    types=types, **where)
+    # holder binding: SD-JWT is bound by its KB-JWT (cnf); other formats by the holder's proof
+    if fmt != SD_JWT:
+        if holder is None or result.subject != holder:
+            out.add(HOLDER_NOT_SUBJECT, "the presentation was not made by the credential's subject",
+                    holder=holder, subject=result.subject, **where)
+    elif not result.details.get("keyBinding"):
+        out.add(HOLDER_NOT_SUBJECT, "the SD-JWT is not bound to the holder's key", **where)
+    if result.credential is not None:
+        checked = check_status(result, bundle, now, skew)
+        out.problems.extend(Problem(p.code, p.detail, p.type, {**p.context, **where}, p.could_not_check)
+                            for p in checked.problems[len(result.problems):])
+        out.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, **where}) for w in checked.warnings)
+        for problem in check_schema(result, types, bundle):
+            out.problems.append(Problem(problem.code, problem.detail, problem.type, {**problem.context, **where}))
+    accepted_now = result.verified and len(out.problems) == before
+    return {
+        "format": result.format,
+        "issuer": issuer,
+        "types": types,
+        "subject": result.subject,
+        "issuedAt": item.issued_at.isoformat() if item.issued_at else None,
+        "claims": disclosed_claims(result),
+        "accepted": accepted_now,
+    }
+
+
+def check_status(result: VerificationResult, bundle: TrustBundle, now: datetime, skew: timedelta) -> VerificationResult:
+    """Apply the credential's Bitstring Status List entries with the lists the bundle carries.
+
+    Each list credential is verified with its issuer's DID document at the list's own issuance time
+    (the city may have rotated keys since the credential was issued).
+    """
+    from ..status import apply_status
+
+    def verify_list(document: Any) -> VerificationResult:
+        issuer, issued_at = issuance_of(document)
+        pins = {issuer: issued_at} if issuer and issued_at else None
+        return verify_credential(document, resolver=bundle.resolver(pins), now=now, max_clock_skew=skew)
+
+    checked: VerificationResult = apply_status(result, source=bundle, verify_list=verify_list)
+    return checked
+
+
+def check_schema(result: VerificationResult, types: list[str], bundle: TrustBundle) -> list[Problem]:
+    """Validate a credential against the JSON Schema the bundle gives for its type.
+
+    Whole credentials are validated as they are; an SD-JWT shows only some claims, so each disclosed
+    claim is validated against its property schema (``required`` does not apply to a selection).
+    """
+    schemas = [bundle.schemas[t] for t in types if bundle.schemas.get(t)]
+    if not schemas or result.credential is None:
+        return []
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    problems = []
+    for schema in schemas:
+        if result.format == SD_JWT:
+            subject = dict(schema.get("properties", {}).get("credentialSubject", {}))
+            subject.pop("required", None)
+            subject["$defs"] = schema.get("$defs", {})
+            target: Any = disclosed_claims(result)
+            schema = subject
+        else:
+            target = {k: v for k, v in result.credential.items() if k != "proof"}
+        errors = sorted(Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(target),
+                        key=lambda e: list(e.path))
+        if errors:
+            problems.append(Problem("kaga:schema-invalid", f"schema check failed at {errors[0].json_path} "
+                                    f"({errors[0].validator})", None, {"path": errors[0].json_path}))
+    return problems
+
+
+def _check_requested(req: PresentationRequest, credentials: list[JSONObject], out: _Collector) -> None:
+    for query in req.credentials:
+        for claim in query.claims:
+            if not any(c["accepted"] and claim in c["claims"] and (query.type == ANY_TYPE or query.type in c["types"])
+                       for c in credentials):
+                out.add(CLAIM_NOT_DISCLOSED, f"the requested claim {claim!r} ({query.type}) was not disclosed",
+                        claim=claim, type=query.type)
+    out.checks.append("requestedClaims")
+
+
+def _result(verified: bool, out: _Collector, now: datetime, req: PresentationRequest | None, details: JSONObject,
+            subject: str | None = None) -> VerificationResult:
+    return VerificationResult(
+        verified=verified and not out.problems,
+        format=RESPONSE_FORMAT,
+        problems=tuple(out.problems),
+        warnings=tuple(out.warnings),
+        checks=tuple(out.checks),
+        checked_at=now,
+        subject=subject,
+        details=details,
+    )
+
+
+
+__all__ = ["RESPONSE_FORMAT", "credential_types", "disclosed_claims", "issuance_of", "verify_response"]

@@ -1,0 +1,85 @@
+"""A durable single-use nonce store (SQLite), so a replayed presentation is refused across restarts.
+
+A nonce is consumed by inserting it under a primary key in one committed transaction
+(WAL, ``synchronous=FULL``): two verifiers racing on the same nonce cannot both win, and a crash
+after the answer was given cannot forget it. Entries are kept until their request expired (plus
+the clock skew); after that the request's expiry refuses a replay anyway, so they may be purged.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..errors import NONCE_REPLAYED, ProofError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS used_nonces (
+    nonce      TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    used_at    INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+)
+"""
+
+
+def default_nonce_path(home: str | os.PathLike[str] | None = None) -> Path:
+    """``$KAGA_VC_HOME/verifier/nonces.sqlite3`` (the user data directory by default)."""
+    if home is None:
+        from platformdirs import user_data_dir
+
+        # the same directory as kaga_vc.registry.default_home(), without importing the registry layer
+        home = os.environ.get("KAGA_VC_HOME") or user_data_dir("kaga-vc", appauthor=False)
+    return Path(home) / "verifier" / "nonces.sqlite3"
+
+
+class NonceStore:
+    """Used nonces in an SQLite file; :meth:`consume` is atomic."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(_SCHEMA)
+        try:
+            os.chmod(self.path, 0o600)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> NonceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def is_used(self, nonce: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM used_nonces WHERE nonce = ?", (nonce,)).fetchone()
+        return row is not None
+
+    def consume(self, nonce: str, *, request_id: str, expires_at: datetime, now: datetime | None = None) -> None:
+        """Mark ``nonce`` used; ProofError ``kaga:nonce-replayed`` if it already was."""
+        used_at = int((now or datetime.now(UTC)).timestamp())
+        try:
+            self._conn.execute(
+                "INSERT INTO used_nonces (nonce, request_id, used_at, expires_at) VALUES (?, ?, ?, ?)",
+                (nonce, request_id, used_at, int(expires_at.timestamp())),
+            )
+        except sqlite3.IntegrityError:
+            raise ProofError(NONCE_REPLAYED, "this request's nonce was already used: a replayed presentation",
+                             request=request_id) from None
+
+    def purge(self, *, now: datetime | None = None, keep: timedelta = timedelta(minutes=10)) -> int:
+        """Forget nonces whose request expired more than ``keep`` ago; return how many."""
+        limit = int(((now or datetime.now(UTC)) - keep).timestamp())
+        cursor = self._conn.execute("DELETE FROM used_nonces WHERE expires_at < ?", (limit,))
+        return cursor.rowcount
+
+
+__all__ = ["NonceStore", "default_nonce_path"]
