@@ -6,7 +6,9 @@
   (``create_challenge`` / ``subject_history``);
 - :func:`verify_inclusion` (pure) and :func:`check_inclusion` (and on chain) for anyone holding an entry;
 - :func:`answer_challenge` and :func:`read_history`: the subject's side;
-- :func:`export_anonymized`: k-anonymous aggregate counts as open data.
+- :func:`export_anonymized`: k-anonymous aggregate counts as open data;
+- :func:`verify_and_record`: the verifier's entry point — verify a presentation response against its
+  request and bundle (:func:`kaga_vc.verifier.verify_response`) and record it, accepted or refused.
 
 Storage is SQLite in ``$KAGA_VC_HOME`` by default, PostgreSQL by URL. Nothing here imports the
 Ethereum code: anchoring goes through an :class:`Anchorer` (``kaga_vc.registry.anchor.ChainAnchor``).
@@ -32,6 +34,7 @@ from ._log import (
 )
 from ._proof import Anchorer, InclusionProof, check_inclusion, verify_inclusion
 from ._store import log_url
+from ._verification import verify_and_record
 
 __all__ = [
     "AccessEntry",
@@ -55,5 +58,6 @@ __all__ = [
     "log_url",
     "read_history",
     "record_hash",
+    "verify_and_record",
     "verify_inclusion",
 ]

@@ -123,44 +123,45 @@ class AccessEntry:
         verifier_category: str | None = None,
         time: datetime | None = None,
     ) -> AccessEntry:
-        """Build the entry of one verification from the verifier's result and its request.
+        """The entry of one verification, from the verifier's ``VerificationResult`` and its request.
 
-        Reads (when present) ``result.verified``, ``result.problems[*].code``, ``result.holder`` /
-        ``result.subject``, ``result.credential_types``, ``result.disclosed_claims``, ``result.purpose``,
-        ``result.location``/``service``, ``result.verifier``, and the request's ``purpose``,
-        ``verifier``/``domain``. Keyword arguments win over what the objects hold.
+        Reads ``result.verified``, the first problem's code (the reason of a refusal), ``result.subject``
+        (the holder; else the presented credentials' subject), ``result.checked_at`` and ``result.details`` as :func:`kaga_vc.verifier.verify_response`
+        fills it: ``request`` (verifier, purpose, location, service) and ``credentials`` (each one's
+        ``types`` and ``claims``: only the claim *names* are kept, every presented credential's, accepted
+        or not). ``request`` (a ``PresentationRequest``) fills what the details lack; keyword arguments win.
         """
-        def pick(*names: str, sources: tuple[Any, ...] = (result, request)) -> Any:
-            for source in sources:
-                if source is None:
-                    continue
-                for name in names:
-                    value = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
-                    if value not in (None, "", (), []):
-                        return value
-            return None
+        details = getattr(result, "details", None)
+        details = details if isinstance(details, dict) else {}
+        asked = details.get("request") if isinstance(details.get("request"), dict) else {}
 
-        verified = bool(pick("verified", sources=(result,)))
-        problems = pick("problems", sources=(result,)) or ()
+        def from_request(name: str) -> Any:
+            value = asked.get(name)
+            if value in (None, "") and request is not None:
+                value = request.get(name) if isinstance(request, dict) else getattr(request, name, None)
+            return value if value not in (None, "") else None
+
+        credentials = [c for c in details.get("credentials") or () if isinstance(c, dict)]
+        types = {str(t) for c in credentials for t in (c.get("types") or ()) if isinstance(t, str)}
+        claims = {str(n) for c in credentials if isinstance(c.get("claims"), dict) for n in c["claims"]}
+        verified = bool(getattr(result, "verified", False))
         reason = None
         if not verified:
-            codes = [getattr(p, "code", None) or (p.get("code") if isinstance(p, dict) else None) for p in problems]
-            reason = next((c for c in codes if c), None) or "kaga:verification-failed"
-        claims = pick("disclosed_claims", "disclosed", "claims", sources=(result,)) or ()
-        if isinstance(claims, dict):
-            claims = list(claims)
-        checked_at = pick("checked_at", sources=(result,))
+            codes = [getattr(p, "code", None) for p in getattr(result, "problems", ()) or ()]
+            reason = next((c for c in codes if isinstance(c, str) and c), None) or "kaga:verification-failed"
+        checked_at = getattr(result, "checked_at", None)
         return cls(
-            verifier=verifier or pick("verifier", "verifier_did", "domain"),
-            subject=subject or pick("holder", "subject", sources=(result,)),
-            purpose=pick("purpose") or "unspecified",
+            verifier=verifier or from_request("verifier"),
+            subject=subject or getattr(result, "subject", None) or next(
+                (c["subject"] for c in credentials if isinstance(c.get("subject"), str) and c["subject"]), None),
+            purpose=from_request("purpose") or "unspecified",
             result="accepted" if verified else "refused",
             reason=reason,
-            credential_types=tuple(pick("credential_types", sources=(result,)) or ()),
+            credential_types=tuple(types),
             claims=tuple(claims),
-            location=location or pick("location"),
-            service=service or pick("service", "service_id"),
-            verifier_category=verifier_category or pick("verifier_category", "category"),
+            location=location or from_request("location"),
+            service=service or from_request("service"),
+            verifier_category=verifier_category,
             time=time or (checked_at if isinstance(checked_at, datetime) else None),
         )
 

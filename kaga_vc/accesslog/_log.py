@@ -273,8 +273,14 @@ class AccessLog:
         index = data = None
         if entry.subject is not None:
             index = subject_index(self._key, entry.subject)
-            data = encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)},
-                                        encryption_key(entry.subject, self.resolver))
+            try:
+                recipient = encryption_key(entry.subject, self.resolver)
+            except KagaError:
+                # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
+                # under the keyed index, but without the sealed part: the claim names are not kept at all
+                recipient = None
+            if recipient is not None:
+                data = encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
         moment = now or datetime.now(UTC)
         try:
             with self.engine.begin() as conn:
@@ -607,11 +613,11 @@ def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
     for item in entries:
         body = item.entry.body
         token = body.get("subjectData")
-        if not isinstance(token, str):
-            raise AccessLogError(CHALLENGE_INVALID, f"entry {item.entry.seq} carries no subject data")
-        data = decrypt_subject_data(token, key)
-        if data.get("subject") != did:
-            raise AccessLogError(CHALLENGE_INVALID, f"entry {item.entry.seq} is not about {did}")
+        data: JSONObject = {}
+        if isinstance(token, str):  # None: the subject had no key to seal the claim names to
+            data = decrypt_subject_data(token, key)
+            if data.get("subject") != did:
+                raise AccessLogError(CHALLENGE_INVALID, f"entry {item.entry.seq} is not about {did}")
         block = None
         if item.proof is not None:
             on_chain = check_inclusion(item.entry, item.proof, anchorer)

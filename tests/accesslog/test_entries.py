@@ -74,14 +74,20 @@ def test_malformed_entries_are_refused(ryokan: Party, alice: Party, bad: dict[st
         entry(ryokan, alice, **bad)
 
 
-def test_subject_without_key_agreement_is_refused_and_nothing_stored(sqlite_log: AccessLog, ryokan: Party) -> None:
+def test_subject_without_key_agreement_is_indexed_and_claims_dropped(sqlite_log: AccessLog, ryokan: Party,
+                                                                     tmp_path: Path) -> None:
+    from kaga_vc.accesslog._subject import encryption_key
     from kaga_vc.keys import KeyType
 
     subject = make_party(KeyType.SECP256K1)  # did:key secp256k1: no key agreement key
     with pytest.raises(AccessLogError) as info:
-        sqlite_log.record(entry(ryokan, subject))
+        encryption_key(subject.did, default_resolver())
     assert info.value.code == SUBJECT_KEY_UNUSABLE
-    assert len(sqlite_log) == 0
+    recorded = sqlite_log.record(entry(ryokan, subject, claims=["secretClaimName"]))
+    assert recorded.body["subjectIndex"] and recorded.body["subjectData"] is None
+    sqlite_log.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("log.db*"))
+    assert b"secretClaimName" not in raw and subject.did.encode() not in raw
 
 
 def test_refused_without_known_subject(sqlite_log: AccessLog, ryokan: Party) -> None:
@@ -115,11 +121,14 @@ def test_from_verification_maps_a_result_and_request(ryokan: Party, alice: Party
     from types import SimpleNamespace
 
     problem = SimpleNamespace(code="kaga:credential-revoked")
-    result = SimpleNamespace(verified=False, problems=[problem], holder=alice.did,
-                             credential_types=["KagaResidentCredential"], disclosed_claims=["ageOver18"],
-                             verifier=ryokan.did, location="front desk", checked_at=datetime(2026, 1, 1, tzinfo=UTC))
+    details = {"request": {"verifier": ryokan.did, "purpose": None, "location": "front desk"},
+               "credentials": [{"types": ["KycCredential"], "claims": {"ageOver18": True}, "accepted": False}],
+               "claims": {}}
+    result = SimpleNamespace(verified=False, problems=[problem], subject=alice.did, details=details,
+                             checked_at=datetime(2026, 1, 1, tzinfo=UTC))
     request = {"purpose": "lodging-check-in"}
     made = AccessEntry.from_verification(result, request, verifier_category="lodging")
+    assert made.credential_types == ("KycCredential",) and True not in made.claims
     assert (made.result, made.reason, made.subject, made.purpose) == ("refused", "kaga:credential-revoked", alice.did,
                                                                       "lodging-check-in")
     assert made.claims == ("ageOver18",) and made.verifier == ryokan.did and made.location == "front desk"
