@@ -239,8 +239,10 @@ def export(
 @app.command("my-history")
 @error_boundary
 def my_history(
-    did: str = typer.Option(..., "--did", help="Your DID."),
-    key: Path = typer.Option(..., "--key", exists=True, dir_okay=False, help="Your keystore file."),
+    did: str = typer.Option(None, "--did", help="Your DID (default: the wallet's)."),
+    key: Path = typer.Option(None, "--key", exists=True, dir_okay=False, help="Your keystore file."),
+    wallet: Path = typer.Option(None, "--wallet", exists=True, dir_okay=False,
+                                help="Your wallet file instead of a keystore (kaga-vc wallet init)."),
     key_id: str = typer.Option(None, "--key-id", help="Your authentication method (default: did:key's own)."),
     password_file: Path = PasswordFileOption,
     log: str = LogOption,
@@ -254,12 +256,25 @@ def my_history(
     """Prove control of your DID and read who accessed your data, when, where and why, with proofs.
 
     Example: kaga-vc log my-history --did "$RESIDENT_DID" --key resident.json
+    Example: kaga-vc log my-history --wallet wallet.json --json
     """
     from ..accesslog import answer_challenge, read_history
+    from ..errors import MALFORMED_VALUE_ERROR, InputError
     from ..keys import KeySigner
-    from ..keys.keystore import load_key
 
-    private = load_key(key, read_password(password_file))
+    if (key is None) == (wallet is None):
+        raise InputError(MALFORMED_VALUE_ERROR, "give either --key (a keystore) or --wallet")
+    if wallet is not None:
+        from ..holder import open_wallet
+
+        opened_wallet = open_wallet(wallet, read_password(password_file, prompt="Wallet password"))
+        private, did = opened_wallet.signer.key, did or opened_wallet.did
+    else:
+        from ..keys.keystore import load_key
+
+        private = load_key(key, read_password(password_file))
+    if not did:
+        raise InputError(MALFORMED_VALUE_ERROR, "--did is needed with --key")
     method_id = key_id or f"{did}#{did.rsplit(':', 1)[-1]}"
     with opened_log(log, log_key, need_key=True) as opened:
         challenge = opened.create_challenge()
@@ -285,3 +300,29 @@ def my_history(
         table.add_row(i.time, _short(i.verifier), i.location or i.service or "", ", ".join(i.claims), i.purpose,
                       f"{i.result} {i.reason or ''}".strip(), proof)
     out_console.print(table)
+
+
+def record_verification(result: Any, *, verifier_key: Path | None, log: str | None, category: str | None,
+                        quiet: bool = False, password_file: Path | None = None) -> Any:
+    """Record a ``kaga-vc verify --request`` outcome in the access log, signed by the verifier's key.
+
+    The key is ``--verifier-key`` or the one ``kaga-vc request create`` made; without either the
+    verification is not recorded and a warning says so (stderr).
+    """
+    from ..accesslog import AccessEntry
+    from .request import verifier_key_path, verifier_signer
+
+    path = verifier_key or verifier_key_path()
+    if not path.exists():
+        err_console.print(f"[yellow]warning[/] not recorded in the access log: no verifier key at {path}")
+        return None
+    signer = verifier_signer(path, password_file)
+    from ..did import DIDURL
+
+    entry = AccessEntry.from_verification(result, verifier=str(DIDURL.parse(signer.key_id).did),
+                                          verifier_category=category)
+    with opened_log(log, need_key=True, create_key=True) as opened:
+        recorded = opened.record(entry, signer=signer)
+    if not quiet:
+        err_console.print(f"recorded as access-log entry {recorded.seq}")
+    return recorded

@@ -112,3 +112,42 @@ def test_missing_log_and_wrong_key(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                    "--log-key", str(other_key), "--json")
     assert wrong.exit_code == ExitCode.BAD_INPUT
     assert json.loads(wrong.stdout)["error"]["code"] == "kaga:log-key-mismatch"
+
+
+def test_cli_verify_records_every_verification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """city init → issue → wallet → bundle → request → present → verify (twice: replay) → log → my-history."""
+    import time
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    monkeypatch.setenv("KAGA_VC_PASSWORD", "correct horse battery staple")
+    for name in ("KAGA_VC_TRUSTED_CITY", "KAGA_VC_RPC_URL", "KAGA_VC_ACCESSLOG_URL", "KAGA_VC_ACCESSLOG_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    city = json.loads(invoke("city", "init", "--json").stdout)["did"]
+    holder = invoke("wallet", "init").stdout.strip()
+    time.sleep(1.1)  # the embedded chain's blocks may be stamped ahead of the clock
+    kyc = tmp_path / "kyc.jwt"
+    assert invoke("issue", "kyc", "--subject", holder, "--name", "加賀 太郎", "--name-kana", "カガ タロウ",
+                  "--birth-date", "1980-04-01", "--evidence", "myNumberCardPublicKey", "--out", str(kyc)).exit_code == 0
+    assert invoke("wallet", "add", str(kyc)).exit_code == 0
+    bundle, request, response = tmp_path / "bundle.jwt", tmp_path / "request.jwt", tmp_path / "response.txt"
+    assert invoke("bundle", "sync", "--out", str(bundle)).exit_code == 0
+    assert invoke("request", "create", "--purpose", "hotel check-in", "--claims", "KycCredential:ageOver18",
+                  "--location", "山代温泉", "--out", str(request)).exit_code == 0
+    assert invoke("wallet", "present", str(request), "--out", str(response)).exit_code == 0
+    args = ("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--city", city,
+            "--category", "lodging", "--json")
+    assert invoke(*args).exit_code == 0
+    assert invoke(*args).exit_code == 1  # the replay, refused: recorded too
+    assert invoke("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--no-log",
+                  "--json").exit_code == 1
+    shown = json.loads(invoke("log", "show", "--json").stdout)
+    bodies = [e["record"]["entry"] for e in shown["shown"]]
+    assert [(b["result"], b.get("reason")) for b in bodies] == [("accepted", None), ("refused", "kaga:nonce-replayed")]
+    assert bodies[0]["location"] == "山代温泉" and bodies[0]["verifierCategory"] == "lodging"
+    assert holder not in json.dumps(shown)
+    assert invoke("log", "anchor").exit_code == 0
+    mine = invoke("log", "my-history", "--wallet", str(tmp_path / "wallet" / "wallet.json"), "--json")
+    assert mine.exit_code == 0, mine.output
+    history = json.loads(mine.stdout)
+    assert history["did"] == holder and [e["seq"] for e in history["entries"]] == [0, 1]
+    assert all(e["proven"] and "ageOver18" in e["claims"] for e in history["entries"])
