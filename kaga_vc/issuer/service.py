@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from ..credentials.kaga import CredentialKind, build_credential, check_subject_did, validate_claims
 from ..credentials.verify import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
@@ -159,7 +159,14 @@ def init_city(
         return read_city(home), False
     from ..did import Resolver
     from ..keys import ethereum_address
-    from ..registry import close_registry, did_for, ethr_method, key_attribute, open_registry, service_attribute
+    from ..registry import (
+        close_registry,
+        did_for,
+        ethr_method,
+        key_attribute,
+        open_registry,
+        service_attribute,
+    )
 
     if not service_endpoint.startswith("https://"):
         raise InputError(MALFORMED_VALUE_ERROR, "the service endpoint must be an https:// URL")
@@ -272,7 +279,7 @@ class CityIssuer:
         if callable(close):
             close()
 
-    def __enter__(self) -> CityIssuer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -442,6 +449,7 @@ def run_csv_batch(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary = run_batch(csv_path, issue_one, out / result_name, issuer.records, out_dir=out, progress=progress,
+    store: Any = issuer.records
+    summary = run_batch(Path(csv_path), issue_one, out / result_name, store, out_dir=out, progress=progress,
                         on_row=on_row)
     return {**summary.to_json(), "outDir": str(out)}

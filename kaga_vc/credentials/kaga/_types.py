@@ -85,12 +85,12 @@ _DERIVED = ("ageOver18", "ageOver20", "residentOfKaga")
 
 _SPECS: dict[CredentialKind, TypeSpec] = {
     CredentialKind.KYC: TypeSpec(
-        "KycCredential", "kyc-v1.json", (*_PERSON, "evidence"), ("gender", "address", "assuranceLevel"),
+        "KycCredential", "kyc-v1.json", _PERSON, ("gender", "address", "evidence", "assuranceLevel"),
         timedelta(days=5 * 365), (*_PERSON, "gender", *_ADDRESS_PATHS, "ageOver18", "ageOver20"),
     ),
     CredentialKind.RESIDENCY: TypeSpec(
-        "ResidencyCredential", "residency-v1.json", (*_PERSON, "address", "residentSince", "evidence"),
-        ("assuranceLevel",), timedelta(days=365), (*_PERSON, *_ADDRESS_PATHS, "residentSince", *_DERIVED),
+        "ResidencyCredential", "residency-v1.json", (*_PERSON, "address", "residentSince"),
+        ("evidence", "assuranceLevel"), timedelta(days=365), (*_PERSON, *_ADDRESS_PATHS, "residentSince", *_DERIVED),
     ),
     CredentialKind.VIRTUAL_RESIDENT: TypeSpec(
         "VirtualResidentCredential", "virtual-resident-v1.json", (*_PERSON,),
@@ -142,7 +142,7 @@ def validate_claims(kind: CredentialKind | str, claims: Mapping[str, Any], *, to
         subject["address"] = v.address(given["address"], kaga_only=kind is CredentialKind.RESIDENCY)
     for since in ("residentSince", "virtualResidentSince"):
         if since in given:
-            subject[since] = v.past_date(given[since], since, today, not_before=birth).isoformat()
+            subject[since] = v.past_date(given[since], since, today, not_before=birth, not_before_name="birthDate").isoformat()
     if kind is CredentialKind.VIRTUAL_RESIDENT and "virtualResidentSince" not in subject:
         subject["virtualResidentSince"] = today.isoformat()
 
@@ -242,7 +242,7 @@ def schema_digest_sri(kind: CredentialKind | str) -> str:
 
 @cache
 def _validator(kind: CredentialKind) -> Any:
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
     schema = load_schema(kind)
     Draft202012Validator.check_schema(schema)

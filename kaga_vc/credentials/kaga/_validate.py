@@ -159,13 +159,14 @@ def iso_date(value: Any, field: str) -> date:
         raise InputError(INVALID_DATE, f"{field} is not a real calendar date", field=field) from None
 
 
-def past_date(value: Any, field: str, today: date, *, not_before: date = EARLIEST_DATE) -> date:
-    """A real date, not after ``today`` and not before ``not_before``."""
+def past_date(value: Any, field: str, today: date, *, not_before: date = EARLIEST_DATE,
+              not_before_name: str = "1900-01-01") -> date:
+    """A real date, not after ``today`` and not before ``not_before`` (named, not shown, in errors)."""
     parsed = iso_date(value, field)
     if parsed > today:
         raise InputError(DATE_IN_FUTURE, f"{field} is in the future", field=field)
     if parsed < not_before:
-        raise InputError(IMPLAUSIBLE_DATE, f"{field} is before {not_before.isoformat()}", field=field)
+        raise InputError(IMPLAUSIBLE_DATE, f"{field} is before {not_before_name}", field=field)
     return parsed
 
 

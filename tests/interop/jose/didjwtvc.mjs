@@ -2,6 +2,8 @@
 //   {"op": "sign-vc" | "sign-vp", "did", "kid"?, "alg": "ES256K"|"ES256K-R"|"EdDSA", "privateKeyHex", "payload", "options"?}
 //   {"op": "verify-vc" | "verify-vp", "jwt", "now"?, "options"?}
 //   {"op": "resolve", "did"}
+// Any request may carry "documents": {did: DID document}; those DIDs resolve to the given document (how the
+// tests hand over a did:ethr document resolved from the registry, history included).
 // did:key comes from key-did-resolver; did:ethr is resolved as the *implicit* document (no registry
 // history: #controller EcdsaSecp256k1RecoveryMethod2020 + blockchainAccountId, #controllerKey for
 // public-key DIDs) because ethr-did-resolver needs a JSON-RPC node, which these tests do not start.
@@ -36,7 +38,20 @@ function ethrImplicit() {
   }
 }
 
-const resolver = new Resolver({ ...keyResolver(), ...ethrImplicit() })
+const baseResolver = new Resolver({ ...keyResolver(), ...ethrImplicit() })
+
+function resolverFor(documents) {
+  if (!documents) return baseResolver
+  return {
+    resolve: async (didUrl, options) => {
+      const did = didUrl.split('#')[0]
+      if (Object.prototype.hasOwnProperty.call(documents, did)) {
+        return { didResolutionMetadata: { contentType: 'application/did+ld+json' }, didDocument: documents[did], didDocumentMetadata: {} }
+      }
+      return baseResolver.resolve(didUrl, options)
+    },
+  }
+}
 
 function signerFor(req) {
   const key = hexToBytes(req.privateKeyHex)
@@ -45,6 +60,7 @@ function signerFor(req) {
 }
 
 async function handle(req) {
+  const resolver = resolverFor(req.documents)
   switch (req.op) {
     case 'sign-vc': {
       const issuer = { did: req.did, signer: signerFor(req), alg: req.alg }

@@ -1,0 +1,126 @@
+"""``kaga-vc city init``, ``kaga-vc issue …`` end to end on the embedded chain, checked by ``kaga-vc verify``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaga_vc.cli._app import app
+
+from .conftest import resident_did
+
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
+MY_NUMBER = "123456789018"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli-city")
+
+
+@pytest.fixture
+def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("KAGA_VC_HOME", str(home))
+    monkeypatch.setenv("KAGA_VC_PASSWORD", "correct horse battery staple")
+    monkeypatch.delenv("KAGA_VC_RPC_URL", raising=False)
+    monkeypatch.delenv("KAGA_VC_RECORDS_URL", raising=False)
+    return {}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_issue_before_city_init_says_so(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    code, out = run("issue", "kyc", "--subject", resident_did(), "--name", "山田 太郎", "--name-kana", "ヤマダ タロウ",
+                    "--birth-date", "1980-01-01", "--json")
+    assert code == 3 and json.loads(out)["error"]["code"] == "kaga:city-not-initialised"
+
+
+def test_city_init_then_again(env: dict[str, str]) -> None:
+    code, out = run("city", "init", "--json")
+    assert code == 0, out
+    first = json.loads(out)
+    assert first["created"] is True and first["did"].startswith("did:ethr:0x539:")
+    code, out = run("city", "init", "--json")
+    assert code == 0 and json.loads(out)["created"] is False and json.loads(out)["did"] == first["did"]
+    code, out = run("city", "show", "--json")
+    assert code == 0 and json.loads(out)["did"] == first["did"]
+
+
+@pytest.mark.parametrize("fmt", ["sd-jwt", "data-integrity", "vc-jwt", "jwt-vc11"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["kyc", "--name", "山田 太郎", "--name-kana", "ヤマダ タロウ", "--birth-date", "1980-01-01",
+         "--evidence", "myNumberCardPublicKey", "--gender", "male"],
+        ["residency", "--name", "加賀 花子", "--name-kana", "カガ ハナコ", "--birth-date", "1990-02-03",
+         "--address", "石川県 加賀市 大聖寺南町 ニ41", "--resident-since", "2015-04-01", "--evidence", "residenceCard"],
+        ["virtual-resident", "--name", "Emma Schmidt", "--name-kana", "エマ シュミット", "--birth-date", "1992-05-17"],
+    ],
+    ids=["kyc", "residency", "virtual-resident"],
+)
+def test_issue_and_verify_online(env: dict[str, str], tmp_path: Path, args: list[str], fmt: str) -> None:
+    target = tmp_path / "credential.out"
+    code, out = run("issue", *args, "--subject", resident_did(), "--format", fmt, "--out", str(target),
+                    "--staff", "clerk-1", "--json")
+    assert code == 0, out
+    issued = json.loads(out)
+    assert issued["file"] == str(target) and len(issued["credentialStatus"]) == 2
+    code, out = run("verify", str(target), "--embedded-chain", "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["verified"] is True and result["issuer"].startswith("did:ethr:0x539:")
+    # offline, without the chain, the city's did:ethr cannot be resolved: could not check
+    code, _ = run("verify", str(target))
+    assert code == 4
+
+
+def test_bad_claims_exit_3_with_the_code(env: dict[str, str]) -> None:
+    code, out = run("issue", "kyc", "--subject", resident_did(), "--name", "山田 太郎", "--name-kana", "Yamada",
+                    "--birth-date", "1980-01-01", "--json")
+    assert code == 3 and json.loads(out)["error"]["code"] == "kaga:not-kana"
+    code, out = run("issue", "kyc", "--subject", resident_did(), "--name", "山田 太郎", "--name-kana", "ヤマダ タロウ",
+                    "--birth-date", "2999-01-01", "--json")
+    assert code == 3 and json.loads(out)["error"]["code"] == "kaga:date-in-future"
+    code, out = run("issue", "residency", "--subject", resident_did(), "--name", "加賀 花子", "--name-kana", "カガ ハナコ",
+                    "--birth-date", "1990-02-03", "--resident-since", "2015-04-01", "--format", "cbor", "--json")
+    assert code != 0
+
+
+@pytest.mark.parametrize("option", ["--name", "--name-kana", "--address", "--evidence", "--gender", "--birth-date"])
+def test_my_number_is_refused_by_the_cli_and_never_printed(env: dict[str, str], home: Path, option: str) -> None:
+    values = {"--name": "山田 太郎", "--name-kana": "ヤマダ タロウ", "--birth-date": "1980-01-01"}
+    values[option] = MY_NUMBER if option != "--address" else f"石川県 加賀市 作見町 {MY_NUMBER}"
+    args = [item for pair in values.items() for item in pair]
+    result = CliRunner().invoke(app, ["issue", "kyc", "--subject", resident_did(), *args, "--json"])
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["error"]["code"] in ("kaga:individual-number-refused",)
+    assert MY_NUMBER not in result.output and MY_NUMBER not in (result.stderr or "")
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert MY_NUMBER.encode() not in path.read_bytes()
+
+
+def test_batch_of_the_sample_residents_then_resume(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "issued"
+    code, text = run("issue", "batch", str(EXAMPLES / "residents.csv"), "--out", str(out), "--format", "vc-jwt",
+                     "--json")
+    assert code == 0, text
+    summary = json.loads(text)
+    assert (summary["total"], summary["issued"], summary["rejected"]) == (20, 20, 0)
+    files = sorted(out.glob("row-*.jwt"))
+    assert len(files) == 20
+    code, text = run("verify", str(files[0]), "--embedded-chain", "--json")
+    assert code == 0 and json.loads(text)["verified"] is True
+    code, text = run("issue", "batch", str(EXAMPLES / "residents.csv"), "--out", str(out), "--format", "vc-jwt",
+                     "--json")
+    again = json.loads(text)
+    assert (again["issued"], again["alreadyIssued"]) == (0, 20)
+    lines = (out / "results.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 21 and all(",issued," in line for line in lines[1:])
