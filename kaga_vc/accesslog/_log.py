@@ -262,42 +262,60 @@ class AccessLog:
         """Append ``entry``, signed by ``signer`` (the verifier's key), chained to the previous entry.
 
         Durable when it returns. The subject DID and claim names are encrypted to the subject's key and
-        indexed under the keyed HMAC; the plain DID is never stored. Raises :class:`InputError` if the
-        signer is not a key of ``entry.verifier``, :class:`AccessLogError` if the database is unavailable.
+        indexed under the keyed HMAC; the plain DID is never stored. A subject with no key to encrypt to
+        is indexed all the same, and the claim names of that entry are dropped rather than kept in clear.
+        Raises :class:`InputError` if the signer is not a key of ``entry.verifier``,
+        :class:`AccessLogError` if the database is unavailable.
         """
+        return self.record_many([entry], signer=signer, now=now)[0]
+
+    def record_many(self, entries: list[AccessEntry], *, signer: Signer | None = None,
+                    now: datetime | None = None) -> list[RecordedEntry]:
+        """Append several entries in one transaction (all durable, or none, when it returns)."""
         signer = signer or self.signer
         if signer is None:
             raise InputError(MALFORMED_VALUE_ERROR, "recording needs the verifier's signer")
-        if str(DIDURL.parse(signer.key_id).did) != entry.verifier:
-            raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
-        index = data = None
-        if entry.subject is not None:
-            index = subject_index(self._key, entry.subject)
-            try:
-                recipient = encryption_key(entry.subject, self.resolver)
-            except KagaError:
-                # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
-                # under the keyed index, but without the sealed part: the claim names are not kept at all
-                recipient = None
-            if recipient is not None:
-                data = encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
+        sealed = [self._seal(entry, signer) for entry in entries]
         moment = now or datetime.now(UTC)
+        out: list[RecordedEntry] = []
         try:
             with self.engine.begin() as conn:
                 # the write first: SQLite's write lock / PostgreSQL's row lock, before reading the head
                 conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=st.log_head.c.seq))
                 seq, previous = conn.execute(select(st.log_head.c.seq, st.log_head.c.hash)
                                              .where(st.log_head.c.id == 1)).one()
-                body = build_body(entry, log_id=self.log_id, seq=int(seq), previous=str(previous), now=moment,
-                                  subject_index=index, subject_data=data, verification_method=signer.key_id)
-                record = sign_body(body, signer)
-                digest = record_hash(record)
-                text = canonical(record).decode("utf-8")
-                conn.execute(st.entries.insert().values(seq=seq, hash=digest, subject_index=index, record=text))
-                conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=seq + 1, hash=digest))
+                seq, previous = int(seq), str(previous)
+                rows = []
+                for entry, (index, data) in zip(entries, sealed, strict=True):
+                    body = build_body(entry, log_id=self.log_id, seq=seq, previous=previous, now=moment,
+                                      subject_index=index, subject_data=data, verification_method=signer.key_id)
+                    record = sign_body(body, signer)
+                    digest = record_hash(record)
+                    rows.append({"seq": seq, "hash": digest, "subject_index": index,
+                                 "record": canonical(record).decode("utf-8")})
+                    out.append(RecordedEntry(seq, digest, record))
+                    seq, previous = seq + 1, digest
+                if rows:
+                    conn.execute(st.entries.insert(), rows)
+                conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=seq, hash=previous))
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot append to the access log: {st._describe(exc)}") from None
-        return RecordedEntry(int(seq), digest, record)
+        return out
+
+    def _seal(self, entry: AccessEntry, signer: Signer) -> tuple[str | None, str | None]:
+        """(keyed index, JWE of the subject data) of an entry; checks the signer is the verifier's."""
+        if str(DIDURL.parse(signer.key_id).did) != entry.verifier:
+            raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
+        if entry.subject is None:
+            return None, None
+        index = subject_index(self._key, entry.subject)
+        try:
+            recipient = encryption_key(entry.subject, self.resolver)
+        except KagaError:
+            # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
+            # under the keyed index, but without the sealed part: the claim names are not kept at all
+            return index, None
+        return index, encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
 
     # --- read ---------------------------------------------------------------------------------------
 

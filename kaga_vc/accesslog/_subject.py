@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from functools import lru_cache
 from typing import Any
 
 from .._encoding import b64url_encode
@@ -56,28 +57,30 @@ def encryption_key(did: str, resolver: Resolver | None) -> PublicKey:
     "Derive Encryption Key"). Raises :class:`AccessLogError` ``kaga:subject-key-unusable``.
     """
     parsed = DID.parse(did)
+    if parsed.method == "key":  # the document is a pure function of the DID: no resolver needed
+        return _did_key_agreement(did)
     if resolver is not None:
-        try:
-            document = resolver.resolve_document(did)
-            for method_id in document.relationship("keyAgreement"):
-                method = document.verification_method(method_id)
-                if method is None:
-                    continue
-                try:
-                    key = method.public_key()
-                except KagaError:
-                    continue
-                if key.key_type in _AGREEMENT_TYPES:
-                    return key
-        except KagaError:
-            if parsed.method != "key":
-                raise
-    if parsed.method == "key":
-        key = public_key_from_did_key(parsed)
-        if key.key_type is KeyType.ED25519:
-            return ed25519_to_x25519(key)
-        if key.key_type in _AGREEMENT_TYPES:
-            return key
+        document = resolver.resolve_document(did)
+        for method_id in document.relationship("keyAgreement"):
+            method = document.verification_method(method_id)
+            if method is None:
+                continue
+            try:
+                key = method.public_key()
+            except KagaError:
+                continue
+            if key.key_type in _AGREEMENT_TYPES:
+                return key
+    raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"{did} has no key agreement key to encrypt its log entries to")
+
+
+@lru_cache(maxsize=4096)
+def _did_key_agreement(did: str) -> PublicKey:
+    key = public_key_from_did_key(did)
+    if key.key_type is KeyType.ED25519:
+        return ed25519_to_x25519(key)  # did:key v0.7 "Derive Encryption Key"
+    if key.key_type in _AGREEMENT_TYPES:
+        return key
     raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"{did} has no key agreement key to encrypt its log entries to")
 
 
