@@ -26,9 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kaga_vc.accesslog import AccessEntry, AccessLog, verify_inclusion  # noqa: E402
-from kaga_vc.did import did_key_from_public_key  # noqa: E402
-from kaga_vc.keys import KeySigner, KeyType, PrivateKey  # noqa: E402
+from kaga_vc.accesslog import AccessEntry, AccessLog, verify_inclusion
+from kaga_vc.did import did_key_from_public_key
+from kaga_vc.keys import KeySigner, KeyType, PrivateKey
 
 LOG_KEY = os.urandom(32)
 
@@ -92,11 +92,11 @@ def anchoring(home: Path, sizes: list[int]) -> list[dict[str, Any]]:
             took = time.perf_counter() - start
             proof = log.proof(size // 2)
             held = next(log.entries(size // 2, size // 2 + 1))
-            ours = _median(lambda: verify_inclusion(held, proof, proof.root), 300)
+            ours = _median(lambda h=held, p=proof: verify_inclusion(h, p, p.root), 300)
             from kaga_vc.accesslog.merkle import leaf_hash, root_from_path
 
             base, path = leaf_hash(held.leaf), [bytes.fromhex(p) for p in proof.path]
-            bare = _median(lambda: root_from_path(base, proof.index, size, path), 300)
+            bare = _median(lambda b=base, i=proof.index, n=size, q=path: root_from_path(b, i, n, q), 300)
             peer = _pymerkle_verify(log, size, size // 2)
             rows.append({"size": size, "gas": batch.gas_used, "gas_per_entry": batch.gas_used / size,
                          "anchor_s": took, "fill_s": fill, "path": len(proof.path), "verify_us": ours * 1e6, "path_us": bare * 1e6,

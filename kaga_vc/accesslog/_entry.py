@@ -31,7 +31,6 @@ from ..errors import (
     PROOF_VERIFICATION_ERROR,
     AccessLogError,
     InputError,
-    KagaError,
     ProofError,
 )
 from ..keys import Signer
@@ -133,7 +132,8 @@ class AccessEntry:
         """
         details = getattr(result, "details", None)
         details = details if isinstance(details, dict) else {}
-        asked = details.get("request") if isinstance(details.get("request"), dict) else {}
+        asked_value = details.get("request")
+        asked: JSONObject = asked_value if isinstance(asked_value, dict) else {}
 
         def from_request(name: str) -> Any:
             value = asked.get(name)

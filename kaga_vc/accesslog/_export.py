@@ -64,8 +64,8 @@ def export_anonymized(log: Any, out_dir: str | Path, *, k: int = 5, bucket: Buck
         raise InputError(MALFORMED_VALUE_ERROR, "k must be an integer of at least 2")
     if bucket not in ("day", "week", "month"):
         raise InputError(MALFORMED_VALUE_ERROR, "bucket is day, week or month")
-    counts: dict[tuple[str, ...], int] = defaultdict(int)
-    subjects: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    counts: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+    subjects: dict[tuple[str, str, str, str, str], set[str]] = defaultdict(set)
     with log.engine.connect() as conn:
         for index, text in conn.execute(select(st.entries.c.subject_index, st.entries.c.record)):
             body = parse_record(text).get("entry")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -35,10 +35,10 @@ from ._entry import (
     RecordedEntry,
     build_body,
     canonical,
-    signed_parts,
     parse_record,
     record_hash,
     sign_body,
+    signed_parts,
 )
 from ._proof import Anchorer, InclusionProof, check_inclusion
 from ._subject import (
@@ -219,7 +219,7 @@ class AccessLog:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> AccessLog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -337,9 +337,18 @@ class AccessLog:
             for seq, digest, text in conn.execute(query.order_by(st.entries.c.seq)):
                 yield RecordedEntry(int(seq), str(digest), parse_record(text))
 
+    def _leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of the stored records in [start, end): the stored text is the record's JCS form
+        (``verify`` recanonicalises and catches any stored text that is not)."""
+        query = (select(st.entries.c.record).where(st.entries.c.seq >= start).where(st.entries.c.seq < end)
+                 .order_by(st.entries.c.seq))
+        with self._read() as conn:
+            return [leaf_hash(text.encode("utf-8")) for (text,) in conn.execute(query)]
+
     def _read(self) -> Connection:
         try:
-            return self.engine.connect()
+            connection: Connection = self.engine.connect()
+            return connection
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot read the access log: {st._describe(exc)}") from None
 
@@ -384,19 +393,19 @@ class AccessLog:
         # 1. one representative per claimed seq; the others were inserted
         reps: dict[int, tuple[int, JSONObject, str, bool]] = {}
         unreadable = set()
-        for col_seq, body_seq, record, digest, intact in rows:
-            if body_seq is None or record is None:
+        for col_seq, body_seq, maybe_record, digest, intact in rows:
+            if body_seq is None or maybe_record is None:
                 unreadable.add(col_seq)
                 findings.append(Finding("edited", col_seq, f"the record stored as entry {col_seq} is unreadable"))
                 continue
             current = reps.get(body_seq)
             if current is None:
-                reps[body_seq] = (col_seq, record, digest, intact)
+                reps[body_seq] = (col_seq, maybe_record, digest, intact)
                 continue
             better = intact and (not current[3] or (col_seq == body_seq and current[0] != body_seq))
-            loser = current if better else (col_seq, record, digest, intact)
+            loser = current if better else (col_seq, maybe_record, digest, intact)
             if better:
-                reps[body_seq] = (col_seq, record, digest, intact)
+                reps[body_seq] = (col_seq, maybe_record, digest, intact)
             findings.append(Finding("inserted", body_seq, f"a second record claims to be entry {body_seq} "
                                     f"(stored at position {loser[0]})"))
         # 2. a damaged representative: edited where it belongs, inserted elsewhere
@@ -488,7 +497,7 @@ class AccessLog:
             end = min(end, first + max_batch)
         if end <= first:
             raise AccessLogError(NOTHING_TO_ANCHOR, "every entry is anchored already")
-        leaves = [leaf_hash(e.leaf) for e in self.entries(first, end)]
+        leaves = self._leaf_hashes(first, end)
         if len(leaves) != end - first:
             raise AccessLogError(LOG_TAMPERED, "entries are missing from the range to anchor: run verify")
         root = MerkleTree(leaves).root
@@ -520,7 +529,7 @@ class AccessLog:
             inside = [s for s in wanted if batch.first_seq <= s < batch.first_seq + batch.size]
             if not inside:
                 continue
-            tree = MerkleTree([leaf_hash(e.leaf) for e in self.entries(batch.first_seq, batch.first_seq + batch.size)])
+            tree = MerkleTree(self._leaf_hashes(batch.first_seq, batch.first_seq + batch.size))
             if tree.size != batch.size:
                 raise AccessLogError(LOG_TAMPERED, f"batch {batch.first_seq} has lost entries: run verify")
             for s in inside:

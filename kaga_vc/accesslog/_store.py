@@ -90,7 +90,7 @@ def log_url(target: str | os.PathLike[str] | None = None, *, home: str | os.Path
         if text.startswith(prefix):
             return "postgresql+psycopg://" + text[len(prefix):]
     if "://" in text:
-        if not (text.startswith("sqlite") or text.startswith("postgresql+psycopg://")):
+        if not text.startswith(("sqlite", "postgresql+psycopg://")):
             raise InputError(MALFORMED_VALUE_ERROR, "an access log URL is sqlite:///PATH or postgresql://…")
         return text
     path = Path(text).expanduser()

@@ -146,13 +146,13 @@ def verify(
     from ._resolver import cli_resolver
     from .chain import chain_resolver
 
-    with chain_resolver(cli_resolver(), rpc_url if registry else None, registry, chain_id, embedded_chain) as resolver:
-        with opened_log(log, resolver=resolver) as opened:
-            if no_chain or not opened.batches():
-                report = opened.verify()
-            else:
-                with opened_anchor(rpc_url, chain_id, contract) as anchor:
-                    report = opened.verify(anchorer=anchor)
+    with chain_resolver(cli_resolver(), rpc_url if registry else None, registry, chain_id,
+                        embedded_chain) as resolver, opened_log(log, resolver=resolver) as opened:
+        if no_chain or not opened.batches():
+            report = opened.verify()
+        else:
+            with opened_anchor(rpc_url, chain_id, contract) as anchor:
+                report = opened.verify(anchorer=anchor)
     if as_json:
         print_json(report.to_json())
     else:

@@ -153,7 +153,7 @@ def open_anchor(settings: ChainSettings | None = None, *, sender: PrivateKey | N
                                  f"(--anchor-contract or {ENV_ANCHOR})")
         from kaga_vc.registry.rpc import HttpTransport
 
-        node = Registry(HttpTransport(settings.rpc_url), contract, chain_id=settings.chain_id, submitter=sender)
+        node = Registry(HttpTransport(str(settings.rpc_url)), contract, chain_id=settings.chain_id, submitter=sender)
         return ChainAnchor(node, contract, sender=sender)
     registry = open_embedded(settings.home or default_home())
     chain: Any = registry.transport

@@ -75,7 +75,7 @@ def test_nothing_personal_on_chain(sqlite_log: AccessLog, ryokan: Party, alice: 
     on_chain = (tx.data.hex() + json.dumps(receipt["logs"])).lower()
     index = next(sqlite_log.entries()).body["subjectIndex"]
     for secret in (alice.did, alice.did.encode().hex(), ryokan.did.encode().hex(), index.encode().hex(),
-                   "lodging".encode().hex(), "kagaresidentcredential".encode().hex()):
+                   b"lodging".hex(), b"kagaresidentcredential".hex()):
         assert secret.lower() not in on_chain
     # what is there: the log id, the root, the first seq and the size
     assert sqlite_log.log_id in on_chain and batch.root in on_chain

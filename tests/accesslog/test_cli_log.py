@@ -19,7 +19,7 @@ from .conftest import Party, entry, make_party
 runner = CliRunner()
 
 
-def invoke(*args: str):  # noqa: ANN201 - typer's Result
+def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 

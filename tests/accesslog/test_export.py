@@ -37,7 +37,7 @@ def population(sqlite_log: AccessLog, ryokan: Party, clinic: Party) -> tuple[Acc
 @pytest.mark.parametrize("k", [2, 3, 5, 9])
 def test_no_published_cell_has_fewer_than_k_subjects(population: tuple[AccessLog, list[Party]], tmp_path: Path,
                                                      k: int) -> None:
-    log, residents = population
+    log, _ = population
     result = export_anonymized(log, tmp_path / "out", k=k, bucket="month")
     rows = list(csv.DictReader((tmp_path / "out" / "access-counts.csv").open(encoding="utf-8")))
     document = json.loads((tmp_path / "out" / "access-counts.json").read_text(encoding="utf-8"))

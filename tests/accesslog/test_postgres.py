@@ -40,13 +40,13 @@ def test_postgresql_log_end_to_end(postgres_database: str, ryokan: Party, clinic
 
 def test_concurrent_writers_keep_one_chain(postgres_database: str, ryokan: Party, alice: Party) -> None:
     logs = [AccessLog.open(postgres_database, log_key=LOG_KEY, signer=ryokan.signer) for _ in range(4)]
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def write(log: AccessLog) -> None:
         try:
             for _ in range(15):
                 log.record(entry(ryokan, alice))
-        except BaseException as exc:  # reported below
+        except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(log,)) for log in logs]

@@ -111,7 +111,7 @@ def test_unknown_nonce_and_other_log(filled: AccessLog, alice: Party) -> None:
 
 
 def test_a_subject_with_no_entries_gets_none(filled: AccessLog) -> None:
-    did, entries = _history(filled, make_party())
+    _, entries = _history(filled, make_party())
     assert entries == []
 
 

@@ -40,7 +40,7 @@ def _tamper(path: Path, change: Callable[[sqlite3.Connection], None]) -> None:
     conn.close()
 
 
-def _findings(path: Path, ryokan: Party) -> list[tuple[str, int | None]]:  # noqa: ARG001
+def _findings(path: Path, ryokan: Party) -> list[tuple[str, int | None]]:
     with AccessLog.open(str(path), log_key=LOG_KEY) as log:
         report = log.verify()
     assert not report.ok

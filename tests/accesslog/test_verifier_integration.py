@@ -77,7 +77,7 @@ def test_accepted_and_refused_verifications_are_recorded(world: World, tmp_path:
     assert "fullName" not in items[0].claims
     assert [i.result for i in items] == ["accepted", "accepted", "refused"]
     assert all(i.proven and i.anchor_block for i in items)
-    other, theirs = log.subject_history(answer_challenge(log.create_challenge(), did=revoked_holder.did,
+    _, theirs = log.subject_history(answer_challenge(log.create_challenge(), did=revoked_holder.did,
                                                          signer=revoked_holder.signer))
     assert [e.entry.seq for e in theirs] == [1]
     log.close()
