@@ -89,7 +89,7 @@ def run_story(base: Path) -> None:
 
     home = base / "city-home"
 
-    _step(1, "The city sets up its did:ethr on the embedded Ethereum chain",
+    _step(1, "The city sets up its did:ethr on the embedded chain",
           "kaga-vc city init")
     config, _ = init_city(PASSWORD, home=home, scrypt_n=DEMO_SCRYPT_N)
     _say(f"city DID {config.did}\n  owner key (secp256k1) and assertion keys (Ed25519, secp256k1) in encrypted "
@@ -100,13 +100,13 @@ def run_story(base: Path) -> None:
     _say(f"resolved: {len(document.get('verificationMethod', []))} verification methods, "
          f"service {document.get('service', [{}])[0].get('serviceEndpoint')}")
 
-    _step(2, "Two residents make their wallets (a did:key each, the key never leaves the wallet)",
+    _step(2, "Two residents make their wallets (did:key)",
           "kaga-vc wallet init")
     hanako = create_wallet(base / "hanako" / "wallet.json", PASSWORD, scrypt_n=DEMO_SCRYPT_N)
     taro = create_wallet(base / "taro" / "wallet.json", PASSWORD, scrypt_n=DEMO_SCRYPT_N)
-    _say(f"Hanako {hanako.did}\nTaro   {taro.did}")
+    _say(f"Hanako {hanako.did}\nTaro   {taro.did}\n(each wallet keeps its key encrypted; the key never leaves it)")
 
-    _step(3, "City hall proofs them (My Number Card: its public-key check, never the number) and issues KYC credentials",
+    _step(3, "City hall proofs them and issues KYC credentials",
           "kaga-vc issue kyc --subject DID --name … --birth-date … --evidence myNumberCardPublicKey --out kyc.jwt")
     with open_city_issuer(PASSWORD, home=home) as city:
         issued = {}
@@ -117,8 +117,9 @@ def run_story(base: Path) -> None:
                                     format="sd-jwt", staff="clerk-1")
             wallet.add(credential.document)
             issued[wallet.did] = credential
-            _say(f"{name}: KycCredential (SD-JWT, each claim selectively disclosable), status index in the "
-                 f"city's revocation list, recorded as {credential.id}")
+            _say(f"{name}: identity proofed with the My Number Card's public-key check (the number itself is never "
+                 f"stored); KycCredential as SD-JWT (each claim selectively disclosable), with a status index in "
+                 f"the city's revocation list; recorded as {credential.id}")
 
         def bundle() -> Any:
             signer = city.ed25519_signer
@@ -129,7 +130,7 @@ def run_story(base: Path) -> None:
                 return sync_bundle(ethr_method(registry), signer=signer, issuers=[TrustedIssuer(config.did, types)],
                                    status_lists=lists, schemas=schemas)
 
-        _step(4, "A ryokan and a clinic sync the city's trust bundle while online",
+        _step(4, "A ryokan and a clinic sync the trust bundle online",
               "kaga-vc bundle sync --out trust-bundle.jwt")
         synced = bundle()
         _say(f"bundle signed by the city: its did:ethr history (block {synced.chain.get('block')}), status lists, "
@@ -150,7 +151,7 @@ def run_story(base: Path) -> None:
                                      policy=policy, nonce_store=nonces, verifier_category=category)
 
         try:
-            _step(5, "Offline at the counter: each business asks only what it needs; the wallet discloses only that",
+            _step(5, "Offline at the counter: ask and disclose only what is needed",
                   "kaga-vc request create --purpose 'hotel check-in' --claims KycCredential:ageOver18 --out req.jwt; "
                   "kaga-vc wallet present req.jwt --out resp.txt; kaga-vc verify resp.txt --request req.jwt "
                   "--bundle trust-bundle.jwt --category lodging")
@@ -158,13 +159,16 @@ def run_story(base: Path) -> None:
                                   "lodging", synced.token)
             _say(f"ryokan: Hanako verified={result.verified}, saw {sorted(result.details['claims'])} "
                  f"(not her name nor birth date) → access-log entry {entry.seq}")
+            result, entry = visit(taro, ryokan, "hotel check-in", ("ageOver18",), "Yamanaka Onsen ryokan, front desk",
+                                  "lodging", synced.token)
+            _say(f"ryokan: Taro verified={result.verified} → entry {entry.seq}")
             result, entry = visit(taro, clinic, "patient registration", ("fullName", "birthDate"),
                                   "Kaga city clinic, reception", "healthcare", synced.token)
             _say(f"clinic: Taro verified={result.verified}, saw {sorted(result.details['claims'])} "
                  f"→ access-log entry {entry.seq}")
 
-            _step(6, "The city revokes Taro's credential; the clinic's next sync carries it; Taro is refused",
-                  "kaga-vc city revoke CREDENTIAL_ID; kaga-vc bundle sync --out trust-bundle.jwt")
+            _step(6, "A credential is revoked and refused",
+                  "kaga-vc status revoke CREDENTIAL_ID --staff clerk-2; kaga-vc bundle sync --out trust-bundle.jwt")
             city.status.revoke(issued[taro.did].id, staff="clerk-2")
             fresh = bundle()
             result, entry = visit(taro, clinic, "patient registration", ("fullName", "birthDate"),
@@ -177,7 +181,7 @@ def run_story(base: Path) -> None:
         finally:
             nonces.close()
 
-    _step(7, "The access log is anchored on chain: one transaction for the whole batch, no personal data",
+    _step(7, "The access log is anchored on chain",
           "kaga-vc log anchor; kaga-vc log verify")
     anchor = open_anchor(ChainSettings(home=home))
     try:
@@ -187,7 +191,7 @@ def run_story(base: Path) -> None:
              f"(contract {batch.contract}, gas {batch.gas_used}); on chain: the log id, the root, the range")
         _say(f"log verify: {'verified' if report.ok else report.findings} — signatures, hash chain, root on chain")
 
-        _step(8, "Hanako proves control of her DID and reads who accessed her data, with proofs",
+        _step(8, "A resident reads her own access history, with proofs",
               "kaga-vc log my-history --wallet hanako/wallet.json")
         challenge = log.create_challenge()
         did, entries = log.subject_history(answer_challenge(challenge, did=hanako.did, signer=hanako.signer))
@@ -198,7 +202,7 @@ def run_story(base: Path) -> None:
     finally:
         anchor.close()
 
-    _step(9, "The city exports anonymised open data (k-anonymous counts, no identifiers)",
+    _step(9, "The city exports anonymised open data",
           "kaga-vc log export --anonymized --k 2 --out open-data/")
     export = export_anonymized(log, base / "open-data", k=2, bucket="month")
     for cell in export.cells:
