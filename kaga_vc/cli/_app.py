@@ -5,16 +5,18 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import bundle as bundle_cli
 from . import chain as chain_cli
 from . import city as city_cli
 from . import credential as credential_cli
 from . import did as did_cli
 from . import issue as issue_cli
+from . import issued as issued_cli
 from . import key as key_cli
-from . import bundle as bundle_cli
-from . import request as request_cli
-from . import wallet as wallet_cli
 from . import log as log_cli
+from . import request as request_cli
+from . import status as status_cli
+from . import wallet as wallet_cli
 from .demo import demo
 from .verify import verify
 
@@ -52,3 +54,5 @@ app.add_typer(wallet_cli.app, name="wallet")
 app.add_typer(request_cli.app, name="request")
 app.add_typer(bundle_cli.app, name="bundle")
 app.add_typer(log_cli.app, name="log")
+app.add_typer(status_cli.app, name="status")
+app.add_typer(issued_cli.app, name="issued")

@@ -20,19 +20,23 @@ from rich.console import Console
 
 from ..errors import (
     ANCHOR_NOT_FOUND,
-    LOG_KEY_MISMATCH,
-    LOG_UNAVAILABLE,
-    AccessLogError,
     CONTEXT_LOAD_FAILED,
     CONTEXT_NOT_BUNDLED,
+    CREDENTIAL_ALREADY_RECORDED,
+    LOG_KEY_MISMATCH,
+    LOG_UNAVAILABLE,
     NODE_UNREACHABLE,
+    STATUS_LIST_UNAVAILABLE,
+    AccessLogError,
     DocumentLoadError,
     InputError,
     KagaError,
     KeystoreError,
     ProofError,
+    RecordsError,
     RegistryError,
     ResolutionError,
+    StatusError,
     UnsupportedError,
 )
 
@@ -77,6 +81,10 @@ def exit_code_for(error: KagaError) -> ExitCode:
             return ExitCode.COULD_NOT_CHECK
         if error.code == LOG_KEY_MISMATCH:
             return ExitCode.BAD_INPUT
+    if isinstance(error, StatusError):  # an unknown credential or a refused transition is the caller's input
+        return ExitCode.COULD_NOT_CHECK if error.code == STATUS_LIST_UNAVAILABLE else ExitCode.BAD_INPUT
+    if isinstance(error, RecordsError):
+        return ExitCode.BAD_INPUT if error.code == CREDENTIAL_ALREADY_RECORDED else ExitCode.COULD_NOT_CHECK
     return ExitCode.INVALID
 
 

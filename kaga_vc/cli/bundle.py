@@ -64,7 +64,7 @@ def sync(
     from ..credentials import issue_credential
     from ..credentials.kaga import CredentialKind, load_schema
     from ..issuer.service import open_city_issuer, read_city
-    from ..status import FileStatusListSource
+    from ..status import FileStatusListSource, StatusLists
     from ..verifier import sync_bundle
     from .chain import opened_registry
 
@@ -76,7 +76,7 @@ def sync(
     with open_city_issuer(read_password(password_file)) as city:
         signer = city.ed25519_signer
         lists: dict[str, Any] = {}
-        if city.status is not None:
+        if isinstance(city.status, StatusLists):
             lists.update(city.status.build_all(lambda c: issue_credential(c, signer=signer), issuer=config.did))
         if status_lists is not None:
             lists.update(FileStatusListSource(status_lists).documents)

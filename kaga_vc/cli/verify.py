@@ -57,6 +57,9 @@ def verify(
     bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification."),
     policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
     city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY)."),
+    status_lists: str | None = typer.Option(
+        None, "--status-lists", help="Check status against these status list credentials: a file or directory "
+        "written by kaga-vc status publish (else status is not checked: a warning)."),
     verifier_key: Path | None = typer.Option(None, "--verifier-key", dir_okay=False, help="With --request: the verifier's keystore "
                                              "that signs the access-log entry (default: the one `request create` uses)."),
     log: str | None = typer.Option(None, "--log", help="With --request: the access log to record in (else $KAGA_VC_ACCESSLOG_URL, "
@@ -73,6 +76,7 @@ def verify(
     verification, accepted or refused, is recorded in the access log signed by the verifier's key.
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
+    Example: kaga-vc verify credential.json --status-lists published/status/ --json
     """
     at = _parse_now(now)
     text = read_input(file)
@@ -94,15 +98,22 @@ def verify(
             _render(result, as_json)
             raise typer.Exit(int(exit_code(result))) from None
     skew = timedelta(seconds=max_clock_skew)
+    source = None
+    if status_lists is not None:
+        from ..status import load_status_lists
+
+        source = load_status_lists(status_lists)
     presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
     # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
     with chain_resolver(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as resolver:
         if presentation:
             result = verify_presentation(
-                data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew  # type: ignore[arg-type]
+                data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                status_source=source,
             )
         else:
-            result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew)  # type: ignore[arg-type]
+            result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                                       status_source=source)
     _render(result, as_json)
     raise typer.Exit(int(exit_code(result)))
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,7 +41,14 @@ from ..errors import (
     KeystoreError,
 )
 from ..keys import KeySigner, KeyType, PrivateKey, PublicKey
-from ..keys.keystore import DEFAULT_SCRYPT_N, derive_data_key, new_kdf_params, open_sealed, seal_data
+from ..keys.keystore import (
+    DEFAULT_SCRYPT_N,
+    derive_data_key,
+    new_kdf_params,
+    open_sealed,
+    seal_data,
+    write_private_file,
+)
 from ..verifier._verify import credential_types, disclosed_claims, issuance_of
 from ..verifier.request import ANY_TYPE, PresentationRequest, read_request
 from ..verifier.response import PresentationResponse, encode_response
@@ -109,7 +115,7 @@ def describe_credential(data: Any) -> tuple[str, str | None, tuple[str, ...], st
             raise InputError(MALFORMED_VALUE_ERROR, "not a JWT credential")
         payload = json_object(parts3[1], "JWT payload")
         view = VerificationResult(False, fmt, credential=payload)
-        inner = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        inner: JSONObject = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
         subj = inner.get("credentialSubject")
         subj = subj[0] if isinstance(subj, list) and subj else subj
         subject = payload.get("sub") or (subj.get("id") if isinstance(subj, dict) else None)
@@ -270,22 +276,8 @@ class Wallet:
         }, separators=(",", ":")).encode("utf-8")
         header = {"kagaVcWallet": WALLET_VERSION, "did": self.did, "keyType": self._key.key_type.value,
                   "publicKeyMultibase": self._key.public_key.to_multikey(), "kdf": self._kdf}
-        _write_atomic(self.path, json.dumps(seal_data(self._data_key, body, header), indent=2) + "\n")
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".wallet-", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_private_file(self.path, json.dumps(seal_data(self._data_key, body, header), indent=2) + "\n",
+                           prefix=".wallet-")
 
 
 def default_wallet_path(home: str | os.PathLike[str] | None = None) -> Path:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import MALFORMED_VALUE_ERROR, InputError, KagaError
+from ..status._lists import write_atomically
 from .records import BatchRow, IssuanceStore
 
 MAX_ROWS = 1_000_000
@@ -81,7 +82,7 @@ class BatchSummary:
                 "rejectedCodes": dict(self.rejected_codes), "resultFile": str(self.result_path) if self.result_path else None}
 
 
-def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
+def read_csv_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """Read a UTF-8 CSV (a BOM is allowed) with a header line into row dicts; InputError if unreadable."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -92,7 +93,7 @@ def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         if not reader.fieldnames:
             raise InputError("PARSING_ERROR", f"{path} has no header line")
-        rows = []
+        rows: list[dict[str, str]] = []
         for row in reader:
             if len(rows) >= MAX_ROWS:
                 raise InputError(MALFORMED_VALUE_ERROR, f"{path} has more than {MAX_ROWS} rows")
@@ -117,25 +118,11 @@ def batch_id_of(rows: Iterable[Mapping[str, str]]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _store(state: IssuanceStore | str | Path) -> tuple[IssuanceStore, bool]:
+def _store(state: IssuanceStore | str | os.PathLike[str]) -> tuple[IssuanceStore, bool]:
     if isinstance(state, IssuanceStore):
         return state, False
     text = str(state)
     return IssuanceStore.open(text if "://" in text else f"sqlite:///{Path(text).resolve()}"), True
-
-
-def _atomic_write(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _ResultWriter:
@@ -186,16 +173,27 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
         yield lambda: bar.advance(task)
 
 
+def _remove_stale_temporaries(out_dir: Path | None, result_path: Path) -> None:
+    """Delete the temporary files a killed run left behind (never a finished file)."""
+    patterns = [(result_path.parent, f".{result_path.name}.*.tmp")]
+    if out_dir is not None:
+        patterns.append((out_dir, ".row-*.tmp"))
+    for directory, pattern in patterns:
+        if directory.is_dir():
+            for stale in directory.glob(pattern):
+                stale.unlink(missing_ok=True)
+
+
 def output_path(out_dir: Path, number: int, extension: str) -> Path:
     """The file of row ``number`` (1-based, the header not counted) in ``out_dir``."""
     return out_dir / f"row-{number:06d}.{extension}"
 
 
 def run_batch(
-    rows: Iterable[Mapping[str, str]] | str | Path,
+    rows: Iterable[Mapping[str, str]] | str | os.PathLike[str],
     issue_one: IssueOne,
     result_path: str | Path,
-    state_path_or_store: IssuanceStore | str | Path,
+    state_path_or_store: IssuanceStore | str | os.PathLike[str],
     *,
     out_dir: str | Path | None = None,
     batch_id: str | None = None,
@@ -211,11 +209,12 @@ def run_batch(
     so far stay done, and the result file is written for them). ``on_row(number, outcome)`` is a hook
     called after each row (tests use it).
     """
-    data = read_csv_rows(rows) if isinstance(rows, (str, Path)) else [dict(r) for r in rows]
+    data = read_csv_rows(rows) if isinstance(rows, (str, os.PathLike)) else [dict(r) for r in rows]
     batch = batch_id or batch_id_of(data)
     store, owned = _store(state_path_or_store)
     out = Path(out_dir) if out_dir is not None else None
     summary = BatchSummary(batch, total=len(data), result_path=Path(result_path))
+    _remove_stale_temporaries(out, Path(result_path))
     writer = _ResultWriter(Path(result_path))
     finished = False
     try:
@@ -240,7 +239,8 @@ def run_batch(
                         on_row(number, "rejected")
                     continue
                 if out is not None:
-                    _atomic_write(output_path(out, number, issued.extension), issued.document)
+                    # the credential holds personal data: readable by the operator only
+                    write_atomically(output_path(out, number, issued.extension), issued.document, mode=0o600)
                 with store.transaction() as conn:
                     store.record_issued(
                         issued.credential_id, issued.type, issued.subject_did, issued.status_list_id,

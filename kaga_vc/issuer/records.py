@@ -12,13 +12,14 @@ SQLite and PostgreSQL read them back identically.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -216,7 +217,7 @@ class IssuanceStore:
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)
             else:
-                engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+                engine = sa.create_engine(url, pool_size=2, max_overflow=2, pool_recycle=3600)
             metadata.create_all(engine)
         except ModuleNotFoundError as error:
             raise RecordsError(RECORDS_UNAVAILABLE, f"the database driver is not installed ({error.name}); "
@@ -229,7 +230,7 @@ class IssuanceStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> IssuanceStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -312,7 +313,7 @@ class IssuanceStore:
         staff: str | None = None,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[IssuanceRecord]:
+    ) -> builtins.list[IssuanceRecord]:
         """Records, oldest first, filtered by any of the given fields."""
         query = sa.select(issued_table)
         for column, value in (("status", status), ("type", type), ("subject_did", subject_did), ("staff", staff)):
@@ -368,7 +369,7 @@ class IssuanceStore:
 
         return self._run(work)
 
-    def events(self, credential_id: str) -> list[tuple[str, datetime, str | None]]:
+    def events(self, credential_id: str) -> builtins.list[tuple[str, datetime, str | None]]:
         """The audit trail of one credential: ``(status, at, staff)``, oldest first."""
         query = (sa.select(events_table.c.status, events_table.c.at, events_table.c.staff)
                  .where(events_table.c.credential_id == credential_id).order_by(events_table.c.event_id))
@@ -378,7 +379,7 @@ class IssuanceStore:
     # -- status lists (kaga_vc.status.StatusStore) -------------------------------------------------
 
     def current_status_list(self) -> StatusListInfo | None:
-        lists = self.status_lists(newest_only=True)
+        lists: builtins.list[StatusListInfo] = self.status_lists(newest_only=True)
         return lists[0] if lists else None
 
     def create_status_list(self, list_id: str, size: int, created_at: datetime) -> StatusListInfo:
@@ -402,7 +403,7 @@ class IssuanceStore:
             return False
         return True
 
-    def status_lists(self, *, newest_only: bool = False) -> list[StatusListInfo]:
+    def status_lists(self, *, newest_only: bool = False) -> builtins.list[StatusListInfo]:
         query = sa.select(status_lists_table).order_by(
             status_lists_table.c.seq.desc() if newest_only else status_lists_table.c.seq)
         if newest_only:
@@ -411,12 +412,12 @@ class IssuanceStore:
             return [StatusListInfo(r.list_id, r.size, int(r.allocated), datetime.fromisoformat(r.created_at))
                     for r in conn.execute(query)]
 
-    def allocated_indices(self, list_id: str) -> list[int]:
+    def allocated_indices(self, list_id: str) -> builtins.list[int]:
         query = sa.select(allocations_table.c.status_index).where(allocations_table.c.list_id == list_id)
         with self.engine.connect() as conn:
             return [int(i) for (i,) in conn.execute(query)]
 
-    def flagged_indices(self, list_id: str, purpose: str) -> list[int]:
+    def flagged_indices(self, list_id: str, purpose: str) -> builtins.list[int]:
         status = {"revocation": REVOKED, "suspension": SUSPENDED}.get(purpose)
         if status is None:
             raise InputError(MALFORMED_VALUE_ERROR, f"unknown status purpose {purpose!r}")

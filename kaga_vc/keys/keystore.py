@@ -118,12 +118,17 @@ def save_key(
     if target.exists() and not overwrite:
         raise KeystoreError(KEYSTORE_EXISTS, f"{target} exists; refusing to overwrite a keystore")
     body = json.dumps(encrypt_key(key, password, label=label, scrypt_n=scrypt_n), indent=2) + "\n"
+    return write_private_file(target, body, prefix=".keystore-")
+
+
+def write_private_file(target: Path, text: str, *, prefix: str = ".private-") -> Path:
+    """Write ``text`` to ``target`` atomically (temporary file, fsync, rename) with mode 0600."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".keystore-", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=target.parent)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)

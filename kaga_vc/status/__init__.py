@@ -26,6 +26,7 @@ from ._source import (
     MappingStatusListSource,
     StatusListDocument,
     StatusListSource,
+    load_status_lists,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "StatusStore",
     "apply_status",
     "check_entry",
+    "load_status_lists",
     "parse_entry",
     "status_entries_of",
 ]

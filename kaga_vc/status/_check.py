@@ -98,7 +98,7 @@ def apply_status(
 
     Without a ``source`` the result only gets the warning ``kaga:status-not-checked`` (once).
     """
-    from ..credentials._result import Problem
+    from ..results import Problem
 
     credential = result.credential
     entries = status_entries_of(credential) if isinstance(credential, dict) else None

@@ -87,6 +87,8 @@ class StatusLists:
     ``{base_url}/{L}/{p}`` (the URL written into every credential's ``statusListCredential``).
     """
 
+    REFRESH = 256
+
     def __init__(
         self,
         store: StatusStore,
@@ -107,29 +109,42 @@ class StatusLists:
         self.max_fill = max_fill
         self.purposes = tuple(StatusPurpose(p).value for p in purposes)
         self._rng = rng or secrets.SystemRandom()
+        self._current: tuple[str, int, int] | None = None  # (list id, size, allocated) as last known
+        self._since_refresh = 0
 
     # -- allocation -------------------------------------------------------------------------------
 
     def url(self, list_id: str, purpose: str) -> str:
         return f"{self.base_url}/{list_id}/{StatusPurpose(purpose).value}"
 
-    def _open_list(self, now: datetime) -> StatusListInfo:
-        current = self.store.current_status_list()
-        if current is None or current.allocated >= current.size * self.max_fill:
-            list_id = secrets.token_hex(8)
-            current = self.store.create_status_list(list_id, self.list_size, now)
-        return current
+    def _open_list(self, now: datetime) -> tuple[str, int]:
+        # The current list and its fill are re-read from the store every REFRESH allocations (and
+        # after a miss); in between they are counted here. Only the choice of when to open a new
+        # list depends on it: the uniqueness of an index never does (the store enforces that).
+        if self._current is None or self._since_refresh >= self.REFRESH:
+            info = self.store.current_status_list()
+            self._current = None if info is None else (info.list_id, info.size, info.allocated)
+            self._since_refresh = 0
+        if self._current is None or self._current[2] >= self._current[1] * self.max_fill:
+            info = self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+            self._current = (info.list_id, info.size, 0)
+        return self._current[0], self._current[1]
 
     def allocate_index(self, *, now: datetime | None = None) -> tuple[str, int]:
         """Claim a fresh random index: ``(list_id, index)``, never handed out before."""
         now = _now(now)
         for _ in range(8):  # a few new lists at most, should another process fill them concurrently
-            info = self._open_list(now)
+            list_id, size = self._open_list(now)
             for _ in range(64):  # at ≤ 75 % fill, 64 misses in a row has probability < 1e-8
-                index = self._rng.randrange(info.size)
-                if self.store.claim_status_index(info.list_id, index, now):
-                    return info.list_id, index
-            self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+                index = self._rng.randrange(size)
+                if self.store.claim_status_index(list_id, index, now):
+                    assert self._current is not None
+                    self._current = (list_id, size, self._current[2] + 1)
+                    self._since_refresh += 1
+                    return list_id, index
+                self._since_refresh = self.REFRESH  # someone else is allocating too: look again
+            info = self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+            self._current = (info.list_id, info.size, 0)
         raise StatusError(STATUS_LIST_FULL, "could not allocate a status list index")
 
     def entries(self, list_id: str, index: int, purposes: Iterable[str] | None = None) -> tuple[StatusEntry, ...]:
@@ -212,35 +227,40 @@ class StatusLists:
     def publish(
         self, out: str | Path, sign: Callable[[JSONObject], str | JSONObject], *, issuer: str,
         now: datetime | None = None, ttl: timedelta | None = None, valid_for: timedelta | None = None,
+        as_directory: bool | None = None,
     ) -> list[Path]:
         """Write the signed lists: into a directory (one file per URL path below ``base_url``, for a web
-        server) when ``out`` is an existing directory or ends with ``/``; else one JSON file ``{url: credential}``.
+        server) when ``as_directory`` (default: ``out`` is an existing directory or a string ending in ``/``);
+        else one JSON file ``{url: credential}``.
 
         Files are replaced atomically, so a web server never serves half a list.
         """
         documents = self.build_all(sign, issuer=issuer, now=now, ttl=ttl, valid_for=valid_for)
         target = Path(out)
-        if target.is_dir() or str(out).endswith(("/", os.sep)):
+        if as_directory is None:
+            as_directory = target.is_dir() or (isinstance(out, str) and out.endswith(("/", os.sep)))
+        if as_directory:
             written = []
             for url, document in documents.items():
                 relative = url[len(self.base_url) + 1:]
                 path = target.joinpath(*relative.split("/"))
-                _atomic_write(path, document if isinstance(document, str) else json.dumps(document, indent=2))
+                write_atomically(path, (document if isinstance(document, str) else json.dumps(document, indent=2)) + "\n")
                 written.append(path)
             return written
-        _atomic_write(target, json.dumps(documents, indent=2, ensure_ascii=False))
+        write_atomically(target, json.dumps(documents, indent=2, ensure_ascii=False) + "\n")
         return [target]
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``text`` (temporary file, fsync, rename): readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

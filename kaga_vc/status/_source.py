@@ -102,3 +102,59 @@ class DirectoryStatusListSource:
         except (OSError, UnicodeDecodeError):
             raise _unavailable(url, "no published file for it") from None
         return _parse(text, url)
+
+
+def _document_id(document: StatusListDocument) -> str | None:
+    """The ``id`` a status list credential names itself by (a JWT's payload is read unverified, only to index it)."""
+    if isinstance(document, dict):
+        value = document.get("id")
+        return value if isinstance(value, str) else None
+    from .._encoding import b64url_decode
+
+    try:
+        payload = json.loads(b64url_decode(document.split("~", 1)[0].split(".")[1]))
+    except (IndexError, ValueError):
+        return None
+    if isinstance(payload, dict):
+        vc = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
+        value = vc.get("id", payload.get("jti"))
+        return value if isinstance(value, str) else None
+    return None
+
+
+def load_status_lists(path: str | Path, *, max_files: int = 10_000) -> MappingStatusListSource:
+    """Status list credentials from a file written by ``status publish --out FILE``, or from a directory
+    (published with ``--out DIR``, or any copy of it), each indexed by the ``id`` it carries.
+
+    Verification still checks every list's signature, issuer and that its ``id`` is the URL asked for.
+    """
+    path = Path(path)
+    if path.is_file():
+        try:
+            return FileStatusListSource(path)
+        except StatusError:
+            pass  # not a published bundle: maybe one status list credential (JSON or JWT)
+        try:
+            document = _parse(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError):
+            raise _unavailable(str(path), "cannot read the file") from None
+        key = _document_id(document)
+        if key is None:
+            raise _unavailable(str(path), "neither published status lists nor a status list credential")
+        return MappingStatusListSource({key: document})
+    if not path.is_dir():
+        raise _unavailable(str(path), "no such file or directory")
+    documents: dict[str, StatusListDocument] = {}
+    for count, file in enumerate(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))):
+        if count >= max_files:
+            raise _unavailable(str(path), f"more than {max_files} files")
+        try:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                continue
+            document = _parse(file.read_text(encoding="utf-8"), str(file))
+        except (OSError, UnicodeDecodeError, StatusError):
+            continue
+        key = _document_id(document)
+        if key is not None:
+            documents[key] = document
+    return MappingStatusListSource(documents)

@@ -44,6 +44,7 @@ from ..errors import (
     RESPONSE_INVALID,
     KagaError,
 )
+from ..proofs.jose._common import id_of
 from .bundle import TrustBundle, read_bundle
 from .nonces import NonceStore
 from .policy import Policy
@@ -95,18 +96,10 @@ def _instant(value: Any) -> datetime | None:
             return None
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return None
         return parsed.astimezone(UTC) if parsed.tzinfo else None
-    return None
-
-
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
     return None
 
 
@@ -130,14 +123,14 @@ def issuance_of(item: Any) -> tuple[str | None, datetime | None]:
     key was valid then; a credential that claims no time is checked against the current document.
     """
     if isinstance(item, dict):
-        proof = item.get("proof") if isinstance(item.get("proof"), dict) else {}
+        proof: JSONObject = item["proof"] if isinstance(item.get("proof"), dict) else {}
         when = _instant(proof.get("created")) or _instant(item.get("validFrom")) or _instant(item.get("issuanceDate"))
-        return _id_of(item.get("issuer")), when
+        return id_of(item.get("issuer")), when
     if not isinstance(item, str):
         return None, None
     token = item.split("~", 1)[0] if "~" in item else item
     payload = _jwt_payload(token)
-    issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else _id_of(payload.get("issuer"))
+    issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else id_of(payload.get("issuer"))
     when = _instant(payload.get("iat")) or _instant(payload.get("nbf")) or _instant(payload.get("validFrom"))
     return issuer, when
 
@@ -223,6 +216,7 @@ def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now
     elif not policy.trusted_cities:
         out.warn("kaga:bundle-signer-not-pinned", "no trusted city is configured: any validly signed bundle is accepted",
                  city=loaded.city)
+    _check_contexts(loaded, out)
     age = loaded.age(now)
     if age > policy.max_bundle_age:
         detail = f"the trust bundle is {int(age.total_seconds())} s old (policy: at most {int(policy.max_bundle_age.total_seconds())} s)"
@@ -233,6 +227,16 @@ def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now
             out.warn(BUNDLE_STALE, detail, **context)
     out.checks.append("bundle")
     return loaded
+
+
+def _check_contexts(bundle: TrustBundle, out: _Collector) -> None:
+    """The JSON-LD contexts this installation bundles must be the ones the city's bundle names."""
+    from ..contexts import bundled_contexts
+
+    local = bundled_contexts()
+    for url, digest in bundle.contexts.items():
+        if url in local and local.digest(url) != digest:
+            out.add("kaga:context-digest-mismatch", f"the bundled context {url} differs from the city's", url=url)
 
 
 def verify_response(
@@ -343,7 +347,7 @@ def verify_response(
         "bundle": {"city": loaded.city, "createdAt": loaded.created.isoformat(),
                    "ageSeconds": int(loaded.age(now).total_seconds()), "digest": loaded.digest},
     }
-    holder = next((h for h, _ in holder_results if h), None)
+    holder = next((h for h, _ in holder_results if h), None) or next((c["subject"] for c in credentials), None)
     return _result(not out.problems, out, now, req, details, subject=holder)
 
 
@@ -431,7 +435,7 @@ def check_schema(result: VerificationResult, types: list[str], bundle: TrustBund
     schemas = [bundle.schemas[t] for t in types if bundle.schemas.get(t)]
     if not schemas or result.credential is None:
         return []
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
     problems = []
     for schema in schemas:

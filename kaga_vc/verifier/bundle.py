@@ -273,7 +273,7 @@ def read_bundle(
     if jws.header.get("typ") != BUNDLE_TYP or payload.get("format") != FORMAT:
         raise InputError(BUNDLE_INVALID, f"not a {FORMAT} bundle")
     try:
-        created = datetime.fromisoformat(str(payload["createdAt"]).replace("Z", "+00:00"))
+        created = datetime.fromisoformat(str(payload["createdAt"]))
         if created.tzinfo is None:
             raise ValueError("createdAt without a time zone")
         histories = [DIDHistory.from_json(h) for h in payload.get("histories", [])]

@@ -12,6 +12,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Self
 
 from ..errors import NONCE_REPLAYED, ProofError
 
@@ -53,7 +54,7 @@ class NonceStore:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> NonceStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

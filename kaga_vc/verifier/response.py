@@ -36,10 +36,11 @@ class PresentationResponse:
 
 def encode_response(response: PresentationResponse) -> str:
     """The compact string form: ``KVP1:`` + base45(zlib(JSON))."""
-    import base45
+    import base45  # type: ignore[import-untyped]
 
     body = json.dumps(response.to_json(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return PREFIX + base45.b45encode(zlib.compress(body, 9)).decode("ascii")
+    encoded: bytes = base45.b45encode(zlib.compress(body, 9))
+    return PREFIX + encoded.decode("ascii")
 
 
 def decode_response(text: str | bytes) -> PresentationResponse:

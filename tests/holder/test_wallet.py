@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from kaga_vc.credentials import issue_credential
-from kaga_vc.did import KeyMethod, Resolver
 from kaga_vc.errors import KagaError
 from kaga_vc.holder import FULL_DISCLOSURE, create_wallet, describe_credential, open_wallet
 from kaga_vc.keys import KeySigner

@@ -26,7 +26,6 @@ from kaga_vc.verifier import (
     NonceStore,
     Policy,
     PurposePolicy,
-    TrustedIssuer,
     create_request,
     read_bundle,
     verify_response,
@@ -37,11 +36,11 @@ from .conftest import FAST, PASSWORD, World, did_key_signer, wait_for_chain
 AGE = [CredentialQuery("KycCredential", ("ageOver18",))]
 
 
-def request(world: World, claims: list[CredentialQuery] = AGE, **kw: object):  # noqa: ANN201
+def request(world: World, claims: list[CredentialQuery] = AGE, **kw: object):
     return create_request(signer=world.verifier, purpose="hotel check-in", credentials=claims, **kw)  # type: ignore[arg-type]
 
 
-def verify(world: World, response: str, req: object, bundle: object, tmp_path: Path, **kw: object):  # noqa: ANN201
+def verify(world: World, response: str, req: object, bundle: object, tmp_path: Path, **kw: object):
     with NonceStore(tmp_path / "nonces.sqlite3") as store:
         return verify_response(response, request=req.token, bundle=bundle.token, nonce_store=store,  # type: ignore[attr-defined]
                                policy=kw.pop("policy", Policy(trusted_cities=(world.config.did,))), **kw)  # type: ignore[arg-type]
@@ -290,3 +289,19 @@ print(r.verified, heavy)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True []"
+
+
+def test_context_digests_must_match_the_city(world: World, sd_jwt: object, tmp_path: Path) -> None:
+    from kaga_vc.verifier import build_bundle
+    from kaga_vc.verifier.bundle import context_digests
+
+    digests = context_digests()
+    url = "https://www.w3.org/ns/credentials/v2"
+    assert url in digests
+    good = world.bundle()
+    forged = build_bundle(signer=world.issuer.ed25519_signer, issuers=list(good.issuers.values()),
+                          histories=list(good.histories.values()), status_lists=good.status_lists,
+                          schemas=good.schemas, contexts={**digests, url: "00" * 32})
+    req = request(world)
+    result = verify(world, world.wallet.present(req.token).compact, req, forged, tmp_path)
+    assert result.codes == ["kaga:context-digest-mismatch"]

@@ -25,7 +25,14 @@ from kaga_vc.contexts import bundled_contexts
 from kaga_vc.did import KeyMethod, Resolver
 from kaga_vc.did.ethr import DIDHistory
 from kaga_vc.keys import KeySigner
-from kaga_vc.verifier import CredentialQuery, NonceStore, TrustedIssuer, build_bundle, create_request, verify_response
+from kaga_vc.verifier import (
+    CredentialQuery,
+    NonceStore,
+    TrustedIssuer,
+    build_bundle,
+    create_request,
+    verify_response,
+)
 from tests._jose_support import ED, ETHR, HOLDER_ED, credential_v11, did_of
 
 from .conftest import did_key_signer

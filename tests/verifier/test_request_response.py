@@ -36,7 +36,7 @@ def verifier() -> KeySigner:
     return did_key_signer()
 
 
-def make(verifier: KeySigner, **kw: object):  # noqa: ANN201
+def make(verifier: KeySigner, **kw: object):
     kw.setdefault("credentials", [CredentialQuery("KycCredential", ("ageOver18",))])
     return create_request(signer=verifier, purpose="hotel check-in", location="山代温泉", now=NOW, **kw)  # type: ignore[arg-type]
 
@@ -70,9 +70,9 @@ def _swap_payload(token: str, change: object) -> str:
 def test_wallet_side_refusals(verifier: KeySigner) -> None:
     request = make(verifier)
     cases = {
-        "kaga:request-expired": dict(token=request.token, now=NOW + timedelta(minutes=11)),
-        "kaga:request-verifier-mismatch": dict(token=request.token, expected=did_key_signer().key_id.split("#")[0]),
-        "kaga:request-signature-invalid": dict(token=_swap_payload(request.token, lambda d: d.update(purpose="marketing"))),
+        "kaga:request-expired": {"token": request.token, "now": NOW + timedelta(minutes=11)},
+        "kaga:request-verifier-mismatch": {"token": request.token, "expected": did_key_signer().key_id.split("#")[0]},
+        "kaga:request-signature-invalid": {"token": _swap_payload(request.token, lambda d: d.update(purpose="marketing"))},
     }
     for code, case in cases.items():
         with pytest.raises(KagaError) as error:

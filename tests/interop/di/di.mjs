@@ -3,10 +3,10 @@
 //   {"op": "issue",  "credential": {...}, "key": {id, controller, publicKeyMultibase, secretKeyMultibase},
 //    "documents": {url: document}}                      -> {"credential": {...}}
 //   {"op": "verify", "credential": {...}, "documents": {url: document}} -> {"verified": bool, "errors": [...]}
-//   {"op": "present", "credentials": [...], "holder": did, "key": {...}, "challenge", "domain",
-//    "documents": {url: document}, "date"?}              -> {"presentation": {...}}
 //   (with "statusNotChecked": true the credential's credentialStatus is accepted unchecked: vc refuses a
 //   credential with a status entry unless given a checkStatus function, and the status list is not in scope)
+//   {"op": "present", "credentials": [...], "holder": did, "key": {...}, "challenge", "domain",
+//    "documents": {url: document}, "date"?}              -> {"presentation": {...}}
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
