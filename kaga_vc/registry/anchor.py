@@ -12,11 +12,9 @@ is the only one that talks to Ethereum for it, and nothing here loads at ``kaga_
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from eth_abi.abi import decode, encode
@@ -27,7 +25,7 @@ from kaga_vc.keys import KeyType, PrivateKey, ethereum_address, to_checksum_addr
 from kaga_vc.registry._errors import RPC_ERROR, TRANSACTION_REVERTED, RegistryError
 from kaga_vc.registry.chains import ChainSettings, close_registry, default_home, open_embedded
 from kaga_vc.registry.client import Registry
-from kaga_vc.registry.contract import ZERO_ADDRESS, Artifact
+from kaga_vc.registry.contract import ZERO_ADDRESS, Artifact, read_artifact
 
 ENV_ANCHOR = "KAGA_VC_ANCHOR"
 ANCHOR_META_KEY = "access_anchor"  # where the embedded chain remembers the contract's address
@@ -37,15 +35,7 @@ ANCHOR_GAS_NOTE = "one storage slot and one event per batch: constant in the bat
 @cache
 def load_anchor_artifact() -> Artifact:
     """The ``KagaAccessAnchor`` artifact shipped in the package."""
-    text = resources.files("kaga_vc.registry").joinpath("artifacts/KagaAccessAnchor.json").read_text("utf-8")
-    data = json.loads(text)
-    return Artifact(
-        abi=data["abi"],
-        bytecode=bytes.fromhex(data["bytecode"][2:]),
-        deployed_bytecode=bytes.fromhex(data["deployedBytecode"][2:]),
-        compiler_version=data["compiler"]["version"],
-        source_sha256=data["sourceSha256"],
-    )
+    return read_artifact("KagaAccessAnchor")
 
 
 _ANCHOR = keccak(b"anchor(bytes32,bytes32,uint64,uint64)")[:4]

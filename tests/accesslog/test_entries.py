@@ -143,26 +143,3 @@ def test_accesslog_import_loads_no_ethereum_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
 
-
-def test_concurrent_writers_on_sqlite_keep_one_chain(tmp_path: Path, ryokan: Party, alice: Party) -> None:
-    import threading
-
-    logs = [AccessLog.open(str(tmp_path / "c.db"), log_key=LOG_KEY, signer=ryokan.signer) for _ in range(3)]
-    errors: list[Exception] = []
-
-    def write(log: AccessLog) -> None:
-        try:
-            for _ in range(20):
-                log.record(entry(ryokan, alice))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=write, args=(log,)) for log in logs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert len(logs[0]) == 60 and logs[0].verify().ok
-    for log in logs:
-        log.close()

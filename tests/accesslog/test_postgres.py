@@ -1,11 +1,14 @@
-"""The same log on a real PostgreSQL server: appends, concurrent writers, tamper detection, anchoring, subject access."""
+"""The same log on a real PostgreSQL server: appends, tamper detection, anchoring, subject access; concurrent
+writers on both backends."""
 
 from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from kaga_vc.accesslog import AccessLog, answer_challenge, log_url, read_history
@@ -38,8 +41,11 @@ def test_postgresql_log_end_to_end(postgres_database: str, ryokan: Party, clinic
     assert ("edited", 2) in found and ("deleted", 4) in found
 
 
-def test_concurrent_writers_keep_one_chain(postgres_database: str, ryokan: Party, alice: Party) -> None:
-    logs = [AccessLog.open(postgres_database, log_key=LOG_KEY, signer=ryokan.signer) for _ in range(4)]
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_writers_keep_one_chain(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
+                                           ryokan: Party, alice: Party) -> None:
+    url = str(tmp_path / "c.db") if backend == "sqlite" else request.getfixturevalue("postgres_database")
+    logs = [AccessLog.open(url, log_key=LOG_KEY, signer=ryokan.signer) for _ in range(4)]
     errors: list[Exception] = []
 
     def write(log: AccessLog) -> None:
