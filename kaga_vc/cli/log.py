@@ -37,7 +37,7 @@ NoChainOption = typer.Option(False, "--no-chain", help="Do not look the batch ro
 
 
 def _home() -> Path:
-    from ..registry.chains import default_home
+    from ..issuer.records import default_home  # not the registry's: the verify path loads no Ethereum code
 
     return default_home()
 
