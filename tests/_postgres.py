@@ -91,7 +91,7 @@ class PostgresServer:
         init = subprocess.run(
             [str(self.bindir / "initdb"), "-D", str(self.data), "-U", "kaga", "--auth=trust", "--encoding=UTF8",
              "--locale=C", "--no-sync"],
-            env=env, capture_output=True, stdin=subprocess.DEVNULL, cwd=self.root, **self._as_user(),
+            env=env, capture_output=True, stdin=subprocess.DEVNULL, cwd=self.root, check=False, **self._as_user(),
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.decode(errors='replace')[-2000:]}")
