@@ -112,14 +112,13 @@ def refuse_individual_number(value: Any, path: str = "claims") -> None:
     elif isinstance(value, (list, tuple)):
         for index, member in enumerate(value):
             refuse_individual_number(member, f"{path}[{index}]")
-    elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        if contains_individual_number(str(value)):
-            raise InputError(
-                INDIVIDUAL_NUMBER_REFUSED,
-                f"{path} holds an individual-number-like run of 12 or more digits; "
-                "the individual number (My Number) is never accepted",
-                field=path,
-            )
+    elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and contains_individual_number(str(value)):
+        raise InputError(
+            INDIVIDUAL_NUMBER_REFUSED,
+            f"{path} holds an individual-number-like run of 12 or more digits; "
+            "the individual number (My Number) is never accepted",
+            field=path,
+        )
 
 
 def contains_individual_number(text: str) -> bool:
