@@ -12,7 +12,8 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── ProofError                     PROOF_GENERATION_ERROR, PROOF_VERIFICATION_ERROR, INVALID_CHALLENGE_ERROR …
     ├── StatusError                    status list unavailable / invalid / full, refused status transition
     ├── RecordsError                   issuance records store unreachable or unwritable
-    └── RegistryError                  node unreachable, history missing, transaction failed
+    ├── RegistryError                  node unreachable, history missing, transaction failed
+    └── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
 
 Codes reuse the specifications' names where one exists (VCDM 2.0 problem details, Data Integrity,
 DID Resolution); project codes look like ``kaga:credential-expired``. A detail never contains key
@@ -111,6 +112,21 @@ STATUS_TRANSITION_INVALID = "kaga:status-transition-invalid"
 CREDENTIAL_UNKNOWN = "kaga:credential-unknown"
 CREDENTIAL_ALREADY_RECORDED = "kaga:credential-already-recorded"
 RECORDS_UNAVAILABLE = "kaga:records-unavailable"
+
+# Access log (issue 8).
+LOG_TAMPERED = "kaga:log-tampered"
+LOG_CORRUPTED = "kaga:log-corrupted"
+LOG_KEY_MISMATCH = "kaga:log-key-mismatch"
+LOG_UNAVAILABLE = "kaga:log-unavailable"
+ANCHOR_NOT_FOUND = "kaga:anchor-not-found"
+ANCHOR_MISMATCH = "kaga:anchor-mismatch"
+NOTHING_TO_ANCHOR = "kaga:nothing-to-anchor"
+INCLUSION_PROOF_INVALID = "kaga:inclusion-proof-invalid"
+CHALLENGE_INVALID = "kaga:challenge-invalid"
+CHALLENGE_EXPIRED = "kaga:challenge-expired"
+CHALLENGE_REPLAYED = "kaga:challenge-replayed"
+SUBJECT_KEY_UNUSABLE = "kaga:subject-key-unusable"
+DECRYPTION_FAILED = "kaga:decryption-failed"
 
 
 # Wallet, presentation requests, trust bundles and the offline verifier (issue 7).
@@ -217,6 +233,12 @@ class RegistryError(KagaError):
     """The Ethereum registry could not be read or written."""
 
     default_code = TRANSACTION_FAILED
+
+
+class AccessLogError(KagaError):
+    """The access log could not be opened, written, proved or read as asked."""
+
+    default_code = LOG_UNAVAILABLE
 
 
 __all__ = [name for name in dir() if name.isupper() or name.endswith("Error")]

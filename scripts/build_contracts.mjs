@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Compile contracts/EthereumDIDRegistry.sol with the solc-js pinned in tests/interop/ethr/package.json and write
-// kaga_vc/registry/artifacts/EthereumDIDRegistry.json (abi, bytecode, compiler version, settings, source hash).
+// Compile the project's contracts (contracts/EthereumDIDRegistry.sol, contracts/KagaAccessAnchor.sol) with the
+// solc-js pinned in tests/interop/ethr/package.json and write kaga_vc/registry/artifacts/<Contract>.json
+// (abi, bytecode, compiler version, settings, source hash).
 //
-//   node scripts/build_contracts.mjs           # (re)write the artifact
-//   node scripts/build_contracts.mjs --check   # exit 1 if the shipped artifact differs from a fresh compile
+//   node scripts/build_contracts.mjs           # (re)write the artifacts
+//   node scripts/build_contracts.mjs --check   # exit 1 if a shipped artifact differs from a fresh compile
 //
 // Needs `npm ci` in tests/interop/ethr/ first. Runs offline: solc-js is the compiler itself, no download.
 import { createHash } from 'node:crypto'
@@ -16,9 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(root, 'tests', 'interop', 'ethr', 'package.json'))
 const solc = require('solc')
 
-const SOURCE = 'contracts/EthereumDIDRegistry.sol'
-const CONTRACT = 'EthereumDIDRegistry'
-const ARTIFACT = join(root, 'kaga_vc', 'registry', 'artifacts', `${CONTRACT}.json`)
+const CONTRACTS = ['EthereumDIDRegistry', 'KagaAccessAnchor']
 const pinned = JSON.parse(readFileSync(join(root, 'tests', 'interop', 'ethr', 'package.json'), 'utf8')).dependencies.solc
 
 const settings = {
@@ -30,7 +29,8 @@ const settings = {
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 }
 
-function compile() {
+function compile(CONTRACT) {
+  const SOURCE = `contracts/${CONTRACT}.sol`
   const version = solc.version()
   if (!version.startsWith(`${pinned}+`)) {
     throw new Error(`solc ${version} is installed but tests/interop/ethr/package.json pins ${pinned}: run npm ci in tests/interop/ethr/`)
@@ -55,21 +55,28 @@ function compile() {
   }
 }
 
-const text = JSON.stringify(compile(), null, 2) + '\n'
-if (process.argv.includes('--check')) {
-  let shipped = ''
-  try {
-    shipped = readFileSync(ARTIFACT, 'utf8')
-  } catch {
-    console.error(`missing ${ARTIFACT}`)
-    process.exit(1)
+let failed = false
+for (const CONTRACT of CONTRACTS) {
+  const ARTIFACT = join(root, 'kaga_vc', 'registry', 'artifacts', `${CONTRACT}.json`)
+  const text = JSON.stringify(compile(CONTRACT), null, 2) + '\n'
+  if (process.argv.includes('--check')) {
+    let shipped = ''
+    try {
+      shipped = readFileSync(ARTIFACT, 'utf8')
+    } catch {
+      console.error(`missing ${ARTIFACT}`)
+      failed = true
+      continue
+    }
+    if (shipped !== text) {
+      console.error(`${ARTIFACT} does not match a fresh compile of contracts/${CONTRACT}.sol: run node scripts/build_contracts.mjs`)
+      failed = true
+      continue
+    }
+    console.log(`${CONTRACT}: artifact matches a fresh compile`)
+  } else {
+    writeFileSync(ARTIFACT, text)
+    console.log(`wrote ${ARTIFACT}`)
   }
-  if (shipped !== text) {
-    console.error(`${ARTIFACT} does not match a fresh compile of ${SOURCE}: run node scripts/build_contracts.mjs`)
-    process.exit(1)
-  }
-  console.log('artifact matches a fresh compile')
-} else {
-  writeFileSync(ARTIFACT, text)
-  console.log(`wrote ${ARTIFACT}`)
 }
+process.exit(failed ? 1 : 0)

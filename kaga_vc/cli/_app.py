@@ -13,6 +13,7 @@ from . import did as did_cli
 from . import issue as issue_cli
 from . import issued as issued_cli
 from . import key as key_cli
+from . import log as log_cli
 from . import request as request_cli
 from . import status as status_cli
 from . import wallet as wallet_cli
@@ -52,5 +53,6 @@ app.add_typer(issue_cli.app, name="issue")
 app.add_typer(wallet_cli.app, name="wallet")
 app.add_typer(request_cli.app, name="request")
 app.add_typer(bundle_cli.app, name="bundle")
+app.add_typer(log_cli.app, name="log")
 app.add_typer(status_cli.app, name="status")
 app.add_typer(issued_cli.app, name="issued")

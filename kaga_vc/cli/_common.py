@@ -19,11 +19,15 @@ import typer
 from rich.console import Console
 
 from ..errors import (
+    ANCHOR_NOT_FOUND,
     CONTEXT_LOAD_FAILED,
     CONTEXT_NOT_BUNDLED,
     CREDENTIAL_ALREADY_RECORDED,
+    LOG_KEY_MISMATCH,
+    LOG_UNAVAILABLE,
     NODE_UNREACHABLE,
     STATUS_LIST_UNAVAILABLE,
+    AccessLogError,
     DocumentLoadError,
     InputError,
     KagaError,
@@ -73,6 +77,11 @@ def exit_code_for(error: KagaError) -> ExitCode:
         return ExitCode.BAD_INPUT if error.code in bad_input else ExitCode.COULD_NOT_CHECK
     if isinstance(error, (ProofError, UnsupportedError)):
         return ExitCode.INVALID
+    if isinstance(error, AccessLogError):
+        if error.code in (LOG_UNAVAILABLE, ANCHOR_NOT_FOUND):
+            return ExitCode.COULD_NOT_CHECK
+        if error.code == LOG_KEY_MISMATCH:
+            return ExitCode.BAD_INPUT
     if isinstance(error, StatusError):  # an unknown credential or a refused transition is the caller's input
         return ExitCode.COULD_NOT_CHECK if error.code == STATUS_LIST_UNAVAILABLE else ExitCode.BAD_INPUT
     if isinstance(error, RecordsError):

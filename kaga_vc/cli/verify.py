@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import typer
 
@@ -59,12 +60,20 @@ def verify(
     status_lists: str | None = typer.Option(
         None, "--status-lists", help="Check status against these status list credentials: a file or directory "
         "written by kaga-vc status publish (else status is not checked: a warning)."),
+    verifier_key: Path | None = typer.Option(None, "--verifier-key", dir_okay=False, help="With --request: the verifier's keystore "
+                                             "that signs the access-log entry (default: the one `request create` uses)."),
+    log: str | None = typer.Option(None, "--log", help="With --request: the access log to record in (else $KAGA_VC_ACCESSLOG_URL, "
+                                   "else $KAGA_VC_HOME/accesslog.db)."),
+    category: str | None = typer.Option(None, "--category", help="With --request: the verifier's category in the access log "
+                                        "(e.g. lodging, healthcare)."),
+    no_log: bool = typer.Option(False, "--no-log", help="With --request: do not record this verification in the access log."),
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
 
     With --request and --bundle, verify a wallet's response against the request (nonce single use,
-    audience, holder binding, issuer trust, status); a refused or replayed presentation exits 1.
+    audience, holder binding, issuer trust, status); a refused or replayed presentation exits 1. The
+    verification, accepted or refused, is recorded in the access log signed by the verifier's key.
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
@@ -73,6 +82,10 @@ def verify(
     text = read_input(file)
     if request is not None or bundle is not None:
         result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew))
+        if not no_log:
+            from .log import record_verification
+
+            record_verification(result, verifier_key=verifier_key, log=log, category=category, quiet=as_json)
         _render(result, as_json)
         raise typer.Exit(int(exit_code(result)))
     stripped = text.strip()

@@ -36,7 +36,12 @@ class Artifact:
 @cache
 def load_artifact() -> Artifact:
     """The registry artifact shipped in the package."""
-    text = resources.files("kaga_vc.registry").joinpath("artifacts/EthereumDIDRegistry.json").read_text("utf-8")
+    return read_artifact("EthereumDIDRegistry")
+
+
+def read_artifact(contract: str) -> Artifact:
+    """A contract artifact shipped in ``kaga_vc/registry/artifacts/`` (written by scripts/build_contracts.mjs)."""
+    text = resources.files("kaga_vc.registry").joinpath(f"artifacts/{contract}.json").read_text("utf-8")
     data = json.loads(text)
     return Artifact(
         abi=data["abi"],

@@ -1,0 +1,266 @@
+"""Access-log entries: what a verification records, how it is canonicalised, signed and chained.
+
+A stored record is ``{"entry": body, "proof": proof}``:
+
+- ``body`` holds ``log`` (the log's random id), ``seq``, ``previous`` (hex SHA-256 of the previous
+  record, 64 zeros for the first), ``time`` (UTC, seconds), the verifier's DID, location, service and
+  category, the credential types, the purpose, the result and its reason code, and for the subject
+  only ``subjectIndex`` (keyed HMAC) and ``subjectData`` (a JWE holding the subject DID and the
+  disclosed claim *names*; claim values are never recorded);
+- ``proof`` is the verifier's signature over the RFC 8785 (JCS) canonical form of ``body``, made
+  with its ``Signer`` and checked against its DID document (``assertionMethod``);
+- the record's hash, SHA-256 of JCS(record), is what the next entry commits to, and the Merkle
+  leaf of the record is JCS(record) itself (RFC 9162 leaf hash ``SHA-256(0x00 || JCS(record))``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import rfc8785
+
+from .._encoding import b64url_decode, b64url_encode
+from ..did import DIDURL, Resolver
+from ..errors import (
+    LOG_CORRUPTED,
+    MALFORMED_VALUE_ERROR,
+    PROOF_VERIFICATION_ERROR,
+    AccessLogError,
+    InputError,
+    ProofError,
+)
+from ..keys import Signer
+
+JSONObject = dict[str, Any]
+Result = Literal["accepted", "refused"]
+RECORD_VERSION = 1
+GENESIS = "0" * 64
+SIGNATURE_TYPE = "KagaAccessLogSignature2026"
+_MAX_TEXT = 512
+_MAX_ITEMS = 64
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical JSON bytes."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InputError(MALFORMED_VALUE_ERROR, f"not canonicalisable JSON: {exc}") from None
+
+
+def record_hash(record: JSONObject) -> str:
+    """Hex SHA-256 of JCS(record): what the next entry's ``previous`` holds."""
+    return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def _text(value: Any, name: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _MAX_TEXT:
+        raise InputError(MALFORMED_VALUE_ERROR, f"{name} must be a non-empty string of at most {_MAX_TEXT} characters")
+    return value
+
+
+def _names(values: Iterable[str], name: str) -> tuple[str, ...]:
+    items = tuple(values)
+    if len(items) > _MAX_ITEMS:
+        raise InputError(MALFORMED_VALUE_ERROR, f"at most {_MAX_ITEMS} {name}")
+    for item in items:
+        _text(item, name)
+    return tuple(sorted(set(items)))
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    """One verification to record: who verified, whose data, what was disclosed (names only), why, outcome.
+
+    ``subject`` may be None when a refused presentation named no usable holder. ``time`` defaults to
+    the moment of recording. ``claims`` are claim *names* (``"ageOver18"``), never values.
+    """
+
+    verifier: str
+    purpose: str
+    result: Result
+    subject: str | None = None
+    credential_types: Sequence[str] = ()
+    claims: Sequence[str] = ()
+    reason: str | None = None
+    location: str | None = None
+    service: str | None = None
+    verifier_category: str | None = None
+    time: datetime | None = None
+    extra: JSONObject = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _text(self.verifier, "verifier")
+        _text(self.purpose, "purpose")
+        if self.result not in ("accepted", "refused"):
+            raise InputError(MALFORMED_VALUE_ERROR, "result must be 'accepted' or 'refused'")
+        if self.result == "refused" and not self.reason:
+            raise InputError(MALFORMED_VALUE_ERROR, "a refused verification records its reason code")
+        for name in ("subject", "reason", "location", "service", "verifier_category"):
+            _text(getattr(self, name), name, optional=True)
+        object.__setattr__(self, "credential_types", _names(self.credential_types, "credential types"))
+        object.__setattr__(self, "claims", _names(self.claims, "claim names"))
+        if self.time is not None and (self.time.tzinfo is None or self.time.utcoffset() is None):
+            raise InputError(MALFORMED_VALUE_ERROR, "time must be an aware datetime")
+
+    @classmethod
+    def from_verification(
+        cls,
+        result: Any,
+        request: Any = None,
+        *,
+        verifier: str | None = None,
+        subject: str | None = None,
+        location: str | None = None,
+        service: str | None = None,
+        verifier_category: str | None = None,
+        time: datetime | None = None,
+    ) -> AccessEntry:
+        """The entry of one verification, from the verifier's ``VerificationResult`` and its request.
+
+        Reads ``result.verified``, the first problem's code (the reason of a refusal), ``result.subject``
+        (the holder; else the presented credentials' subject), ``result.checked_at`` and ``result.details`` as :func:`kaga_vc.verifier.verify_response`
+        fills it: ``request`` (verifier, purpose, location, service) and ``credentials`` (each one's
+        ``types`` and ``claims``: only the claim *names* are kept, every presented credential's, accepted
+        or not). ``request`` (a ``PresentationRequest``) fills what the details lack; keyword arguments win.
+        """
+        details = getattr(result, "details", None)
+        details = details if isinstance(details, dict) else {}
+        asked_value = details.get("request")
+        asked: JSONObject = asked_value if isinstance(asked_value, dict) else {}
+
+        def from_request(name: str) -> Any:
+            value = asked.get(name)
+            if value in (None, "") and request is not None:
+                value = request.get(name) if isinstance(request, dict) else getattr(request, name, None)
+            return value if value not in (None, "") else None
+
+        credentials = [c for c in details.get("credentials") or () if isinstance(c, dict)]
+        types = {str(t) for c in credentials for t in (c.get("types") or ()) if isinstance(t, str)}
+        claims = {str(n) for c in credentials if isinstance(c.get("claims"), dict) for n in c["claims"]}
+        verified = bool(getattr(result, "verified", False))
+        reason = None
+        if not verified:
+            codes = [getattr(p, "code", None) for p in getattr(result, "problems", ()) or ()]
+            reason = next((c for c in codes if isinstance(c, str) and c), None) or "kaga:verification-failed"
+        checked_at = getattr(result, "checked_at", None)
+        return cls(
+            verifier=verifier or from_request("verifier"),
+            subject=subject or getattr(result, "subject", None) or next(
+                (c["subject"] for c in credentials if isinstance(c.get("subject"), str) and c["subject"]), None),
+            purpose=from_request("purpose") or "unspecified",
+            result="accepted" if verified else "refused",
+            reason=reason,
+            credential_types=tuple(types),
+            claims=tuple(claims),
+            location=location or from_request("location"),
+            service=service or from_request("service"),
+            verifier_category=verifier_category,
+            time=time or (checked_at if isinstance(checked_at, datetime) else None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEntry:
+    """A stored record: its position, its hash, the record itself (``{"entry": …, "proof": …}``)."""
+
+    seq: int
+    hash: str
+    record: JSONObject = field(repr=False)
+
+    @property
+    def body(self) -> JSONObject:
+        body = self.record.get("entry")
+        return body if isinstance(body, dict) else {}
+
+    @property
+    def leaf(self) -> bytes:
+        """The Merkle leaf of this record: JCS(record)."""
+        return canonical(self.record)
+
+    def to_json(self) -> JSONObject:
+        return {"seq": self.seq, "hash": self.hash, "record": self.record}
+
+
+def iso_seconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_body(entry: AccessEntry, *, log_id: str, seq: int, previous: str, now: datetime,
+               subject_index: str | None, subject_data: str | None, verification_method: str) -> JSONObject:
+    body: JSONObject = {
+        "version": RECORD_VERSION,
+        "log": log_id,
+        "seq": seq,
+        "previous": previous,
+        "time": iso_seconds(entry.time or now),
+        "verifier": entry.verifier,
+        "verificationMethod": verification_method,
+        "credentialTypes": list(entry.credential_types),
+        "purpose": entry.purpose,
+        "result": entry.result,
+        "subjectIndex": subject_index,
+        "subjectData": subject_data,
+    }
+    for key, value in (("reason", entry.reason), ("location", entry.location), ("service", entry.service),
+                       ("verifierCategory", entry.verifier_category)):
+        if value is not None:
+            body[key] = value
+    return body
+
+
+def sign_body(body: JSONObject, signer: Signer) -> JSONObject:
+    """The record of ``body`` signed by ``signer`` over JCS(body)."""
+    alg = signer.key_type.info.jose_alg
+    signature = signer.sign(canonical(body))
+    return {"entry": body, "proof": {"type": SIGNATURE_TYPE, "verificationMethod": signer.key_id,
+                                     "alg": alg, "signature": b64url_encode(signature)}}
+
+
+def signed_parts(record: JSONObject) -> tuple[JSONObject, str, bytes]:
+    """(body, verification method id, signature) of a record; ProofError if they do not fit together.
+
+    The signing method must be a key of the DID in ``entry.verifier``.
+    """
+    body, proof = record.get("entry"), record.get("proof")
+    if not isinstance(body, dict) or not isinstance(proof, dict):
+        raise ProofError(PROOF_VERIFICATION_ERROR, "a record holds an entry and a proof")
+    method_id = proof.get("verificationMethod")
+    if not isinstance(method_id, str) or method_id != body.get("verificationMethod"):
+        raise ProofError(PROOF_VERIFICATION_ERROR, "the proof's verification method is not the entry's")
+    try:
+        if str(DIDURL.parse(method_id).did) != body.get("verifier"):
+            raise ProofError(PROOF_VERIFICATION_ERROR, "the entry is not signed by a key of its verifier")
+        signature = b64url_decode(str(proof.get("signature", "")))
+    except InputError:
+        raise ProofError(PROOF_VERIFICATION_ERROR, "malformed proof") from None
+    return body, method_id, signature
+
+
+def check_signature(record: JSONObject, resolver: Resolver) -> None:
+    """Verify the verifier's signature on a record (``assertionMethod`` of ``entry.verifier``).
+
+    Raises ProofError if it does not hold, ResolutionError when the DID cannot be resolved.
+    """
+    body, method_id, signature = signed_parts(record)
+    method, _ = resolver.dereference_verification_method(method_id, relationship="assertionMethod")
+    method.public_key().verify(signature, canonical(body))
+
+
+def parse_record(text: str) -> JSONObject:
+    """A stored record's JSON; AccessLogError ``kaga:log-corrupted`` when it is not an object."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError):
+        raise AccessLogError(LOG_CORRUPTED, "a stored record is not JSON") from None
+    if not isinstance(data, dict):
+        raise AccessLogError(LOG_CORRUPTED, "a stored record is not a JSON object")
+    return data

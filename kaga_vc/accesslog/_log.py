@@ -1,0 +1,713 @@
+"""The access log: append signed, hash-chained entries; verify; anchor batches; serve subject access."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Self
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ..did import DIDURL, KeyMethod, Resolver
+from ..errors import (
+    ANCHOR_MISMATCH,
+    ANCHOR_NOT_FOUND,
+    CHALLENGE_EXPIRED,
+    CHALLENGE_INVALID,
+    CHALLENGE_REPLAYED,
+    LOG_KEY_MISMATCH,
+    LOG_TAMPERED,
+    LOG_UNAVAILABLE,
+    MALFORMED_VALUE_ERROR,
+    NOTHING_TO_ANCHOR,
+    AccessLogError,
+    InputError,
+    KagaError,
+)
+from ..keys import PrivateKey, Signer
+from . import _store as st
+from ._entry import (
+    GENESIS,
+    AccessEntry,
+    RecordedEntry,
+    build_body,
+    canonical,
+    parse_record,
+    record_hash,
+    sign_body,
+    signed_parts,
+)
+from ._proof import Anchorer, InclusionProof, check_inclusion
+from ._subject import (
+    CHALLENGE_TYP,
+    decrypt_subject_data,
+    encrypt_subject_data,
+    encryption_key,
+    key_check,
+    subject_index,
+)
+from .merkle import MerkleTree, leaf_hash
+
+JSONObject = dict[str, Any]
+FindingKind = Literal["edited", "deleted", "reordered", "inserted", "anchor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing ``verify`` found wrong: its kind, the entry (seq) concerned, a sentence, a code."""
+
+    kind: FindingKind
+    seq: int | None
+    detail: str
+    code: str = LOG_TAMPERED
+
+    def to_json(self) -> JSONObject:
+        return {"kind": self.kind, "seq": self.seq, "detail": self.detail, "code": self.code}
+
+
+@dataclass(frozen=True, slots=True)
+class LogReport:
+    """The outcome of :meth:`AccessLog.verify`."""
+
+    entries: int
+    anchored: int
+    batches: int
+    findings: tuple[Finding, ...]
+    on_chain_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> JSONObject:
+        return {"verified": self.ok, "entries": self.entries, "anchoredEntries": self.anchored,
+                "batches": self.batches, "onChainChecked": self.on_chain_checked,
+                "findings": [f.to_json() for f in self.findings]}
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorBatch:
+    """One anchored batch: the entries it covers, its root, and its transaction."""
+
+    first_seq: int
+    size: int
+    root: str
+    chain_id: int
+    contract: str
+    anchorer: str
+    transaction_hash: str
+    block_number: int
+    gas_used: int
+
+    def to_json(self) -> JSONObject:
+        return {"firstSeq": self.first_seq, "size": self.size, "root": self.root, "chainId": self.chain_id,
+                "contract": self.contract, "anchorer": self.anchorer, "transactionHash": self.transaction_hash,
+                "blockNumber": self.block_number, "gasUsed": self.gas_used}
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """What a subject signs to read their history: a one-time nonce for this log, valid until ``expires``."""
+
+    nonce: str
+    audience: str
+    expires: datetime
+
+    def to_json(self) -> JSONObject:
+        return {"nonce": self.nonce, "audience": self.audience, "expires": int(self.expires.timestamp())}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Challenge:
+        try:
+            return cls(str(data["nonce"]), str(data["audience"]), datetime.fromtimestamp(int(data["expires"]), UTC))
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise InputError(MALFORMED_VALUE_ERROR, "not an access-history challenge") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectEntry:
+    """One of a subject's entries as the log hands it out: the record and, once anchored, its proof."""
+
+    entry: RecordedEntry
+    proof: InclusionProof | None
+
+    def to_json(self) -> JSONObject:
+        return {**self.entry.to_json(), "proof": self.proof.to_json() if self.proof else None}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """A subject's entry read with their key: what was disclosed to whom, when, and whether it is proven."""
+
+    seq: int
+    time: str
+    verifier: str
+    purpose: str
+    result: str
+    reason: str | None
+    credential_types: tuple[str, ...]
+    claims: tuple[str, ...]
+    location: str | None
+    service: str | None
+    verifier_category: str | None
+    proven: bool  # the inclusion proof leads to the batch root
+    anchor_block: int | None  # the block the root was found in on chain (None: not checked or not anchored)
+
+    def to_json(self) -> JSONObject:
+        return {"seq": self.seq, "time": self.time, "verifier": self.verifier, "location": self.location,
+                "service": self.service, "verifierCategory": self.verifier_category, "purpose": self.purpose,
+                "credentialTypes": list(self.credential_types), "claims": list(self.claims), "result": self.result,
+                "reason": self.reason, "proven": self.proven, "anchorBlock": self.anchor_block}
+
+
+class _Keys:
+    """A per-call cache of the verifiers' public keys (resolution is the expensive part of verification)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.cache: dict[str, Any] = {}
+
+    def check(self, record: JSONObject) -> str | None:
+        """None if the record's signature holds, else the error code."""
+        try:
+            body, method_id, signature = signed_parts(record)
+            key = self.cache.get(method_id)
+            if key is None:
+                method, _ = self.resolver.dereference_verification_method(method_id, relationship="assertionMethod")
+                key = self.cache[method_id] = method.public_key()
+            key.verify(signature, canonical(body))
+            return None
+        except KagaError as exc:
+            return exc.code
+
+
+def default_resolver() -> Resolver:
+    """did:key only (pure, offline); pass a resolver with ``ethr`` for did:ethr verifiers and subjects."""
+    return Resolver({"key": KeyMethod()})
+
+
+class AccessLog:
+    """One access log in a database (SQLite file or PostgreSQL), with the key of its subject index.
+
+    ``signer`` is the default verifier key entries are signed with; ``resolver`` resolves verifiers
+    (signature checks) and subjects (encryption keys, access challenges). Without ``log_key`` the log
+    opens for reading, verifying, anchoring and exporting only: recording and subject access need it.
+    """
+
+    def __init__(self, engine: Any, *, log_key: bytes | None, resolver: Resolver | None = None,
+                 signer: Signer | None = None) -> None:
+        if log_key is not None and (not isinstance(log_key, bytes) or len(log_key) < 16):
+            raise InputError(MALFORMED_VALUE_ERROR, "the log key is at least 16 random bytes")
+        self.engine = engine
+        self._log_key = log_key
+        self.resolver = resolver or default_resolver()
+        self.signer = signer
+        self.log_id = self._init_meta()
+
+    def __repr__(self) -> str:
+        return f"AccessLog({self.engine.url.render_as_string(hide_password=True)!r}, log_id={self.log_id!r})"
+
+    @classmethod
+    def open(cls, target: str | None = None, *, log_key: bytes | None, home: str | None = None,
+             resolver: Resolver | None = None, signer: Signer | None = None) -> AccessLog:
+        """Open (creating if needed) the log at a URL or path (see :func:`kaga_vc.accesslog.log_url`)."""
+        return cls(st.open_engine(st.log_url(target, home=home)), log_key=log_key, resolver=resolver, signer=signer)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- setup --------------------------------------------------------------------------------------
+
+    @property
+    def _key(self) -> bytes:
+        if self._log_key is None:
+            raise AccessLogError(LOG_KEY_MISMATCH, "this operation needs the log key (the subject index key)")
+        return self._log_key
+
+    def _init_meta(self) -> str:
+        check = key_check(self._log_key) if self._log_key is not None else None
+        try:
+            with self.engine.begin() as conn:
+                rows = dict(conn.execute(select(st.log_meta.c.name, st.log_meta.c.value)).all())
+                if "log_id" not in rows:
+                    if check is None:
+                        raise AccessLogError(LOG_UNAVAILABLE, "there is no access log here yet")
+                    log_id = secrets.token_hex(32)
+                    try:
+                        conn.execute(st.log_meta.insert(), [{"name": "log_id", "value": log_id},
+                                                            {"name": "key_check", "value": check}])
+                        conn.execute(st.log_head.insert().values(id=1, seq=0, hash=GENESIS))
+                    except IntegrityError:  # another process created it first
+                        conn.rollback()
+                        return self._init_meta()
+                    return log_id
+        except SQLAlchemyError as exc:
+            raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {st._describe(exc)}") from None
+        if check is not None and rows.get("key_check") != check:
+            raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log was created with")
+        return str(rows["log_id"])
+
+    # --- append -------------------------------------------------------------------------------------
+
+    def record(self, entry: AccessEntry, *, signer: Signer | None = None, now: datetime | None = None) -> RecordedEntry:
+        """Append ``entry``, signed by ``signer`` (the verifier's key), chained to the previous entry.
+
+        Durable when it returns. The subject DID and claim names are encrypted to the subject's key and
+        indexed under the keyed HMAC; the plain DID is never stored. A subject with no key to encrypt to
+        is indexed all the same, and the claim names of that entry are dropped rather than kept in clear.
+        Raises :class:`InputError` if the signer is not a key of ``entry.verifier``,
+        :class:`AccessLogError` if the database is unavailable.
+        """
+        return self.record_many([entry], signer=signer, now=now)[0]
+
+    def record_many(self, entries: list[AccessEntry], *, signer: Signer | None = None,
+                    now: datetime | None = None) -> list[RecordedEntry]:
+        """Append several entries in one transaction (all durable, or none, when it returns)."""
+        signer = signer or self.signer
+        if signer is None:
+            raise InputError(MALFORMED_VALUE_ERROR, "recording needs the verifier's signer")
+        sealed = [self._seal(entry, signer) for entry in entries]
+        moment = now or datetime.now(UTC)
+        out: list[RecordedEntry] = []
+        try:
+            with self.engine.begin() as conn:
+                # the write first: SQLite's write lock / PostgreSQL's row lock, before reading the head
+                conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=st.log_head.c.seq))
+                seq, previous = conn.execute(select(st.log_head.c.seq, st.log_head.c.hash)
+                                             .where(st.log_head.c.id == 1)).one()
+                seq, previous = int(seq), str(previous)
+                rows = []
+                for entry, (index, data) in zip(entries, sealed, strict=True):
+                    body = build_body(entry, log_id=self.log_id, seq=seq, previous=previous, now=moment,
+                                      subject_index=index, subject_data=data, verification_method=signer.key_id)
+                    record = sign_body(body, signer)
+                    digest = record_hash(record)
+                    rows.append({"seq": seq, "hash": digest, "subject_index": index,
+                                 "record": canonical(record).decode("utf-8")})
+                    out.append(RecordedEntry(seq, digest, record))
+                    seq, previous = seq + 1, digest
+                if rows:
+                    conn.execute(st.entries.insert(), rows)
+                conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=seq, hash=previous))
+        except SQLAlchemyError as exc:
+            raise AccessLogError(LOG_UNAVAILABLE, f"cannot append to the access log: {st._describe(exc)}") from None
+        return out
+
+    def _seal(self, entry: AccessEntry, signer: Signer) -> tuple[str | None, str | None]:
+        """(keyed index, JWE of the subject data) of an entry; checks the signer is the verifier's."""
+        if str(DIDURL.parse(signer.key_id).did) != entry.verifier:
+            raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
+        if entry.subject is None:
+            return None, None
+        index = subject_index(self._key, entry.subject)
+        try:
+            recipient = encryption_key(entry.subject, self.resolver)
+        except KagaError:
+            # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
+            # under the keyed index, but without the sealed part: the claim names are not kept at all
+            return index, None
+        return index, encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
+
+    # --- read ---------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.head()[0]
+
+    def head(self) -> tuple[int, str]:
+        """(number of entries appended, hash of the last record)."""
+        with self._read() as conn:
+            seq, digest = conn.execute(select(st.log_head.c.seq, st.log_head.c.hash).where(st.log_head.c.id == 1)).one()
+        return int(seq), str(digest)
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[RecordedEntry]:
+        """Stored records from ``start`` to ``end`` (exclusive), in order, as they are (unverified)."""
+        query = select(st.entries.c.seq, st.entries.c.hash, st.entries.c.record).where(st.entries.c.seq >= start)
+        if end is not None:
+            query = query.where(st.entries.c.seq < end)
+        with self._read() as conn:
+            for seq, digest, text in conn.execute(query.order_by(st.entries.c.seq)):
+                yield RecordedEntry(int(seq), str(digest), parse_record(text))
+
+    def _leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of the stored records in [start, end): the stored text is the record's JCS form
+        (``verify`` recanonicalises and catches any stored text that is not)."""
+        query = (select(st.entries.c.record).where(st.entries.c.seq >= start).where(st.entries.c.seq < end)
+                 .order_by(st.entries.c.seq))
+        with self._read() as conn:
+            return [leaf_hash(text.encode("utf-8")) for (text,) in conn.execute(query)]
+
+    def _read(self) -> Connection:
+        try:
+            connection: Connection = self.engine.connect()
+            return connection
+        except SQLAlchemyError as exc:
+            raise AccessLogError(LOG_UNAVAILABLE, f"cannot read the access log: {st._describe(exc)}") from None
+
+    def batches(self) -> list[AnchorBatch]:
+        with self._read() as conn:
+            rows = conn.execute(select(st.anchors).order_by(st.anchors.c.first_seq)).all()
+        return [AnchorBatch(int(r.first_seq), int(r.size), r.root, int(r.chain_id), r.contract, r.anchorer,
+                            r.transaction_hash, int(r.block_number), int(r.gas_used)) for r in rows]
+
+    # --- verify -------------------------------------------------------------------------------------
+
+    def verify(self, *, anchorer: Anchorer | None = None) -> LogReport:
+        """Check every stored record, the chain, the head and each batch root (on chain too, given an anchorer).
+
+        Reports, by entry, what was **edited** (a record whose signature or hash no longer holds, or
+        that the next entry does not commit to), **deleted** (a sequence number missing, at the end
+        too when the head or an anchored batch counts more entries), **reordered** (records out of
+        their order) and **inserted** (a record that claims a place another genuine record holds,
+        or that is forged where no entry may be).
+        """
+        keys = _Keys(self.resolver)
+        rows: list[tuple[int, int | None, JSONObject | None, str, bool]] = []  # col seq, body seq, record, hash, intact
+        findings: list[Finding] = []
+        with self._read() as conn:
+            head_seq, head_hash = conn.execute(select(st.log_head.c.seq, st.log_head.c.hash)
+                                               .where(st.log_head.c.id == 1)).one()
+            for col_seq, stored_hash, text in conn.execute(select(st.entries.c.seq, st.entries.c.hash,
+                                                                  st.entries.c.record).order_by(st.entries.c.seq)):
+                try:
+                    record = parse_record(text)
+                except AccessLogError:
+                    rows.append((int(col_seq), None, None, "", False))
+                    continue
+                body = record.get("entry")
+                body_seq = body.get("seq") if isinstance(body, dict) else None
+                body_seq = body_seq if isinstance(body_seq, int) and not isinstance(body_seq, bool) else None
+                digest = record_hash(record)
+                intact = (digest == stored_hash and isinstance(body, dict) and body.get("log") == self.log_id
+                          and keys.check(record) is None)
+                rows.append((int(col_seq), body_seq, record, digest, intact))
+
+        # 1. one representative per claimed seq; the others were inserted
+        reps: dict[int, tuple[int, JSONObject, str, bool]] = {}
+        unreadable = set()
+        for col_seq, body_seq, maybe_record, digest, intact in rows:
+            if body_seq is None or maybe_record is None:
+                unreadable.add(col_seq)
+                findings.append(Finding("edited", col_seq, f"the record stored as entry {col_seq} is unreadable"))
+                continue
+            current = reps.get(body_seq)
+            if current is None:
+                reps[body_seq] = (col_seq, maybe_record, digest, intact)
+                continue
+            better = intact and (not current[3] or (col_seq == body_seq and current[0] != body_seq))
+            loser = current if better else (col_seq, maybe_record, digest, intact)
+            if better:
+                reps[body_seq] = (col_seq, maybe_record, digest, intact)
+            findings.append(Finding("inserted", body_seq, f"a second record claims to be entry {body_seq} "
+                                    f"(stored at position {loser[0]})"))
+        # 2. a damaged representative: edited where it belongs, inserted elsewhere
+        for body_seq, (col_seq, _record, _digest, intact) in sorted(reps.items()):
+            if not intact:
+                if col_seq == body_seq and body_seq < int(head_seq):
+                    findings.append(Finding("edited", body_seq, f"entry {body_seq} does not match its signature "
+                                            "or stored hash"))
+                else:
+                    findings.append(Finding("inserted", body_seq, f"a record that is not a signed entry of this log "
+                                            f"claims to be entry {body_seq}"))
+        # 3. order: the records outside the longest run stored in increasing order were moved
+        placed = [body_seq for col_seq, body_seq, _r, _d, _i in rows
+                  if body_seq is not None and reps.get(body_seq, (None,))[0] == col_seq]
+        in_order = _longest_increasing(placed)
+        for body_seq in placed:
+            if body_seq not in in_order:
+                findings.append(Finding("reordered", body_seq, f"entry {body_seq} is stored out of its order"))
+        # 4. gaps, and entries the head or the anchors counted that are gone
+        anchored_end = 0
+        batches = self.batches()
+        for batch in batches:
+            anchored_end = max(anchored_end, batch.first_seq + batch.size)
+        expected = max([int(head_seq), anchored_end, *(s + 1 for s in reps)], default=0)
+        missing = [s for s in range(expected) if s not in reps and s not in unreadable]
+        for run_start, run_end in _runs(missing):
+            where = f"entries {run_start}-{run_end}" if run_end > run_start else f"entry {run_start}"
+            findings.append(Finding("deleted", run_start, f"{where} deleted"))
+        # 5. links: each entry commits to the hash of the one before it
+        flagged = {(f.kind, f.seq) for f in findings}
+        for s in sorted(reps):
+            _col, record, _digest, intact = reps[s]
+            previous = record["entry"].get("previous")
+            if s == 0:
+                want: str | None = GENESIS
+            elif s - 1 in reps:
+                want = reps[s - 1][2]
+            else:
+                continue
+            if previous != want and intact and reps.get(s - 1, (0, {}, "", True))[3] and \
+                    ("edited", s - 1) not in flagged:
+                findings.append(Finding("edited", s - 1 if s else 0,
+                                        f"entry {s} commits to another entry {s - 1} than the one stored"))
+        if int(head_seq) - 1 in reps and reps[int(head_seq) - 1][2] != head_hash and \
+                ("edited", int(head_seq) - 1) not in flagged:
+            findings.append(Finding("edited", int(head_seq) - 1, "the last entry is not the one the head records"))
+        # 6. batches: recompute each root; on chain, find it
+        anchored = 0
+        for batch in batches:
+            span = range(batch.first_seq, batch.first_seq + batch.size)
+            if any(s not in reps for s in span):
+                continue  # the deletion is reported above
+            root = MerkleTree([leaf_hash(canonical(reps[s][1])) for s in span]).root.hex()
+            if root != batch.root:
+                findings.append(Finding("anchor", batch.first_seq, f"batch {batch.first_seq}-{span[-1]} no longer "
+                                        "has the root that was anchored", ANCHOR_MISMATCH))
+                continue
+            if anchorer is not None:
+                found = None
+                if batch.chain_id == anchorer.chain_id:
+                    found = anchorer.lookup(batch.anchorer, bytes.fromhex(self.log_id), bytes.fromhex(batch.root),
+                                            contract=batch.contract)
+                if found is None:
+                    findings.append(Finding("anchor", batch.first_seq, f"batch {batch.first_seq}-{span[-1]}: root not "
+                                            f"found on chain {anchorer.chain_id}", ANCHOR_NOT_FOUND))
+                    continue
+                if (found.first_seq, found.size) != (batch.first_seq, batch.size):
+                    findings.append(Finding("anchor", batch.first_seq, "the chain anchors this root for other "
+                                            "entries", ANCHOR_MISMATCH))
+                    continue
+            anchored += batch.size
+        findings.sort(key=lambda f: (f.seq if f.seq is not None else -1, f.kind))
+        return LogReport(len(rows), anchored, len(batches), tuple(_unique(findings)), anchorer is not None)
+
+    # --- anchor -------------------------------------------------------------------------------------
+
+    def anchor(self, anchorer: Anchorer, *, max_batch: int | None = None) -> AnchorBatch:
+        """Merkle-root the entries not yet anchored and anchor the root in one transaction.
+
+        Raises :class:`AccessLogError` ``kaga:nothing-to-anchor`` when every entry is anchored.
+        Safe to repeat after a crash: a root already on chain is recorded, not sent again.
+        """
+        if max_batch is not None and max_batch < 1:
+            raise InputError(MALFORMED_VALUE_ERROR, "a batch holds at least one entry")
+        batches = self.batches()
+        first = max((b.first_seq + b.size for b in batches), default=0)
+        end, _ = self.head()
+        if max_batch is not None:
+            end = min(end, first + max_batch)
+        if end <= first:
+            raise AccessLogError(NOTHING_TO_ANCHOR, "every entry is anchored already")
+        leaves = self._leaf_hashes(first, end)
+        if len(leaves) != end - first:
+            raise AccessLogError(LOG_TAMPERED, "entries are missing from the range to anchor: run verify")
+        root = MerkleTree(leaves).root
+        log_id = bytes.fromhex(self.log_id)
+        found = anchorer.lookup(anchorer.anchorer, log_id, root)
+        if found is not None:
+            tx_hash, block, gas = "", int(found.block_number), 0
+        else:
+            receipt = anchorer.anchor(log_id, root, first, end - first)
+            tx_hash, block, gas = receipt.transaction_hash, int(receipt.block_number), int(receipt.gas_used)
+        batch = AnchorBatch(first, end - first, root.hex(), anchorer.chain_id, anchorer.contract,
+                            anchorer.anchorer, tx_hash, block, gas)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(st.anchors.insert().values(
+                    first_seq=batch.first_seq, size=batch.size, root=batch.root, chain_id=batch.chain_id,
+                    contract=batch.contract, anchorer=batch.anchorer, transaction_hash=batch.transaction_hash,
+                    block_number=batch.block_number, gas_used=batch.gas_used))
+        except SQLAlchemyError as exc:
+            raise AccessLogError(LOG_UNAVAILABLE, f"anchored in block {block} but could not record it: "
+                                 f"{st._describe(exc)} (anchoring again records it)") from None
+        return batch
+
+    def proofs(self, seqs: list[int]) -> dict[int, InclusionProof]:
+        """Inclusion proofs of the given entries that are anchored (the others are left out)."""
+        out: dict[int, InclusionProof] = {}
+        wanted = sorted(set(seqs))
+        for batch in self.batches():
+            inside = [s for s in wanted if batch.first_seq <= s < batch.first_seq + batch.size]
+            if not inside:
+                continue
+            tree = MerkleTree(self._leaf_hashes(batch.first_seq, batch.first_seq + batch.size))
+            if tree.size != batch.size:
+                raise AccessLogError(LOG_TAMPERED, f"batch {batch.first_seq} has lost entries: run verify")
+            for s in inside:
+                out[s] = InclusionProof(self.log_id, s, batch.first_seq, batch.size,
+                                        tuple(p.hex() for p in tree.audit_path(s - batch.first_seq)), batch.root,
+                                        batch.chain_id, batch.contract, batch.anchorer, batch.transaction_hash,
+                                        batch.block_number)
+        return out
+
+    def proof(self, seq: int) -> InclusionProof:
+        """The inclusion proof of one entry; ``kaga:anchor-not-found`` if its batch is not anchored yet."""
+        found = self.proofs([seq]).get(seq)
+        if found is None:
+            raise AccessLogError(ANCHOR_NOT_FOUND, f"entry {seq} is not anchored yet")
+        return found
+
+    # --- subject access -----------------------------------------------------------------------------
+
+    def create_challenge(self, *, ttl: timedelta = timedelta(minutes=5), now: datetime | None = None) -> Challenge:
+        """A one-time challenge a subject signs to read their history."""
+        moment = now or datetime.now(UTC)
+        challenge = Challenge(secrets.token_urlsafe(32), self.log_id, moment + ttl)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(st.challenges.delete().where(st.challenges.c.expires < moment.timestamp() - 86400))
+                conn.execute(st.challenges.insert().values(nonce=challenge.nonce, expires=challenge.expires.timestamp()))
+        except SQLAlchemyError as exc:
+            raise AccessLogError(LOG_UNAVAILABLE, f"cannot store the challenge: {st._describe(exc)}") from None
+        return challenge
+
+    def subject_history(self, response: str, *, now: datetime | None = None) -> tuple[str, list[SubjectEntry]]:
+        """Check a signed challenge response and return (the subject's DID, their entries with proofs).
+
+        The response is a compact JWS (:func:`answer_challenge`) signed by a key in the DID's
+        ``authentication`` relationship, for this log, with an unexpired nonce this log issued and
+        nobody used before. Raises :class:`AccessLogError` ``kaga:challenge-invalid``,
+        ``kaga:challenge-expired``, ``kaga:challenge-replayed``; ProofError/ResolutionError for signatures.
+        """
+        from ..proofs.jose._did_keys import verify_jws_with_did
+        from ..proofs.jose._jws import parse_compact
+
+        moment = (now or datetime.now(UTC)).timestamp()
+        jws = parse_compact(response)
+        payload = jws.payload
+        did, nonce = payload.get("iss"), payload.get("nonce")
+        if jws.header.get("typ") != CHALLENGE_TYP or not isinstance(did, str) or not isinstance(nonce, str):
+            raise AccessLogError(CHALLENGE_INVALID, f"not a {CHALLENGE_TYP} response with iss and nonce")
+        if payload.get("aud") != self.log_id:
+            raise AccessLogError(CHALLENGE_INVALID, "the response is for another log")
+        exp = payload.get("exp")
+        if not isinstance(exp, int) or exp < moment:
+            raise AccessLogError(CHALLENGE_EXPIRED, "the response has expired")
+        verify_jws_with_did(jws, resolver=self.resolver, expected_did=did, relationship="authentication",
+                            require_kid=True)
+        self._consume(nonce, moment)
+        index = subject_index(self._key, did)
+        with self._read() as conn:
+            rows = conn.execute(select(st.entries.c.seq, st.entries.c.hash, st.entries.c.record)
+                                .where(st.entries.c.subject_index == index).order_by(st.entries.c.seq)).all()
+        found = [RecordedEntry(int(s), str(h), parse_record(t)) for s, h, t in rows]
+        proofs = self.proofs([e.seq for e in found])
+        return did, [SubjectEntry(e, proofs.get(e.seq)) for e in found]
+
+    def _consume(self, nonce: str, moment: float) -> None:
+        try:
+            with self.engine.begin() as conn:
+                done = conn.execute(update(st.challenges).where(st.challenges.c.nonce == nonce)
+                                    .where(st.challenges.c.used.is_(None))
+                                    .where(st.challenges.c.expires >= moment).values(used=moment)).rowcount
+                if done == 1:
+                    return
+                row = conn.execute(select(st.challenges.c.used, st.challenges.c.expires)
+                                   .where(st.challenges.c.nonce == nonce)).first()
+        except SQLAlchemyError as exc:
+            raise AccessLogError(LOG_UNAVAILABLE, f"cannot check the challenge: {st._describe(exc)}") from None
+        if row is None:
+            raise AccessLogError(CHALLENGE_INVALID, "this log issued no such challenge")
+        if row.used is not None:
+            raise AccessLogError(CHALLENGE_REPLAYED, "this challenge was answered already")
+        raise AccessLogError(CHALLENGE_EXPIRED, "the challenge has expired")
+
+    def count_subjects(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count(func.distinct(st.entries.c.subject_index)))).scalar_one())
+
+
+def answer_challenge(challenge: Challenge, *, did: str, signer: Signer, now: datetime | None = None) -> str:
+    """The subject's answer: a compact JWS over ``{iss, aud, nonce, iat, exp}`` with an authentication key."""
+    from ..proofs.jose._jws import alg_for_key_type, sign_compact
+
+    if str(DIDURL.parse(signer.key_id).did) != did:
+        raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the DID")
+    moment = int((now or datetime.now(UTC)).timestamp())
+    header = {"alg": alg_for_key_type(signer.key_type), "typ": CHALLENGE_TYP, "kid": signer.key_id}
+    payload = {"iss": did, "aud": challenge.audience, "nonce": challenge.nonce, "iat": moment,
+               "exp": int(challenge.expires.timestamp())}
+    return sign_compact(header, payload, signer)
+
+
+def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
+                 anchorer: Anchorer | None = None) -> list[HistoryItem]:
+    """The subject's side: open each entry with their key, check it is theirs and its proof.
+
+    An entry that is not the subject's (another DID inside), that does not decrypt, or whose proof
+    fails raises :class:`AccessLogError`; an entry not anchored yet is returned with ``proven`` False.
+    """
+    items = []
+    for item in entries:
+        body = item.entry.body
+        token = body.get("subjectData")
+        data: JSONObject = {}
+        if isinstance(token, str):  # None: the subject had no key to seal the claim names to
+            data = decrypt_subject_data(token, key)
+            if data.get("subject") != did:
+                raise AccessLogError(CHALLENGE_INVALID, f"entry {item.entry.seq} is not about {did}")
+        block = None
+        if item.proof is not None:
+            on_chain = check_inclusion(item.entry, item.proof, anchorer)
+            block = int(on_chain.block_number) if on_chain is not None else None
+        claims = data.get("claims")
+        items.append(HistoryItem(
+            seq=item.entry.seq, time=str(body.get("time")), verifier=str(body.get("verifier")),
+            purpose=str(body.get("purpose")), result=str(body.get("result")), reason=body.get("reason"),
+            credential_types=tuple(body.get("credentialTypes") or ()),
+            claims=tuple(str(c) for c in claims) if isinstance(claims, list) else (),
+            location=body.get("location"), service=body.get("service"),
+            verifier_category=body.get("verifierCategory"), proven=item.proof is not None, anchor_block=block))
+    return items
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """The values of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
+    tails: list[int] = []  # tails[k]: index in values of the smallest tail of a run of length k+1
+    parent = [-1] * len(values)
+    for i, v in enumerate(values):
+        k = _bisect(values, tails, v)
+        if k:
+            parent[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+        else:
+            tails[k] = i
+    out: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        out.add(values[i])
+        i = parent[i]
+    return out
+
+
+def _bisect(values: list[int], tails: list[int], v: int) -> int:
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[tails[mid]] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _runs(values: list[int]) -> Iterator[tuple[int, int]]:
+    start = prev = None
+    for v in values:
+        if start is None:
+            start = prev = v
+        elif v == prev + 1:  # type: ignore[operator]
+            prev = v
+        else:
+            yield start, prev  # type: ignore[misc]
+            start = prev = v
+    if start is not None:
+        yield start, prev  # type: ignore[misc]
+
+
+def _unique(findings: list[Finding]) -> Iterator[Finding]:
+    seen = set()
+    for f in findings:
+        if (f.kind, f.seq) not in seen:
+            seen.add((f.kind, f.seq))
+            yield f

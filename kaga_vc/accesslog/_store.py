@@ -1,0 +1,126 @@
+"""Durable storage of the access log: SQLite (default) or PostgreSQL, through SQLAlchemy 2 Core.
+
+Tables: ``log_meta`` (log id, key check), ``log_head`` (one row: last seq and hash, the append
+lock), ``entries`` (seq, record hash, keyed subject index, canonical record), ``anchors`` (batches and
+their transactions), ``challenges`` (subject-access nonces, consumed once).
+
+Durability: SQLite runs in WAL mode with ``synchronous=FULL`` (a committed append survives a crash
+of the process and of the machine); PostgreSQL commits are durable by default. Appends are
+serialised by updating the head row first in each transaction, which takes SQLite's write lock at
+once and PostgreSQL's row lock, so concurrent writers queue instead of forking the chain.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError
+
+ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
+DEFAULT_FILE = "accesslog.db"
+
+metadata = MetaData()
+
+log_meta = Table(
+    "log_meta", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+log_head = Table(
+    "log_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),  # next seq to write
+    Column("hash", String(64), nullable=False),  # hash of the last record (or the genesis value)
+)
+entries = Table(
+    "entries", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("subject_index", String(64), nullable=True, index=True),
+    Column("record", Text, nullable=False),
+)
+anchors = Table(
+    "anchors", metadata,
+    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("anchorer", String(42), nullable=False),
+    Column("transaction_hash", String(66), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("gas_used", BigInteger, nullable=False),
+)
+challenges = Table(
+    "challenges", metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires", Float, nullable=False),
+    Column("used", Float, nullable=True),
+)
+
+
+def log_url(target: str | os.PathLike[str] | None = None, *, home: str | os.PathLike[str] | None = None) -> str:
+    """The SQLAlchemy URL of a log: a URL as given, a file path as SQLite, else ``$KAGA_VC_ACCESSLOG_URL``,
+    else ``$KAGA_VC_HOME/accesslog.db``. ``postgresql://`` means psycopg 3."""
+    text = os.fspath(target) if target is not None else os.environ.get(ENV_LOG_URL) or None
+    if text is None:
+        if home is None:
+            from ..issuer.records import default_home  # $KAGA_VC_HOME, else the user data directory
+
+            home = default_home()
+        text = str(Path(home) / DEFAULT_FILE)
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix):]
+    if "://" in text:
+        if not text.startswith(("sqlite", "postgresql+psycopg://")):
+            raise InputError(MALFORMED_VALUE_ERROR, "an access log URL is sqlite:///PATH or postgresql://…")
+        return text
+    path = Path(text).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def open_engine(url: str) -> Engine:
+    """An engine with the durability settings of this module; tables created if missing."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=FULL")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        metadata.create_all(engine)
+        return engine
+    except SQLAlchemyError as exc:
+        raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {_describe(exc)}") from None
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """The database's message without the statement and parameters SQLAlchemy appends."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else type(exc).__name__
+    return text.splitlines()[0][:300] if text else type(exc).__name__

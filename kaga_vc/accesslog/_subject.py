@@ -1,0 +1,129 @@
+"""What protects the subject: the keyed index, encryption to the subject's key, the access challenge.
+
+- **Keyed index**: ``HMAC-SHA256(log key, DID)``. The stored log never holds the plain subject DID,
+  and because DIDs are public and guessable, a plain hash would not do: without the log key nobody
+  can tell whose entries they are. With it (the log operator) one can find the entries of a DID one
+  already knows, never read what was disclosed.
+- **Subject data**: the subject DID and the disclosed claim names are a JWE (RFC 7516, compact)
+  ``ECDH-ES`` + ``A256GCM`` to the subject's key agreement key (X25519, or the X25519 form of a
+  did:key Ed25519 key), made and opened by jwcrypto.
+- **Challenge**: the subject signs ``{iss: DID, aud: log id, nonce, exp}`` as a compact JWS with a key
+  of their ``authentication`` relationship; the log checks it through the ``Resolver`` and consumes the
+  nonce once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+from typing import Any
+
+from .._encoding import b64url_encode
+from ..did import DID, Resolver
+from ..did.key import ed25519_to_x25519, public_key_from_did_key
+from ..errors import (
+    DECRYPTION_FAILED,
+    SUBJECT_KEY_UNUSABLE,
+    AccessLogError,
+    KagaError,
+)
+from ..keys import KeyType, PrivateKey, PublicKey
+
+JSONObject = dict[str, Any]
+
+INDEX_CONTEXT = b"kaga-vc access log subject index v1\x00"
+KEY_CHECK_CONTEXT = b"kaga-vc access log key check v1"
+JWE_ALG, JWE_ENC = "ECDH-ES", "A256GCM"
+CHALLENGE_TYP = "kaga-access-history+jwt"
+_AGREEMENT_TYPES = (KeyType.X25519, KeyType.P256, KeyType.P384, KeyType.P521)
+
+
+def subject_index(log_key: bytes, did: str) -> str:
+    """The keyed index of a subject DID: base64url(HMAC-SHA256(log key, context || DID))."""
+    return b64url_encode(hmac.new(log_key, INDEX_CONTEXT + did.encode("utf-8"), hashlib.sha256).digest())
+
+
+def key_check(log_key: bytes) -> str:
+    """A value stored beside the log so that opening it with another key is refused, not silently forked."""
+    return b64url_encode(hmac.new(log_key, KEY_CHECK_CONTEXT, hashlib.sha256).digest())
+
+
+def encryption_key(did: str, resolver: Resolver | None) -> PublicKey:
+    """The key to encrypt to for ``did``: its first usable ``keyAgreement`` key.
+
+    A did:key Ed25519 DID (the residents' wallets) uses the X25519 form of its key (did:key v0.7
+    "Derive Encryption Key"). Raises :class:`AccessLogError` ``kaga:subject-key-unusable``.
+    """
+    parsed = DID.parse(did)
+    if parsed.method == "key":  # the document is a pure function of the DID: no resolver needed
+        return _did_key_agreement(did)
+    if resolver is not None:
+        document = resolver.resolve_document(did)
+        for method_id in document.relationship("keyAgreement"):
+            method = document.verification_method(method_id)
+            if method is None:
+                continue
+            try:
+                key = method.public_key()
+            except KagaError:
+                continue
+            if key.key_type in _AGREEMENT_TYPES:
+                return key
+    raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"{did} has no key agreement key to encrypt its log entries to")
+
+
+@lru_cache(maxsize=4096)
+def _did_key_agreement(did: str) -> PublicKey:
+    key = public_key_from_did_key(did)
+    if key.key_type is KeyType.ED25519:
+        return ed25519_to_x25519(key)  # did:key v0.7 "Derive Encryption Key"
+    if key.key_type in _AGREEMENT_TYPES:
+        return key
+    raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"{did} has no key agreement key to encrypt its log entries to")
+
+
+def agreement_private_key(key: PrivateKey) -> PrivateKey:
+    """The private key that opens JWEs made for :func:`encryption_key` of this key's DID.
+
+    Ed25519: the X25519 scalar is the first half of SHA-512(seed), clamped (RFC 8032 §5.1.5 steps 1-2,
+    RFC 7748 §5), the same mapping as libsodium's ``crypto_sign_ed25519_sk_to_curve25519``.
+    """
+    if key.key_type is KeyType.ED25519:
+        scalar = bytearray(hashlib.sha512(key.to_bytes()).digest()[:32])
+        scalar[0] &= 248
+        scalar[31] = (scalar[31] & 127) | 64
+        return PrivateKey.from_bytes(KeyType.X25519, bytes(scalar))
+    if key.key_type in _AGREEMENT_TYPES:
+        return key
+    raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"a {key.key_type.value} key cannot open the subject's entries")
+
+
+def encrypt_subject_data(data: JSONObject, recipient: PublicKey) -> str:
+    """Compact JWE of ``data`` to ``recipient`` (ECDH-ES, A256GCM); no header names the subject."""
+    from jwcrypto import jwe, jwk  # type: ignore[import-untyped]
+
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    token = jwe.JWE(payload, protected=json.dumps({"alg": JWE_ALG, "enc": JWE_ENC}),
+                    recipient=jwk.JWK(**recipient.to_jwk()))
+    return str(token.serialize(compact=True))
+
+
+def decrypt_subject_data(token: str, key: PrivateKey) -> JSONObject:
+    """Open a subject-data JWE with the subject's key; ``kaga:decryption-failed`` if it is not theirs."""
+    from jwcrypto import jwe, jwk
+    from jwcrypto.common import JWException  # type: ignore[import-untyped]
+
+    private = agreement_private_key(key)
+    try:
+        opened = jwe.JWE()
+        opened.deserialize(token, key=jwk.JWK(**private.to_jwk()))
+        if opened.jose_header.get("alg") != JWE_ALG or opened.jose_header.get("enc") != JWE_ENC:
+            raise AccessLogError(DECRYPTION_FAILED, "unexpected JWE algorithms")
+        data = json.loads(opened.payload)
+    except (JWException, ValueError, TypeError, KeyError) as exc:
+        raise AccessLogError(DECRYPTION_FAILED, f"this key does not open the entry ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise AccessLogError(DECRYPTION_FAILED, "the subject data is not a JSON object")
+    return data

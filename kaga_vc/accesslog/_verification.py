@@ -1,0 +1,39 @@
+"""The verifier's side of the access log: verify a presentation response and record it, whatever the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..did import DIDURL
+from ..keys import Signer
+from ._entry import AccessEntry, RecordedEntry
+from ._log import AccessLog
+
+
+def verify_and_record(
+    response: Any,
+    *,
+    request: Any,
+    bundle: Any,
+    log: AccessLog,
+    signer: Signer | None = None,
+    verifier_category: str | None = None,
+    location: str | None = None,
+    service: str | None = None,
+    **options: Any,
+) -> tuple[Any, RecordedEntry]:
+    """Run :func:`kaga_vc.verifier.verify_response` and append its entry to ``log``, accepted or refused.
+
+    ``signer`` is the verifier's key (default: the log's), the same DID that made the request; the entry
+    records the request's purpose, location and service, the presented credential types and claim
+    names, and the first problem's code when refused. ``options`` go to ``verify_response`` (``policy``,
+    ``nonce_store``, ``now``, ``max_clock_skew``). Returns (the verification result, the recorded entry).
+    """
+    from ..verifier import verify_response
+
+    key = signer or log.signer
+    result = verify_response(response, request=request, bundle=bundle, **options)
+    verifier = str(DIDURL.parse(key.key_id).did) if key is not None else None
+    entry = AccessEntry.from_verification(result, None, verifier=verifier, verifier_category=verifier_category,
+                                          location=location, service=service)
+    return result, log.record(entry, signer=key)

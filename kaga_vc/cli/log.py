@@ -1,0 +1,328 @@
+"""``kaga-vc log``: the access log — show, verify, anchor, export open data, a resident's own history."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._common import (
+    ExitCode,
+    JsonOption,
+    PasswordFileOption,
+    err_console,
+    error_boundary,
+    out_console,
+    print_json,
+    read_password,
+)
+
+app = typer.Typer(help="The access log: every verification, signed, hash-chained and anchored on chain.",
+                  no_args_is_help=True)
+
+LogOption = typer.Option(None, "--log", help="Log database: a path (SQLite) or postgresql://… "
+                         "(else $KAGA_VC_ACCESSLOG_URL, else $KAGA_VC_HOME/accesslog.db).")
+LogKeyOption = typer.Option(None, "--log-key", dir_okay=False, help="The log's subject-index key file "
+                            "(else $KAGA_VC_ACCESSLOG_KEY, else $KAGA_VC_HOME/accesslog.key).")
+RpcUrlOption = typer.Option(None, "--rpc-url", help="JSON-RPC node of the anchors (else $KAGA_VC_RPC_URL, "
+                            "else the embedded chain).")
+ChainIdOption = typer.Option(None, "--chain-id", help="Expected chain id of the node (else $KAGA_VC_CHAIN_ID).")
+ContractOption = typer.Option(None, "--anchor-contract", help="KagaAccessAnchor address on the node "
+                              "(else $KAGA_VC_ANCHOR; the embedded chain deploys its own).")
+NoChainOption = typer.Option(False, "--no-chain", help="Do not look the batch roots up on chain.")
+
+
+def _home() -> Path:
+    from ..issuer.records import default_home  # not the registry's: the verify path loads no Ethereum code
+
+    return default_home()
+
+
+def log_key_path(option: Path | None) -> Path:
+    from ..accesslog._keyfile import DEFAULT_KEY_FILE, ENV_LOG_KEY
+
+    if option is not None:
+        return option
+    env = os.environ.get(ENV_LOG_KEY)
+    return Path(env) if env else _home() / DEFAULT_KEY_FILE
+
+
+@contextmanager
+def opened_log(target: str | None, key_file: Path | None = None, *, need_key: bool = False,
+               create_key: bool = False, resolver: Any = None) -> Iterator[Any]:
+    """Open the log for one command (with its key when the command needs it)."""
+    from ..accesslog import AccessLog, load_or_create_log_key
+    from ..accesslog._store import log_url
+
+    url = log_url(target)
+    if url.startswith("sqlite:///") and not need_key and not Path(url[len("sqlite:///"):]).exists():
+        from ..errors import LOG_UNAVAILABLE, AccessLogError
+
+        raise AccessLogError(LOG_UNAVAILABLE, f"no access log at {url[len('sqlite:///'):]}")
+    key = load_or_create_log_key(log_key_path(key_file), create=create_key) if need_key else None
+    log = AccessLog.open(url, log_key=key, resolver=resolver)
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+@contextmanager
+def opened_anchor(rpc_url: str | None, chain_id: int | None, contract: str | None, *,
+                  sender_key: Path | None = None, password_file: Path | None = None) -> Iterator[Any]:
+    from ..registry import ChainSettings
+    from ..registry.anchor import open_anchor
+
+    sender = None
+    if sender_key is not None:
+        from ..keys.keystore import load_key
+
+        sender = load_key(sender_key, read_password(password_file, prompt="Anchoring account password"))
+    anchor = open_anchor(ChainSettings.from_env(rpc_url=rpc_url, chain_id=chain_id), sender=sender, contract=contract)
+    try:
+        yield anchor
+    finally:
+        anchor.close()
+
+
+@app.command("show")
+@error_boundary
+def show(
+    log: str = LogOption,
+    start: int = typer.Option(0, "--from", min=0, help="First entry to show."),
+    limit: int = typer.Option(50, "--limit", min=1, help="How many entries to show."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the log's entries as stored (subject data stays encrypted).
+
+    Example: kaga-vc log show --from 0 --limit 20 --json
+    """
+    with opened_log(log) as opened:
+        entries = list(opened.entries(start, start + limit))
+        head = opened.head()
+        log_id = opened.log_id
+    if as_json:
+        print_json({"logId": log_id, "entries": head[0], "shown": [e.to_json() for e in entries]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"access log {log_id[:16]}… ({head[0]} entries)")
+    for column in ("seq", "time", "verifier", "where", "types", "purpose", "result", "subject"):
+        table.add_column(column)
+    for e in entries:
+        b = e.body
+        table.add_row(str(e.seq), str(b.get("time")), _short(str(b.get("verifier"))),
+                      str(b.get("location") or b.get("service") or ""), ", ".join(b.get("credentialTypes") or []),
+                      str(b.get("purpose")), f"{b.get('result')} {b.get('reason') or ''}".strip(),
+                      "encrypted" if b.get("subjectData") else "-")
+    out_console.print(table)
+
+
+def _short(did: str) -> str:
+    return did if len(did) <= 40 else did[:28] + "…" + did[-8:]
+
+
+@app.command("verify")
+@error_boundary
+def verify(
+    log: str = LogOption,
+    no_chain: bool = NoChainOption,
+    rpc_url: str = RpcUrlOption,
+    chain_id: int = ChainIdOption,
+    contract: str = ContractOption,
+    embedded_chain: bool = typer.Option(False, "--embedded-chain",
+                                        help="Resolve did:ethr verifiers on the embedded chain."),
+    registry: str = typer.Option(None, "--registry", help="Registry address for did:ethr verifiers on --rpc-url."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Verify every entry's signature, the hash chain, the head and each batch root (on chain too).
+
+    Names each edited, deleted, reordered or inserted entry; exit 1 if any. Example: kaga-vc log verify --json
+    """
+    from ._resolver import cli_resolver
+    from .chain import chain_resolver
+
+    with chain_resolver(cli_resolver(), rpc_url if registry else None, registry, chain_id,
+                        embedded_chain) as resolver, opened_log(log, resolver=resolver) as opened:
+        if no_chain or not opened.batches():
+            report = opened.verify()
+        else:
+            with opened_anchor(rpc_url, chain_id, contract) as anchor:
+                report = opened.verify(anchorer=anchor)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        for finding in report.findings:
+            err_console.print(f"[bold red]{finding.kind}[/] entry {finding.seq}: {finding.detail} [dim]{finding.code}[/]")
+        where = "checked on chain" if report.on_chain_checked else "not checked on chain"
+        if report.ok:
+            out_console.print(f"[green]verified[/]: {report.entries} entries, {report.anchored} anchored in "
+                              f"{report.batches} batches ({where})")
+        else:
+            out_console.print(f"[red]not verified[/]: {len(report.findings)} findings in {report.entries} entries")
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.INVALID))
+
+
+@app.command("anchor")
+@error_boundary
+def anchor(
+    log: str = LogOption,
+    max_batch: int = typer.Option(None, "--max-batch", min=1, help="Anchor at most this many entries."),
+    rpc_url: str = RpcUrlOption,
+    chain_id: int = ChainIdOption,
+    contract: str = ContractOption,
+    anchorer_key: Path = typer.Option(None, "--anchorer-key", exists=True, dir_okay=False,
+                                      help="Keystore of the account that anchors and pays "
+                                      "(the embedded chain's funded account by default)."),
+    password_file: Path = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Merkle-root the entries not yet anchored and anchor the root on chain in one transaction.
+
+    With nothing new to anchor it says so and succeeds. Example: kaga-vc log anchor --json
+    """
+    from ..errors import NOTHING_TO_ANCHOR, AccessLogError
+
+    with opened_log(log) as opened, opened_anchor(rpc_url, chain_id, contract, sender_key=anchorer_key,
+                                                  password_file=password_file) as chain:
+        try:
+            batch = opened.anchor(chain, max_batch=max_batch)
+        except AccessLogError as exc:
+            if exc.code != NOTHING_TO_ANCHOR:
+                raise
+            if as_json:
+                print_json({"anchored": None, "detail": exc.detail})
+            else:
+                out_console.print(exc.detail)
+            return
+    if as_json:
+        print_json(batch.to_json())
+    else:
+        out_console.print(f"anchored entries {batch.first_seq}-{batch.first_seq + batch.size - 1} "
+                          f"(root {batch.root[:16]}…) in block {batch.block_number} of chain {batch.chain_id}, "
+                          f"one transaction, gas {batch.gas_used}")
+
+
+@app.command("export")
+@error_boundary
+def export(
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Directory for access-counts.csv and .json."),
+    anonymized: bool = typer.Option(False, "--anonymized", help="Required: only aggregate, k-anonymous counts."),
+    k: int = typer.Option(5, "--k", min=2, help="Publish a cell only when at least K residents are behind it."),
+    bucket: str = typer.Option("month", "--bucket", help="Time bucket: day, week or month."),
+    log: str = LogOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Export anonymised open data: counts by verifier category, credential type, purpose and period.
+
+    Example: kaga-vc log export --anonymized --k 5 --out open-data/
+    """
+    from ..accesslog import export_anonymized
+    from ..errors import MALFORMED_VALUE_ERROR, InputError
+
+    if not anonymized:
+        raise InputError(MALFORMED_VALUE_ERROR, "only the anonymised export exists: pass --anonymized")
+    with opened_log(log) as opened:
+        result = export_anonymized(opened, out, k=k, bucket=bucket)  # type: ignore[arg-type]
+    if as_json:
+        print_json(result.to_json())
+    else:
+        out_console.print(f"{len(result.cells)} cells published, {result.suppressed_cells} suppressed "
+                          f"(fewer than {k} residents): {', '.join(str(p) for p in result.files)}")
+
+
+@app.command("my-history")
+@error_boundary
+def my_history(
+    did: str = typer.Option(None, "--did", help="Your DID (default: the wallet's)."),
+    key: Path = typer.Option(None, "--key", exists=True, dir_okay=False, help="Your keystore file."),
+    wallet: Path = typer.Option(None, "--wallet", exists=True, dir_okay=False,
+                                help="Your wallet file instead of a keystore (kaga-vc wallet init)."),
+    key_id: str = typer.Option(None, "--key-id", help="Your authentication method (default: did:key's own)."),
+    password_file: Path = PasswordFileOption,
+    log: str = LogOption,
+    log_key: Path = LogKeyOption,
+    no_chain: bool = NoChainOption,
+    rpc_url: str = RpcUrlOption,
+    chain_id: int = ChainIdOption,
+    contract: str = ContractOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Prove control of your DID and read who accessed your data, when, where and why, with proofs.
+
+    Example: kaga-vc log my-history --did "$RESIDENT_DID" --key resident.json
+    Example: kaga-vc log my-history --wallet wallet.json --json
+    """
+    from ..accesslog import answer_challenge, read_history
+    from ..errors import MALFORMED_VALUE_ERROR, InputError
+    from ..keys import KeySigner
+
+    if (key is None) == (wallet is None):
+        raise InputError(MALFORMED_VALUE_ERROR, "give either --key (a keystore) or --wallet")
+    if wallet is not None:
+        from ..holder import open_wallet
+
+        opened_wallet = open_wallet(wallet, read_password(password_file, prompt="Wallet password"))
+        private, did = opened_wallet.signer.key, did or opened_wallet.did
+    else:
+        from ..keys.keystore import load_key
+
+        private = load_key(key, read_password(password_file))
+    if not did:
+        raise InputError(MALFORMED_VALUE_ERROR, "--did is needed with --key")
+    method_id = key_id or f"{did}#{did.rsplit(':', 1)[-1]}"
+    with opened_log(log, log_key, need_key=True) as opened:
+        challenge = opened.create_challenge()
+        response = answer_challenge(challenge, did=did, signer=KeySigner(private, method_id))
+        subject, entries = opened.subject_history(response)
+    if no_chain or not any(e.proof for e in entries):
+        items = read_history(subject, entries, private)
+    else:
+        with opened_anchor(rpc_url, chain_id, contract) as chain:
+            items = read_history(subject, entries, private, anchorer=chain)
+    if as_json:
+        print_json({"did": subject, "entries": [
+            {**i.to_json(), "record": e.entry.record, "proof": e.proof.to_json() if e.proof else None}
+            for i, e in zip(items, entries, strict=True)]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"who accessed {_short(subject)}")
+    for column in ("time", "verifier", "where", "disclosed", "purpose", "result", "proof"):
+        table.add_column(column)
+    for i in items:
+        proof = f"on chain, block {i.anchor_block}" if i.anchor_block else ("in batch" if i.proven else "not anchored yet")
+        table.add_row(i.time, _short(i.verifier), i.location or i.service or "", ", ".join(i.claims), i.purpose,
+                      f"{i.result} {i.reason or ''}".strip(), proof)
+    out_console.print(table)
+
+
+def record_verification(result: Any, *, verifier_key: Path | None, log: str | None, category: str | None,
+                        quiet: bool = False, password_file: Path | None = None) -> Any:
+    """Record a ``kaga-vc verify --request`` outcome in the access log, signed by the verifier's key.
+
+    The key is ``--verifier-key`` or the one ``kaga-vc request create`` made; without either the
+    verification is not recorded and a warning says so (stderr).
+    """
+    from ..accesslog import AccessEntry
+    from .request import verifier_key_path, verifier_signer
+
+    path = verifier_key or verifier_key_path()
+    if not path.exists():
+        err_console.print(f"[yellow]warning[/] not recorded in the access log: no verifier key at {path}")
+        return None
+    signer = verifier_signer(path, password_file)
+    from ..did import DIDURL
+
+    entry = AccessEntry.from_verification(result, verifier=str(DIDURL.parse(signer.key_id).did),
+                                          verifier_category=category)
+    with opened_log(log, need_key=True, create_key=True) as opened:
+        recorded = opened.record(entry, signer=signer)
+    if not quiet:
+        err_console.print(f"recorded as access-log entry {recorded.seq}")
+    return recorded

@@ -1,0 +1,153 @@
+"""``kaga-vc log``: show, verify (tamper → exit 1), anchor, export, my-history, errors with codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaga_vc.accesslog import AccessLog, load_or_create_log_key
+from kaga_vc.cli._app import app
+from kaga_vc.cli._common import ExitCode
+from kaga_vc.keys.keystore import save_key
+
+from .conftest import Party, entry, make_party
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ryokan: Party, clinic: Party, alice: Party,
+         bob: Party) -> Path:
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    for name in ("KAGA_VC_ACCESSLOG_URL", "KAGA_VC_ACCESSLOG_KEY", "KAGA_VC_RPC_URL", "KAGA_VC_ANCHOR"):
+        monkeypatch.delenv(name, raising=False)
+    key = load_or_create_log_key(tmp_path / "accesslog.key")
+    assert (tmp_path / "accesslog.key").stat().st_mode & 0o777 == 0o600
+    with AccessLog.open(None, log_key=key, signer=ryokan.signer) as log:
+        for i in range(6):
+            log.record(entry(ryokan, make_party() if i % 3 else alice))
+        log.record(entry(clinic, bob, verifier_category="healthcare", purpose="consultation"), signer=clinic.signer)
+    return tmp_path
+
+
+def test_show_verify_anchor_verify(home: Path) -> None:
+    shown = invoke("log", "show", "--json")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert data["entries"] == 7 and len(data["shown"]) == 7
+    assert invoke("log", "show").exit_code == 0
+    verified = invoke("log", "verify", "--json")
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["verified"] is True
+    anchored = invoke("log", "anchor", "--json")
+    assert anchored.exit_code == 0, anchored.output
+    batch = json.loads(anchored.stdout)
+    assert batch["size"] == 7 and batch["firstSeq"] == 0 and batch["gasUsed"] > 0
+    again = invoke("log", "anchor", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["anchored"] is None
+    report = json.loads(invoke("log", "verify", "--json").stdout)
+    assert report == {"verified": True, "entries": 7, "anchoredEntries": 7, "batches": 1, "onChainChecked": True,
+                      "findings": []}
+
+
+def test_verify_names_the_tampered_entry(home: Path) -> None:
+    conn = sqlite3.connect(home / "accesslog.db")
+    with conn:
+        conn.execute("DELETE FROM entries WHERE seq = 3")
+    conn.close()
+    result = invoke("log", "verify", "--json")
+    assert result.exit_code == ExitCode.INVALID
+    assert json.loads(result.stdout)["findings"] == [
+        {"kind": "deleted", "seq": 3, "detail": "entry 3 deleted", "code": "kaga:log-tampered"}]
+    human = invoke("log", "verify")
+    assert human.exit_code == ExitCode.INVALID and "deleted" in human.output
+
+
+def test_my_history(home: Path, alice: Party, bob: Party, password_env: str) -> None:
+    save_key(home / "alice.json", alice.key, password_env)
+    assert invoke("log", "anchor").exit_code == 0
+    result = invoke("log", "my-history", "--did", alice.did, "--key", str(home / "alice.json"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["did"] == alice.did
+    assert [e["seq"] for e in data["entries"]] == [0, 3]
+    assert all(e["proven"] and e["anchorBlock"] for e in data["entries"])
+    assert all(e["claims"] == ["ageOver18", "residentOf"] for e in data["entries"])
+    human = invoke("log", "my-history", "--did", alice.did, "--key", str(home / "alice.json"))
+    assert human.exit_code == 0 and "on chain" in human.output
+    # bob's key cannot answer for alice
+    save_key(home / "bob.json", bob.key, password_env)
+    refused = invoke("log", "my-history", "--did", alice.did, "--key", str(home / "bob.json"), "--json")
+    assert refused.exit_code != 0 and "error" in json.loads(refused.stdout)
+
+
+def test_export(home: Path) -> None:
+    out = home / "open-data"
+    result = invoke("log", "export", "--anonymized", "--k", "2", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["k"] == 2
+    assert (out / "access-counts.csv").exists() and (out / "access-counts.json").exists()
+    refused = invoke("log", "export", "--out", str(out), "--json")
+    assert refused.exit_code == ExitCode.BAD_INPUT
+    assert json.loads(refused.stdout)["error"]["code"] == "MALFORMED_VALUE_ERROR"
+    assert invoke("log", "export", "--anonymized", "--k", "1", "--out", str(out)).exit_code == ExitCode.USAGE
+
+
+def test_missing_log_and_wrong_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path, alice: Party,
+                                   password_env: str) -> None:
+    missing = invoke("log", "show", "--log", str(tmp_path / "nowhere" / "x.db"), "--json")
+    assert missing.exit_code == ExitCode.COULD_NOT_CHECK
+    assert json.loads(missing.stdout)["error"]["code"] == "kaga:log-unavailable"
+    other_key = tmp_path / "other.key"
+    other_key.write_text("11" * 32)
+    save_key(home / "alice.json", alice.key, password_env)
+    wrong = invoke("log", "my-history", "--did", alice.did, "--key", str(home / "alice.json"),
+                   "--log-key", str(other_key), "--json")
+    assert wrong.exit_code == ExitCode.BAD_INPUT
+    assert json.loads(wrong.stdout)["error"]["code"] == "kaga:log-key-mismatch"
+
+
+def test_cli_verify_records_every_verification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """city init → issue → wallet → bundle → request → present → verify (twice: replay) → log → my-history."""
+    import time
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    monkeypatch.setenv("KAGA_VC_PASSWORD", "correct horse battery staple")
+    for name in ("KAGA_VC_TRUSTED_CITY", "KAGA_VC_RPC_URL", "KAGA_VC_ACCESSLOG_URL", "KAGA_VC_ACCESSLOG_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    city = json.loads(invoke("city", "init", "--json").stdout)["did"]
+    holder = invoke("wallet", "init").stdout.strip()
+    time.sleep(1.1)  # the embedded chain's blocks may be stamped ahead of the clock
+    kyc = tmp_path / "kyc.jwt"
+    assert invoke("issue", "kyc", "--subject", holder, "--name", "加賀 太郎", "--name-kana", "カガ タロウ",
+                  "--birth-date", "1980-04-01", "--evidence", "myNumberCardPublicKey", "--out", str(kyc)).exit_code == 0
+    assert invoke("wallet", "add", str(kyc)).exit_code == 0
+    bundle, request, response = tmp_path / "bundle.jwt", tmp_path / "request.jwt", tmp_path / "response.txt"
+    assert invoke("bundle", "sync", "--out", str(bundle)).exit_code == 0
+    assert invoke("request", "create", "--purpose", "hotel check-in", "--claims", "KycCredential:ageOver18",
+                  "--location", "山代温泉", "--out", str(request)).exit_code == 0
+    assert invoke("wallet", "present", str(request), "--out", str(response)).exit_code == 0
+    args = ("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--city", city,
+            "--category", "lodging", "--json")
+    assert invoke(*args).exit_code == 0
+    assert invoke(*args).exit_code == 1  # the replay, refused: recorded too
+    assert invoke("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--no-log",
+                  "--json").exit_code == 1
+    shown = json.loads(invoke("log", "show", "--json").stdout)
+    bodies = [e["record"]["entry"] for e in shown["shown"]]
+    assert [(b["result"], b.get("reason")) for b in bodies] == [("accepted", None), ("refused", "kaga:nonce-replayed")]
+    assert bodies[0]["location"] == "山代温泉" and bodies[0]["verifierCategory"] == "lodging"
+    assert holder not in json.dumps(shown)
+    assert invoke("log", "anchor").exit_code == 0
+    mine = invoke("log", "my-history", "--wallet", str(tmp_path / "wallet" / "wallet.json"), "--json")
+    assert mine.exit_code == 0, mine.output
+    history = json.loads(mine.stdout)
+    assert history["did"] == holder and [e["seq"] for e in history["entries"]] == [0, 1]
+    assert all(e["proven"] and "ageOver18" in e["claims"] for e in history["entries"])

@@ -1,0 +1,83 @@
+"""Every verification the verifier performs, accepted or refused, becomes an access-log entry.
+
+The real flow: the city on the embedded chain issues with ``CityIssuer``, the bundle is synced, the
+wallet answers a signed request, ``verify_and_record`` verifies offline and appends; then the log is
+anchored and the resident reads exactly those entries, with proofs, and the names (never values) of
+what they disclosed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kaga_vc.accesslog import AccessLog, answer_challenge, read_history, verify_and_record
+from kaga_vc.holder import create_wallet
+from kaga_vc.verifier import CredentialQuery, NonceStore, Policy, create_request
+from tests.verifier.conftest import FAST, PASSWORD, World, make_world
+
+from .conftest import LOG_KEY
+
+AGE = [CredentialQuery("KycCredential", ("ageOver18",))]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from make_world(tmp_path_factory.mktemp("world"))
+
+
+def test_accepted_and_refused_verifications_are_recorded(world: World, tmp_path: Path, anchorer: Any) -> None:
+    issued = world.issue("sd-jwt")
+    world.wallet.add(issued.document)
+    revoked_holder = create_wallet(tmp_path / "w2.json", PASSWORD, scrypt_n=FAST)
+    revoked = world.issue("sd-jwt", subject=revoked_holder.did)
+    revoked_holder.add(revoked.document)
+    world.issuer.status.revoke(revoked.id)
+    bundle = world.bundle()
+    policy = Policy(trusted_cities=(world.config.did,))
+    log = AccessLog.open(str(tmp_path / "log.db"), log_key=LOG_KEY, signer=world.verifier)
+    with NonceStore(tmp_path / "nonces.sqlite3") as nonces:
+        def present(wallet: Any) -> tuple[Any, Any]:
+            req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE,
+                                 location="Yamanaka Onsen front desk")
+            answer = wallet.present(req.token)
+            return verify_and_record(answer.compact, request=req.token, bundle=bundle.token, log=log,
+                                     policy=policy, nonce_store=nonces, verifier_category="lodging")
+
+        ok, first = present(world.wallet)
+        refused, second = present(revoked_holder)
+        # a replay of a good answer: refused too, and recorded
+        req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+        answer = world.wallet.present(req.token).compact
+        verify_and_record(answer, request=req.token, bundle=bundle.token, log=log, policy=policy, nonce_store=nonces)
+        replay, third = verify_and_record(answer, request=req.token, bundle=bundle.token, log=log, policy=policy,
+                                          nonce_store=nonces)
+        # garbage: refused before any holder is known, still recorded
+        garbage, fourth = verify_and_record("not a response", request=req.token, bundle=bundle.token, log=log,
+                                            policy=policy, nonce_store=nonces)
+    assert ok.verified and not refused.verified and not replay.verified and not garbage.verified
+    assert (first.body["result"], first.body["purpose"], first.body["location"]) == (
+        "accepted", "hotel check-in", "Yamanaka Onsen front desk")
+    assert first.body["credentialTypes"] == ["KycCredential"] and first.body["verifierCategory"] == "lodging"
+    assert (second.body["result"], second.body["reason"]) == ("refused", "kaga:credential-revoked")
+    assert (third.body["result"], third.body["reason"]) == ("refused", "kaga:nonce-replayed")
+    assert fourth.body["result"] == "refused" and fourth.body["subjectIndex"] is None
+    assert len(log) == 5 and log.verify().ok
+    log.anchor(anchorer)
+
+    did, entries = log.subject_history(answer_challenge(log.create_challenge(), did=world.wallet.did,
+                                                        signer=world.wallet.signer))
+    items = read_history(did, entries, world.wallet._key, anchorer=anchorer)
+    assert [i.seq for i in items] == [0, 2, 3]
+    # the names of what was disclosed (the city's assuranceLevel is always shown), never the values
+    assert set(items[0].claims) == set(ok.details["claims"]) and "ageOver18" in items[0].claims
+    assert "fullName" not in items[0].claims
+    assert [i.result for i in items] == ["accepted", "accepted", "refused"]
+    assert all(i.proven and i.anchor_block for i in items)
+    _, theirs = log.subject_history(answer_challenge(log.create_challenge(), did=revoked_holder.did,
+                                                         signer=revoked_holder.signer))
+    assert [e.entry.seq for e in theirs] == [1]
+    log.close()
