@@ -111,8 +111,8 @@ def run_story(base: Path) -> None:
           "kaga-vc issue kyc --subject DID --name … --birth-date … --evidence myNumberCardPublicKey --out kyc.jwt")
     with open_city_issuer(PASSWORD, home=home) as city:
         lists = city.status
-        if not isinstance(lists, StatusLists):
-            raise RuntimeError("the city issuer has no status lists")  # a bug: init_city sets them up
+        if not isinstance(lists, StatusLists):  # a bug: init_city sets them up
+            raise TypeError("the city issuer has no status lists")
         issued = {}
         for wallet, name, kana, birth in ((hanako, "加賀 花子", "カガ ハナコ", "1990-04-01"),
                                           (taro, "加賀 太郎", "カガ タロウ", "1958-11-03")):
