@@ -17,11 +17,13 @@ from . import log as log_cli
 from . import request as request_cli
 from . import status as status_cli
 from . import wallet as wallet_cli
+from ._common import KagaGroup
 from .demo import demo
 from .verify import verify
 
 app = typer.Typer(
     name="kaga-vc",
+    cls=KagaGroup,
     help="W3C Verifiable Credentials for the city of Kaga: keys, DIDs, issuance, offline verification.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

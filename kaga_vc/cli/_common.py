@@ -6,27 +6,34 @@ human goes to stderr when ``--json`` is on, so stdout carries exactly one JSON d
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from ..errors import (
     ANCHOR_NOT_FOUND,
     CONTEXT_LOAD_FAILED,
     CONTEXT_NOT_BUNDLED,
     CREDENTIAL_ALREADY_RECORDED,
+    FILESYSTEM_ERROR,
+    INTERNAL_ERROR,
     LOG_KEY_MISMATCH,
     LOG_UNAVAILABLE,
+    NETWORK_ERROR,
     NODE_UNREACHABLE,
     STATUS_LIST_UNAVAILABLE,
+    USAGE_ERROR,
     AccessLogError,
     DocumentLoadError,
     InputError,
@@ -99,15 +106,34 @@ def fail(error: KagaError, *, as_json: bool) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+def os_error(exc: OSError) -> KagaError:
+    """A typed error for an ``OSError`` no library layer turned into one.
+
+    A file or directory that cannot be read, created or written (``$KAGA_VC_HOME`` is a file or
+    read-only, a disk is full) is the caller's input or environment: exit 3. A connection that fails
+    is something that could not be reached: exit 4.
+    """
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or type(exc).__module__.startswith(
+            ("requests", "urllib3")):
+        return UnavailableError(NETWORK_ERROR, f"network error: {exc.strerror or type(exc).__name__}")
+    where = f": {exc.filename}" if exc.filename else ""
+    return InputError(FILESYSTEM_ERROR, f"{exc.strerror or type(exc).__name__}{where}")
+
+
 def error_boundary(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn ``KagaError`` into a message and exit code; let ``typer.Exit`` and bugs pass through."""
+    """Turn ``KagaError`` (and file-system errors) into a message and exit code; let ``typer.Exit`` pass."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("as_json", False))
         try:
             return func(*args, **kwargs)
         except KagaError as error:
-            fail(error, as_json=bool(kwargs.get("as_json", False)))
+            fail(error, as_json=as_json)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # stdout closed by the reader (| head): not an error of ours
+                raise
+            fail(os_error(exc), as_json=as_json)
 
     return wrapper
 
@@ -137,6 +163,8 @@ def read_password(password_file: Path | None, *, confirm: bool = False, prompt: 
             return password_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
             raise InputError("PARSING_ERROR", f"cannot read password file: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError("PARSING_ERROR", "the password file is not UTF-8 text") from None
     env = os.environ.get(PASSWORD_ENV)
     if env:
         return env
@@ -156,3 +184,58 @@ PasswordFileOption = typer.Option(
     dir_okay=False,
 )
 JsonOption = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
+
+
+# click's exception base, wherever this typer keeps click (vendored since typer 0.23)
+_ClickException: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_Abort, _Exit = typer.Abort, typer.Exit
+
+DEBUG_ENV = "KAGA_VC_DEBUG"
+
+
+class KagaGroup(TyperGroup):
+    """The root command group: the last line of the one error boundary.
+
+    A usage error under ``--json`` still prints one JSON document (``kaga:usage-error``, exit 2);
+    an exception nothing typed is a bug: one line on stderr (the traceback with ``$KAGA_VC_DEBUG=1``)
+    and exit 5, never Python's exit 1, which a script would read as "checked and invalid".
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv
+        try:
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except _ClickException as exc:
+            if as_json:
+                print(json.dumps({"error": {"code": USAGE_ERROR, "detail": exc.format_message()}}, ensure_ascii=False))
+            _show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except _Abort:
+            err_console.print("aborted")
+            sys.exit(1)
+        except _Exit as exc:
+            sys.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - the boundary of last resort: a bug becomes exit 5
+            if os.environ.get(DEBUG_ENV):
+                import traceback
+
+                traceback.print_exc()
+            detail = f"internal error ({type(exc).__name__}); please report it (details: ${DEBUG_ENV}=1)"
+            if as_json:
+                print(json.dumps({"error": {"code": INTERNAL_ERROR, "detail": detail}}))
+            err_console.print(f"[bold red]error[/] [dim]{INTERNAL_ERROR}[/]: {detail}")
+            sys.exit(int(ExitCode.INTERNAL))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_usage_error(exc: Any) -> None:
+    try:
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(exc)
+    except (ImportError, AttributeError):  # pragma: no cover - a typer without rich helpers
+        exc.show()
