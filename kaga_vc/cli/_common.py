@@ -69,6 +69,11 @@ err_console = Console(stderr=True, highlight=False, emoji=False)
 out_console = Console(highlight=False, emoji=False)
 
 
+# kaga_vc.registry._errors codes, spelled out: the verify path imports this module, never the registry
+_REGISTRY_MISCONFIGURED = ("kaga:wrong-chain", "kaga:no-registry")  # the node or address named is not the one
+_REGISTRY_UNAVAILABLE = ("kaga:chain-busy", "kaga:chain-corrupt", "kaga:rpc-error", "kaga:transaction-timeout")
+
+
 def exit_code_for(error: KagaError) -> ExitCode:
     """Map a library error to the exit code a script can branch on."""
     if isinstance(error, (InputError, KeystoreError)):
@@ -79,6 +84,11 @@ def exit_code_for(error: KagaError) -> ExitCode:
         return ExitCode.COULD_NOT_CHECK
     if isinstance(error, UnavailableError) or (isinstance(error, RegistryError) and error.code == NODE_UNREACHABLE):
         return ExitCode.COULD_NOT_CHECK
+    if isinstance(error, RegistryError):
+        if error.code in _REGISTRY_MISCONFIGURED:
+            return ExitCode.BAD_INPUT
+        if error.code in _REGISTRY_UNAVAILABLE:
+            return ExitCode.COULD_NOT_CHECK
     if isinstance(error, ResolutionError):
         bad_input = ("invalidDid", "invalidDidUrl", "invalidOptions", "representationNotSupported")
         return ExitCode.BAD_INPUT if error.code in bad_input else ExitCode.COULD_NOT_CHECK

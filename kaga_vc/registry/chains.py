@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kaga_vc.did.ethr import KNOWN_NETWORKS, EthrMethod, Profile
+from kaga_vc.errors import MALFORMED_VALUE_ERROR, InputError
 from kaga_vc.keys import KeyType, PrivateKey
 from kaga_vc.registry._errors import NO_REGISTRY, RegistryError
 from kaga_vc.registry.client import Registry
@@ -47,10 +48,15 @@ class ChainSettings:
     def from_env(cls, *, rpc_url: str | None = None, registry: str | None = None, chain_id: int | None = None,
                  home: str | os.PathLike[str] | None = None) -> ChainSettings:
         env_chain = os.environ.get(ENV_CHAIN_ID)
+        if chain_id is None and env_chain:
+            try:
+                chain_id = int(env_chain, 0)
+            except ValueError:
+                raise InputError(MALFORMED_VALUE_ERROR, f"{ENV_CHAIN_ID} is not a chain id: {env_chain[:40]!r}") from None
         return cls(
             rpc_url=rpc_url or os.environ.get(ENV_RPC_URL) or None,
             registry=registry or os.environ.get(ENV_REGISTRY) or None,
-            chain_id=chain_id if chain_id is not None else (int(env_chain, 0) if env_chain else None),
+            chain_id=chain_id,
             home=Path(home) if home is not None else None,
         )
 

@@ -12,7 +12,8 @@ against any node. Three things a plain eth-tester chain lacks are added here:
 * **Wall-clock block times.** A block's timestamp is taken when it is mined, not when the previous
   block was, so validity periods (``block.timestamp + validity``) mean what they say.
 
-Only one process may open a chain directory at a time (an exclusive lock file).
+Only one process may open a chain directory at a time (an exclusive lock file); opening waits up to
+:data:`LOCK_WAIT_SECONDS` for another process to close it, then raises ``kaga:chain-busy``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from kaga_vc.registry._errors import (
 DEFAULT_CHAIN_ID = 1337
 _FUNDING = 10**24  # wei given to the chain's own submitter account at genesis
 _GAS_PRICE = 10**9
+#: How long opening a chain waits for another process to release it before ``kaga:chain-busy``.
+LOCK_WAIT_SECONDS = 10.0
 
 
 def _hex(value: int) -> str:
@@ -143,19 +146,27 @@ def _make_chain_class(chain_id: int) -> Any:
 class EmbeddedChain:
     """An EVM chain in ``directory`` (created on first use) that answers JSON-RPC requests."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, chain_id: int = DEFAULT_CHAIN_ID) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, chain_id: int = DEFAULT_CHAIN_ID,
+                 lock_wait: float | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.calls = 0
         self._lock = threading.RLock()
         self._lock_file = open(self.directory / "chain.lock", "a+")  # noqa: SIM115 - held while open
-        try:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            self._lock_file.close()
-            raise RegistryError(
-                CHAIN_BUSY, f"the embedded chain in {self.directory} is in use by another process"
-            ) from exc
+        wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
+        deadline = time.monotonic() + wait
+        while True:  # another kaga-vc command holds the chain for a moment: wait for it, then give up
+            try:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    self._lock_file.close()
+                    raise RegistryError(
+                        CHAIN_BUSY, f"the embedded chain in {self.directory} is in use by another process "
+                        f"(waited {wait:g} s)"
+                    ) from exc
+                time.sleep(0.05)
         db_path = self.directory / "chain.sqlite3"
         fresh = not db_path.exists()
         self._conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)

@@ -62,7 +62,8 @@ def test_a_second_process_cannot_open_a_chain_in_use(embedded: Registry, tmp_pat
     out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
         import sys
         from kaga_vc.errors import RegistryError
-        from kaga_vc.registry import open_embedded
+        from kaga_vc.registry import embedded, open_embedded
+        embedded.LOCK_WAIT_SECONDS = 0.2  # the holder keeps it: do not wait the default
         try:
             open_embedded(sys.argv[1])
         except RegistryError as e:
