@@ -26,18 +26,32 @@ DEMO_SCRYPT_N = 2**12  # throw-away keystores: a small cost keeps the demo fast 
 @error_boundary
 def demo(
     workdir: Path | None = typer.Option(None, "--workdir", file_okay=False,
-                                        help="Keep the demo's files here (default: a temporary folder)."),
+                                        help="Keep the demo's files here, in a new run-N folder per run "
+                                        "(default: a temporary folder, removed afterwards)."),
 ) -> None:
     """Run the whole kaga_vc story once on the embedded chain, explaining each step (under a minute).
 
     Example: kaga-vc demo --workdir kaga-demo
     """
     with tempfile.TemporaryDirectory(prefix="kaga-vc-demo-") as tmp:
-        base = workdir or Path(tmp)
-        base.mkdir(parents=True, exist_ok=True)
+        base = _fresh_run_dir(workdir) if workdir is not None else Path(tmp)
+        if workdir is not None:
+            out_console.print(f"[dim]files of this run: {base}[/]")
         started = time.monotonic()
         run_story(base)
         out_console.print(f"[green]demo complete[/] in {time.monotonic() - started:.1f} s")
+
+
+def _fresh_run_dir(workdir: Path) -> Path:
+    """A new ``run-N`` folder under ``workdir``: each run starts a new city, earlier runs stay readable."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    number = 1 + max((int(p.name[4:]) for p in workdir.glob("run-*") if p.name[4:].isdigit()), default=0)
+    while True:
+        try:
+            (run := workdir / f"run-{number}").mkdir()
+            return run
+        except FileExistsError:  # another demo took this number meanwhile
+            number += 1
 
 
 def _step(number: int, title: str, by_hand: str) -> None:

@@ -21,7 +21,18 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     for expected in ("city DID did:ethr:0x539:", "Hanako verified=True", "kaga:credential-revoked",
                      "anchored on chain", "log verify: verified", "proof checked against block", "demo complete"):
         assert expected in out, expected
-    with AccessLog.open(str(tmp_path / "accesslog.db"), log_key=None) as log:
+    run = tmp_path / "run-1"  # each run gets its own folder under --workdir
+    with AccessLog.open(str(run / "accesslog.db"), log_key=None) as log:
         assert len(log) == 5 and log.verify().ok and log.batches()[0].size == 5
         assert [e.body["result"] for e in log.entries()] == ["accepted"] * 3 + ["refused", "accepted"]
-    assert (tmp_path / "open-data" / "access-counts.csv").read_text().count("\n") >= 2
+    assert (run / "open-data" / "access-counts.csv").read_text().count("\n") >= 2
+
+
+def test_demo_runs_twice_in_the_same_workdir(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert "demo complete" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-2"]
+    with AccessLog.open(str(tmp_path / "run-2" / "accesslog.db"), log_key=None) as log:
+        assert len(log) == 5 and log.verify().ok
