@@ -242,6 +242,7 @@ def register(app: typer.Typer) -> None:
         did: str = typer.Argument(..., help="The did:ethr whose history to export."),
         out: Path = typer.Option(None, "--out", help="Write the history to this file (else stdout)."),
         rpc_url: str = RpcUrlOption, registry: str = RegistryOption, chain_id: int = ChainIdOption,
+        as_json: bool = JsonOption,
     ) -> None:
         """Export the full registry history of a did:ethr (JSON) for offline resolution at any version.
 
@@ -257,3 +258,5 @@ def register(app: typer.Typer) -> None:
             print_json(data)
         else:
             out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            if as_json:
+                print_json({"did": did, "file": str(out)})
