@@ -3,7 +3,9 @@
 Indices are drawn uniformly at random from the current list and claimed durably in a
 :class:`StatusStore` (the issuance records) before they are handed out, with a uniqueness constraint
 doing the final check: an index is never given twice, even across processes or after a crash (a
-claimed index whose credential was never recorded is simply left unused). Random allocation keeps an
+claimed index whose credential was never recorded is simply left unused). ``CityIssuer.issue`` claims
+inside the transaction that records the credential (``conn=``), so both commit, or neither, before the
+credential is returned. Random allocation keeps an
 index from telling when a credential was issued (Bitstring Status List v1.0 §6 privacy).
 
 One index serves both purposes: a credential at index *i* of list *L* has bit *i* of *L*'s revocation
