@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, Self
 
+from .._files import write_atomically
 from ..credentials.kaga import CredentialKind, build_credential, check_subject_did, validate_claims
 from ..credentials.verify import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
 from ..errors import MALFORMED_VALUE_ERROR, InputError, KagaError, UnsupportedError
@@ -73,6 +73,11 @@ class CityConfig:
     rpc_url: str | None = None
     registry: str | None = None
     created_at: str = ""
+    # When the keys above were last changed on the registry (the block's time). A credential must not
+    # claim to be valid before its key was published: block times can run ahead of the wall clock
+    # (the embedded chain stamps a burst of blocks one second apart), and a verifier that resolves the
+    # issuer's DID at the credential's issuance time would not find the key yet.
+    keys_published_at: str = ""
 
     @property
     def status_base_url(self) -> str:
@@ -188,7 +193,8 @@ def init_city(
         if not any(s.get("serviceEndpoint") == service_endpoint for s in document.get("service", [])):
             name, value = service_attribute(SERVICE_TYPE, service_endpoint)
             reg.set_attribute(address, name, value, signer=owner)
-        document = resolver.resolve(did).did_document
+        resolved = resolver.resolve(did)
+        document = resolved.did_document
         ed_id, k1_id = _find_method(document, ed25519.public_key), _find_method(document, secp.public_key)
         if ed_id is None or k1_id is None:  # pragma: no cover - the registry just listed them
             raise KagaError("kaga:city-setup-failed", "the assertion keys are not in the resolved DID document")
@@ -196,6 +202,7 @@ def init_city(
             did=did, ed25519_method=ed_id, secp256k1_method=k1_id, service_endpoint=service_endpoint,
             chain_id=reg.chain_id, rpc_url=settings.rpc_url, registry=settings.registry if settings.rpc_url else None,
             created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            keys_published_at=str(resolved.did_document_metadata.get("updated", "")),
         )
     finally:
         close_registry(reg)
@@ -204,16 +211,7 @@ def init_city(
 
 
 def _write_json(path: Path, data: JSONObject) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".city-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=0o644)
 
 
 # --- what the issuer needs from the status and records layers -----------------------------------
@@ -286,6 +284,14 @@ class CityIssuer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _earliest_issuance(self, wall_clock: datetime) -> datetime:
+        """The wall clock, but never before the city's keys were published (see ``keys_published_at``)."""
+        try:
+            published = datetime.fromisoformat(self.config.keys_published_at)
+        except ValueError:
+            return wall_clock
+        return max(wall_clock, published.astimezone(UTC)) if published.tzinfo else wall_clock
+
     def issue(
         self,
         type: CredentialKind | str,
@@ -310,7 +316,7 @@ class CityIssuer:
         """
         kind = CredentialKind.parse(type)
         fmt = parse_format(format)
-        now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        now = (now or self._earliest_issuance(datetime.now(UTC))).astimezone(UTC).replace(microsecond=0)
         checked = validate_claims(kind, claims, today=now.date())
         subject = check_subject_did(subject_did)
 
