@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kaga_vc._encoding import b64url_decode, b64url_encode
+from kaga_vc.credentials import verify_presentation
 from kaga_vc.credentials._result import VerificationResult
 from kaga_vc.did.ethr_implicit import did_ethr_from_public_key
 from kaga_vc.keys import KeySigner, KeyType
@@ -453,6 +454,32 @@ def signed_sd(payload: dict[str, Any], disclosures: list[str], typ: str = "dc+sd
 def test_disclosure_hash_algorithm_not_allowed(alg: str) -> None:
     payload = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "_sd_alg": alg}
     assert codes_of(sd_verify(signed_sd(payload, []), require_key_binding=False)) == {"kaga:sd-hash-algorithm-not-allowed"}
+
+
+@pytest.mark.parametrize("alg", [["sha-256"], {"name": "sha-256"}, 256, None])
+def test_sd_alg_of_another_json_type_is_a_problem(alg: Any) -> None:
+    payload = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "_sd_alg": alg}
+    token = signed_sd(payload, [])
+    assert codes_of(sd_verify(token, require_key_binding=False)) == {"kaga:sd-hash-algorithm-not-allowed"}
+    assert codes_of(verify_presentation(token, resolver=RESOLVER, now=NOW)) >= {"kaga:sd-hash-algorithm-not-allowed"}
+
+
+@pytest.mark.parametrize("name", ["status", "cnf", "exp"])
+def test_claims_that_stay_in_the_clear_cannot_be_disclosures(name: str) -> None:
+    """A holder could drop a disclosable ``status`` (and with it the revocation check): refused."""
+    value = {"status": {"type": "BitstringStatusListEntry"}, "cnf": {"jwk": HOLDER.key.public_key.to_jwk()},
+             "exp": int((NOW + timedelta(days=1)).timestamp())}[name]
+    disclosure = Disclosure.make("c2FsdHNhbHRzYWx0", name, value)
+    payload = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "_sd": [digest_of(disclosure.encoded)],
+               "_sd_alg": "sha-256"}
+    result = sd_verify(signed_sd(payload, [disclosure.encoded]), require_key_binding=False)
+    assert codes_of(result) == {"kaga:sd-disclosure-invalid"}
+    assert not result.verified and result.credential is None
+    # nested members of these names are ordinary claims
+    inner = Disclosure.make("c2FsdHNhbHRzYWx0", name, "x")
+    nested = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "address": {"_sd": [digest_of(inner.encoded)]},
+              "_sd_alg": "sha-256"}
+    assert sd_verify(signed_sd(nested, [inner.encoded]), require_key_binding=False).verified
 
 
 def test_sha_512_can_be_refused_by_policy() -> None:
