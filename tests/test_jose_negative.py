@@ -593,3 +593,35 @@ def test_issuer_refuses_to_make_validity_claims_disclosable() -> None:
             issue_sd_jwt(CLAIMS | {"exp": 1, "cnf": {}, "status": {}}, signer=ED, disclosable=[path])
     with pytest.raises(InputError):
         issue_sd_jwt(CLAIMS, signer=ED, disclosable=["no_such_claim"])
+
+
+class _NoLists:
+    """A status source that has no list at all: every status check is "could not check"."""
+
+    def fetch(self, url: str) -> Any:
+        from kaga_vc.errors import STATUS_LIST_UNAVAILABLE, StatusError
+
+        raise StatusError(STATUS_LIST_UNAVAILABLE, "no lists here", url=url)
+
+
+@pytest.mark.parametrize("kind", ["vp+jwt", "jwt-vp11"])
+def test_status_of_credentials_inside_a_jwt_presentation_is_checked(kind: str) -> None:
+    """``status_source`` reached Data Integrity and SD-JWT presentations but not the JWT ones: a revoked
+    credential inside a ``vp+jwt`` verified with no status problem and no warning."""
+    status = {"id": "https://city.example/status/1#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+              "statusListIndex": "7", "statusListCredential": "https://city.example/status/1"}
+    holder = did_of(HOLDER)
+    if kind == "vp+jwt":
+        vc = sign_vc_jwt(credential_v2(did_of(ED), credentialStatus=status), ED)
+        vp = sign_vp_jwt({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "holder": holder,
+                          "verifiableCredential": [envelope(vc)]}, HOLDER, audience=AUD, nonce=NONCE)
+    else:
+        vc = sign_jwt_vc11(credential_v11(did_of(ETHR), subject=holder, credentialStatus=status), ETHR)
+        vp = sign_jwt_vp11({"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiablePresentation"],
+                            "holder": holder, "verifiableCredential": [vc]}, HOLDER, audience=AUD, nonce=NONCE, now=NOW)
+    checked = verify_presentation(vp, resolver=RESOLVER, challenge=NONCE, domain=AUD, now=NOW, status_source=_NoLists())
+    assert "kaga:status-list-unavailable" in checked.codes and not checked.verified
+    assert checked.could_not_check
+    unchecked = verify_presentation(vp, resolver=RESOLVER, challenge=NONCE, domain=AUD, now=NOW)
+    assert unchecked.verified, unchecked.codes
+    assert "kaga:status-not-checked" in [w.code for w in unchecked.warnings]
