@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kaga_vc._encoding import b64url_decode, b64url_encode
-from kaga_vc.credentials import verify_presentation
+from kaga_vc.credentials import verify_credential, verify_presentation
 from kaga_vc.credentials._result import VerificationResult
 from kaga_vc.did.ethr_implicit import did_ethr_from_public_key
 from kaga_vc.keys import KeySigner, KeyType
@@ -625,3 +625,20 @@ def test_status_of_credentials_inside_a_jwt_presentation_is_checked(kind: str) -
     unchecked = verify_presentation(vp, resolver=RESOLVER, challenge=NONCE, domain=AUD, now=NOW)
     assert unchecked.verified, unchecked.codes
     assert "kaga:status-not-checked" in [w.code for w in unchecked.warnings]
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_dates_outside_the_utc_range_are_malformed_not_a_crash(instant: str) -> None:
+    """A valid dateTimeStamp whose UTC instant is outside Python's range raised OverflowError."""
+    from kaga_vc.verifier import issuance_of
+
+    for fmt in ("vc+jwt", "data-integrity"):
+        unsigned = credential_v2(did_of(ED), validFrom=instant)
+        unsigned.pop("validUntil")
+        if fmt == "vc+jwt":
+            token: Any = sign_vc_jwt(unsigned, ED)
+        else:  # the data model is read before the proof
+            token = {**unsigned, "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}}
+        result = verify_credential(token, resolver=RESOLVER, now=NOW)
+        assert "MALFORMED_VALUE_ERROR" in result.codes, (fmt, result.codes)
+        assert issuance_of(unsigned) == (did_of(ED), None)
