@@ -138,14 +138,29 @@ def verify_credential(
             text, format=fmt, resolver=resolver, now=now, max_clock_skew=max_clock_skew, **options
         )
     return _with_status(result, status_source, lambda document: verify_credential(
-        document, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew, **options))
+        document, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew, **options),
+        (resolver, loader, suites, *(tuple(suites.values()) if suites else ()), max_clock_skew,
+         repr(sorted(options.items()))))
 
 
-def _with_status(result: VerificationResult, source: Any, verify_list: Any) -> VerificationResult:
-    """Check the credential's status lists (or warn that they were not checked); see :mod:`kaga_vc.status`."""
-    from ..status import apply_status
+_LIST_CACHE: Any = None
 
-    checked: VerificationResult = apply_status(result, source=source, verify_list=verify_list)
+
+def _with_status(result: VerificationResult, source: Any, verify_list: Any,
+                 settings: tuple[Any, ...] | None = None) -> VerificationResult:
+    """Check the credential's status lists (or warn that they were not checked); see :mod:`kaga_vc.status`.
+
+    Lists that verified are remembered by their exact bytes and these ``settings`` (a bounded cache):
+    a list credential is verified once, not once per credential that points at it.
+    """
+    global _LIST_CACHE
+    from ..status import VerifiedListCache, apply_status
+
+    if settings is not None and _LIST_CACHE is None:
+        _LIST_CACHE = VerifiedListCache()
+    cache = _LIST_CACHE if settings is not None else None
+    checked: VerificationResult = apply_status(result, source=source, verify_list=verify_list, cache=cache,
+                                               cache_settings=settings or ())
     return checked
 
 
@@ -196,7 +211,8 @@ def verify_presentation(
                                  max_clock_skew=max_clock_skew)
 
     def with_status(embedded: VerificationResult) -> VerificationResult:
-        return _with_status(embedded, status_source, verify_list)
+        return _with_status(embedded, status_source, verify_list,
+                            (resolver, loader, suites, *(tuple(suites.values()) if suites else ()), max_clock_skew))
 
     result: VerificationResult = jose.verify_presentation(
         text, format=fmt, resolver=resolver, challenge=challenge, domain=domain, now=now,

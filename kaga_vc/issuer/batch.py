@@ -144,7 +144,7 @@ class _ResultWriter:
               detail: str | None = None) -> None:
         line = {"row": number, "outcome": outcome, "credentialId": credential_id, "code": code, "detail": detail}
         if self.csv is not None:
-            self.csv.writerow({k: ("" if v is None else v) for k, v in line.items()})
+            self.csv.writerow({k: _cell(v) for k, v in line.items()})
         else:
             self.handle.write(json.dumps({k: v for k, v in line.items() if v is not None}, ensure_ascii=False) + "\n")
 
@@ -157,6 +157,19 @@ class _ResultWriter:
     def abandon(self) -> None:
         self.handle.close()
         Path(self.tmp).unlink(missing_ok=True)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or CR
+    (details can echo the input) gets a ``'`` in front, so opening the result file runs no formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 @contextmanager

@@ -378,30 +378,48 @@ class IssuanceStore:
 
     # -- status lists (kaga_vc.status.StatusStore) -------------------------------------------------
 
-    def current_status_list(self) -> StatusListInfo | None:
-        lists: builtins.list[StatusListInfo] = self.status_lists(newest_only=True)
-        return lists[0] if lists else None
+    def current_status_list(self, *, conn: Connection | None = None) -> StatusListInfo | None:
+        query = sa.select(status_lists_table).order_by(status_lists_table.c.seq.desc()).limit(1)
+        if conn is not None:
+            row = conn.execute(query).first()
+        else:
+            with self.engine.connect() as c:
+                row = c.execute(query).first()
+        return None if row is None else StatusListInfo(row.list_id, row.size, int(row.allocated),
+                                                        datetime.fromisoformat(row.created_at))
 
-    def create_status_list(self, list_id: str, size: int, created_at: datetime) -> StatusListInfo:
+    def create_status_list(self, list_id: str, size: int, created_at: datetime, *,
+                           conn: Connection | None = None) -> StatusListInfo:
         def work(c: Connection) -> StatusListInfo:
             seq = c.execute(sa.select(sa.func.coalesce(sa.func.max(status_lists_table.c.seq), 0))).scalar_one() + 1
             c.execute(status_lists_table.insert().values(list_id=list_id, size=size, created_at=_iso(created_at),
                                                          seq=seq))
             return StatusListInfo(list_id, size, 0, created_at)
 
-        return self._run(work)
+        return work(conn) if conn is not None else self._run(work)
 
-    def claim_status_index(self, list_id: str, index: int, at: datetime) -> bool:
-        def work(c: Connection) -> None:
-            c.execute(allocations_table.insert().values(list_id=list_id, status_index=index, allocated_at=_iso(at)))
+    def claim_status_index(self, list_id: str, index: int, at: datetime, *, conn: Connection | None = None) -> bool:
+        """Claim ``index`` of ``list_id`` (False if already claimed); with ``conn``, inside that transaction.
+
+        A taken index is skipped with ``ON CONFLICT DO NOTHING`` rather than an error, so a collision
+        does not abort the caller's transaction (PostgreSQL would refuse every later statement).
+        """
+        def work(c: Connection) -> bool:
+            insert = _dialect_insert(c)(allocations_table).values(
+                list_id=list_id, status_index=index, allocated_at=_iso(at),
+            ).on_conflict_do_nothing().returning(allocations_table.c.status_index)
+            if c.execute(insert).first() is None:  # (rowcount is not reliable here under psycopg)
+                return False
             c.execute(status_lists_table.update().where(status_lists_table.c.list_id == list_id)
                       .values(allocated=status_lists_table.c.allocated + 1))
+            return True
 
         try:
-            self._run(work)
-        except IntegrityError:
+            return work(conn) if conn is not None else self._run(work)
+        except IntegrityError:  # no such list
+            if conn is not None:
+                raise
             return False
-        return True
 
     def status_lists(self, *, newest_only: bool = False) -> builtins.list[StatusListInfo]:
         query = sa.select(status_lists_table).order_by(
@@ -440,6 +458,16 @@ class IssuanceStore:
         with self.engine.connect() as conn:
             return {r.row_key: BatchRow(r.batch_id, r.row_key, r.row_number, r.outcome, r.credential_id, r.code,
                                         datetime.fromisoformat(r.at)) for r in conn.execute(query)}
+
+
+def _dialect_insert(conn: Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

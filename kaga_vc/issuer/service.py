@@ -222,7 +222,7 @@ def _write_json(path: Path, data: JSONObject) -> None:
 class StatusAllocator(Protocol):
     """Allocates one status list index with an entry per purpose (:class:`kaga_vc.status.StatusLists`)."""
 
-    def allocate_entries(self, *, now: datetime | None = None) -> Sequence[Any]: ...
+    def allocate_entries(self, *, now: datetime | None = None, conn: Any = None) -> Sequence[Any]: ...
 
 
 class IssuanceRecorder(Protocol):
@@ -230,7 +230,8 @@ class IssuanceRecorder(Protocol):
     (:class:`kaga_vc.issuer.records.IssuanceStore`)."""
 
     def record_issued(self, credential_id: str, type: str, subject_did: str | None, status_list_id: str | None,
-                      status_index: int | None, staff: str, format: str, issued_at: datetime) -> Any: ...
+                      status_index: int | None, staff: str, format: str, issued_at: datetime, *,
+                      conn: Any = None) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,22 +313,39 @@ class CityIssuer:
         now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         checked = validate_claims(kind, claims, today=now.date())
         subject = check_subject_did(subject_did)
-        list_id: str | None = None
-        index: int | None = None
-        entries: list[JSONObject] = []
-        if self.status is not None:
-            allocated = list(self.status.allocate_entries(now=now))
-            list_id, index = allocated[0].list_id, allocated[0].index
-            entries = [entry.to_credential_status() for entry in allocated]
-        credential = build_credential(
-            checked, issuer=self.did, subject_did=subject, now=now, valid_for=valid_for,
-            credential_id=credential_id, credential_status=entries, vc_version="1.1" if fmt == JWT_VC11 else "2.0",
-        )
-        document = self._secure(credential, kind, fmt, holder_key, now)
-        if record and self.records is not None:
-            self.records.record_issued(credential["id"], kind.type_name, subject, list_id, index,
-                                       staff or "unknown", fmt, now)
-        return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index)
+
+        def make(conn: Any) -> IssuedCredential:
+            list_id: str | None = None
+            index: int | None = None
+            entries: list[JSONObject] = []
+            if self.status is not None:
+                allocated = list(self.status.allocate_entries(now=now) if conn is None
+                                 else self.status.allocate_entries(now=now, conn=conn))
+                list_id, index = allocated[0].list_id, allocated[0].index
+                entries = [entry.to_credential_status() for entry in allocated]
+            credential = build_credential(
+                checked, issuer=self.did, subject_did=subject, now=now, valid_for=valid_for,
+                credential_id=credential_id, credential_status=entries,
+                vc_version="1.1" if fmt == JWT_VC11 else "2.0",
+            )
+            document = self._secure(credential, kind, fmt, holder_key, now)
+            if record and self.records is not None:
+                extra = {} if conn is None else {"conn": conn}
+                self.records.record_issued(credential["id"], kind.type_name, subject, list_id, index,
+                                           staff or "unknown", fmt, now, **extra)
+            return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index)
+
+        transaction = getattr(self.records, "transaction", None) if record else None
+        if transaction is None or self.status is None or not hasattr(self.status, "forget"):
+            return make(None)
+        # The index claim and the record commit together: a crash or an error before the commit
+        # leaves neither, and the credential is returned (handed out) only after it.
+        try:
+            with transaction() as conn:
+                return make(conn)
+        except BaseException:
+            self.status.forget()  # what it cached about the current list may have been rolled back
+            raise
 
     def _secure(self, credential: JSONObject, kind: CredentialKind, fmt: str, holder_key: PublicKey | None,
                 now: datetime) -> JSONObject | str:

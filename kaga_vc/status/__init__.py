@@ -9,7 +9,7 @@ driver or the network.
 from __future__ import annotations
 
 from ._bitstring import MIN_ENTRIES, BitstringStatusList
-from ._check import apply_status, check_entry
+from ._check import VerifiedListCache, apply_status, check_entry
 from ._entry import (
     ENTRY_TYPE,
     LIST_CREDENTIAL_TYPE,
@@ -45,6 +45,7 @@ __all__ = [
     "StatusLists",
     "StatusPurpose",
     "StatusStore",
+    "VerifiedListCache",
     "apply_status",
     "check_entry",
     "load_status_lists",

@@ -14,7 +14,13 @@ validity period), require the same issuer as the credential, the list type, a ma
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import (
@@ -36,6 +42,83 @@ SPEC = "https://www.w3.org/TR/vc-bitstring-status-list/"
 _STALE = (CREDENTIAL_EXPIRED, CREDENTIAL_NOT_YET_VALID)
 
 
+class VerifiedListCache:
+    """A bounded memory of status list credentials that verified, so a list is not verified again for
+    every credential that points at it.
+
+    An entry is keyed by the SHA-256 of the list credential exactly as received (the JWT text, or
+    the JSON object serialised canonically), never by its URL, plus the verifier's settings (the
+    resolver, loader and suites objects, the clock skew): a changed or tampered list is a different
+    key and goes through full verification. Only lists that verified are kept; a hit is used only
+    while ``now`` lies within the list's validity period and not before the time it was verified, and
+    for at most ``ttl`` of wall-clock time (so a key revoked behind a live resolver is noticed within it).
+    """
+
+    def __init__(self, max_entries: int = 256, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self.max_entries = max_entries
+        self.ttl = ttl.total_seconds()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, tuple[Any, ...], float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def digest(document: Any) -> str | None:
+        if isinstance(document, str):
+            data = document.encode("utf-8")
+        elif isinstance(document, dict):
+            try:
+                data = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                  allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError):
+                return None
+        else:
+            return None
+        return hashlib.sha256(data).hexdigest()
+
+    @staticmethod
+    def _key(digest: str, settings: Sequence[Any]) -> tuple[Any, ...]:
+        # objects by identity (kept alive by the entry, so an id is not reused while it is cached)
+        return (digest, *(v if v is None or isinstance(v, (str, int, float, timedelta)) else ("obj", id(v))
+                          for v in settings))
+
+    def verify(self, document: Any, verify_list: Callable[[Any], Any], *, settings: Sequence[Any],
+               now: datetime | None) -> Any:
+        """``verify_list(document)``, or the result it gave before for these exact bytes and settings."""
+        digest = self.digest(document)
+        if digest is None or now is None:
+            return verify_list(document)
+        key = self._key(digest, settings)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                result, _, stored = entry
+                if time.monotonic() - stored <= self.ttl and _still_valid(result, now):
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return result
+                del self._entries[key]
+        result = verify_list(document)
+        if result.verified:
+            with self._lock:
+                self._entries[key] = (result, tuple(settings), time.monotonic())
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _still_valid(result: Any, now: datetime) -> bool:
+    checked_at, valid_from, valid_until = result.checked_at, result.valid_from, result.valid_until
+    if checked_at is None or now < checked_at:
+        return False
+    if valid_from is not None and now < valid_from:
+        return False
+    return valid_until is None or now < valid_until
+
+
 def _types(value: Any) -> list[str]:
     return [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)]
 
@@ -53,6 +136,9 @@ def check_entry(
     issuer: str | None,
     source: StatusListSource,
     verify_list: Callable[[Any], Any],
+    cache: VerifiedListCache | None = None,
+    cache_settings: Sequence[Any] = (),
+    now: datetime | None = None,
 ) -> tuple[int, list[tuple[str, str, bool]]]:
     """Read the status value of one entry: ``(value, problems)``, problems as ``(code, detail, could_not_check)``."""
     url = entry.status_list_credential
@@ -60,7 +146,10 @@ def check_entry(
         document = source.fetch(url)
     except KagaError as error:
         return 0, [(STATUS_LIST_UNAVAILABLE, error.detail or f"status list {url} is unavailable", True)]
-    result = verify_list(document)
+    if cache is not None:
+        result = cache.verify(document, verify_list, settings=cache_settings, now=now)
+    else:
+        result = verify_list(document)
     if not result.verified:
         codes = ", ".join(result.codes)
         if result.could_not_check or all(code in _STALE for code in result.codes):
@@ -93,10 +182,15 @@ def apply_status(
     *,
     source: StatusListSource | None,
     verify_list: Callable[[Any], Any],
+    cache: VerifiedListCache | None = None,
+    cache_settings: Sequence[Any] = (),
 ) -> Any:
     """Return ``result`` (a ``VerificationResult``) with the credential's status checked and reported.
 
     Without a ``source`` the result only gets the warning ``kaga:status-not-checked`` (once).
+    ``cache`` reuses lists verified before (see :class:`VerifiedListCache`); ``cache_settings`` must
+    name everything ``verify_list`` depends on besides the document and the time (resolver, loader,
+    suites, clock skew).
     """
     from ..results import Problem
 
@@ -121,7 +215,8 @@ def apply_status(
         except KagaError as error:
             problems.append(Problem(STATUS_LIST_INVALID, error.detail, SPEC, {"entry": position}))
             continue
-        value, found = check_entry(entry, issuer=issuer, source=source, verify_list=verify_list)
+        value, found = check_entry(entry, issuer=issuer, source=source, verify_list=verify_list, cache=cache,
+                                   cache_settings=cache_settings, now=result.checked_at)
         context = {"entry": position, "statusPurpose": entry.purpose, "statusListCredential": entry.status_list_credential,
                    "statusListIndex": entry.index}
         for code, detail, could_not_check in found:

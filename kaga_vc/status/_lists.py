@@ -3,7 +3,9 @@
 Indices are drawn uniformly at random from the current list and claimed durably in a
 :class:`StatusStore` (the issuance records) before they are handed out, with a uniqueness constraint
 doing the final check: an index is never given twice, even across processes or after a crash (a
-claimed index whose credential was never recorded is simply left unused). Random allocation keeps an
+claimed index whose credential was never recorded is simply left unused). ``CityIssuer.issue`` claims
+inside the transaction that records the credential (``conn=``), so both commit, or neither, before the
+credential is returned. Random allocation keeps an
 index from telling when a credential was issued (Bitstring Status List v1.0 §6 privacy).
 
 One index serves both purposes: a credential at index *i* of list *L* has bit *i* of *L*'s revocation
@@ -50,15 +52,19 @@ class StatusListInfo:
 class StatusStore(Protocol):
     """What :class:`StatusLists` needs from persistent storage (``kaga_vc.issuer.records.IssuanceStore``)."""
 
-    def current_status_list(self) -> StatusListInfo | None:
-        """The newest list, or None before the first allocation."""
+    def current_status_list(self, *, conn: Any = None) -> StatusListInfo | None:
+        """The newest list, or None before the first allocation (read in ``conn`` if given)."""
         ...
 
-    def create_status_list(self, list_id: str, size: int, created_at: datetime) -> StatusListInfo:
+    def create_status_list(self, list_id: str, size: int, created_at: datetime, *, conn: Any = None) -> StatusListInfo:
         ...
 
-    def claim_status_index(self, list_id: str, index: int, at: datetime) -> bool:
-        """Durably claim ``index`` of ``list_id``; False if it was already claimed (nothing changed)."""
+    def claim_status_index(self, list_id: str, index: int, at: datetime, *, conn: Any = None) -> bool:
+        """Durably claim ``index`` of ``list_id``; False if it was already claimed (nothing changed).
+
+        With ``conn`` (a transaction of the store's own, e.g. ``IssuanceStore.transaction()``) the claim
+        is part of that transaction: it is durable when the caller commits, and undone if it rolls back.
+        """
         ...
 
     def status_lists(self) -> list[StatusListInfo]:
@@ -117,33 +123,52 @@ class StatusLists:
     def url(self, list_id: str, purpose: str) -> str:
         return f"{self.base_url}/{list_id}/{StatusPurpose(purpose).value}"
 
-    def _open_list(self, now: datetime) -> tuple[str, int]:
+    def forget(self) -> None:
+        """Drop what is cached about the current list (after a caller's transaction was rolled back)."""
+        self._current = None
+        self._since_refresh = 0
+
+    def _open_list(self, now: datetime, conn: Any) -> tuple[str, int]:
         # The current list and its fill are re-read from the store every REFRESH allocations (and
         # after a miss); in between they are counted here. Only the choice of when to open a new
         # list depends on it: the uniqueness of an index never does (the store enforces that).
         if self._current is None or self._since_refresh >= self.REFRESH:
-            info = self.store.current_status_list()
+            info = self.store.current_status_list() if conn is None else self.store.current_status_list(conn=conn)
             self._current = None if info is None else (info.list_id, info.size, info.allocated)
             self._since_refresh = 0
         if self._current is None or self._current[2] >= self._current[1] * self.max_fill:
-            info = self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+            info = self._create(now, conn)
             self._current = (info.list_id, info.size, 0)
         return self._current[0], self._current[1]
 
-    def allocate_index(self, *, now: datetime | None = None) -> tuple[str, int]:
-        """Claim a fresh random index: ``(list_id, index)``, never handed out before."""
+    def _create(self, now: datetime, conn: Any) -> StatusListInfo:
+        if conn is None:
+            return self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+        return self.store.create_status_list(secrets.token_hex(8), self.list_size, now, conn=conn)
+
+    def _claim(self, list_id: str, index: int, now: datetime, conn: Any) -> bool:
+        if conn is None:
+            return self.store.claim_status_index(list_id, index, now)
+        return self.store.claim_status_index(list_id, index, now, conn=conn)
+
+    def allocate_index(self, *, now: datetime | None = None, conn: Any = None) -> tuple[str, int]:
+        """Claim a fresh random index: ``(list_id, index)``, never handed out before.
+
+        ``conn``: claim inside the caller's store transaction (see :meth:`StatusStore.claim_status_index`);
+        call :meth:`forget` if that transaction is rolled back.
+        """
         now = _now(now)
         for _ in range(8):  # a few new lists at most, should another process fill them concurrently
-            list_id, size = self._open_list(now)
+            list_id, size = self._open_list(now, conn)
             for _ in range(64):  # at ≤ 75 % fill, 64 misses in a row has probability < 1e-8
                 index = self._rng.randrange(size)
-                if self.store.claim_status_index(list_id, index, now):
+                if self._claim(list_id, index, now, conn):
                     assert self._current is not None
                     self._current = (list_id, size, self._current[2] + 1)
                     self._since_refresh += 1
                     return list_id, index
                 self._since_refresh = self.REFRESH  # someone else is allocating too: look again
-            info = self.store.create_status_list(secrets.token_hex(8), self.list_size, now)
+            info = self._create(now, conn)
             self._current = (info.list_id, info.size, 0)
         raise StatusError(STATUS_LIST_FULL, "could not allocate a status list index")
 
@@ -152,9 +177,9 @@ class StatusLists:
         return tuple(StatusEntry(StatusPurpose(p).value, list_id, index, self.url(list_id, p))
                      for p in (purposes or self.purposes))
 
-    def allocate_entries(self, *, now: datetime | None = None) -> tuple[StatusEntry, ...]:
+    def allocate_entries(self, *, now: datetime | None = None, conn: Any = None) -> tuple[StatusEntry, ...]:
         """One fresh index, with an entry for every configured purpose (revocation and suspension)."""
-        list_id, index = self.allocate_index(now=now)
+        list_id, index = self.allocate_index(now=now, conn=conn)
         return self.entries(list_id, index)
 
     def allocate(self, purpose: str = StatusPurpose.REVOCATION.value, *, now: datetime | None = None) -> StatusEntry:

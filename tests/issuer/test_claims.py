@@ -219,7 +219,10 @@ def test_invalid_subject_did() -> None:
 
 # --- the individual number (My Number) ----------------------------------------------------------
 
-MY_NUMBERS = ["123456789018", "1234 5678 9018", "1234-5678-9018", "１２３４５６７８９０１８", 123456789018]
+MY_NUMBERS = ["123456789018", "1234 5678 9018", "1234-5678-9018", "１２３４５６７８９０１８", 123456789018,
+              # digits of other scripts, and invisible or unusual separators between them
+              "١٢٣٤٥٦٧٨٩٠١٨", "۱۲۳۴۵۶۷۸۹۰۱۸", "1234\u200b5678\u200b9018", "1234\u20605678\u20609018",
+              "1234\u00ad5678\u00ad9018", "\ufeff1234\ufeff5678\ufeff9018", "1234.5678.9018", "1234/5678/9018"]
 
 
 @pytest.mark.parametrize("number", MY_NUMBERS, ids=str)

@@ -138,3 +138,29 @@ def test_records_hold_no_personal_claims(issuer: CityIssuer, city_home: Path) ->
     db.close()
     for value in ("記録 確認", "カガ ハナコ", "1990-02-03", "大聖寺南町"):
         assert value not in dump
+
+
+def test_a_failure_after_allocation_leaves_no_claimed_index_and_no_record(
+    issuer: CityIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the index claim and the record are one transaction: signing that fails undoes the claim too
+    store: Any = issuer.records
+    claimed = {info.list_id: len(store.allocated_indices(info.list_id)) for info in store.status_lists()}
+    before = store.count()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the signing key is unavailable")
+
+    monkeypatch.setattr(issuer, "_secure", broken)
+    with pytest.raises(RuntimeError):
+        issuer.issue("residency", resident_did(11), CLAIMS["residency"](), now=NOW)
+    monkeypatch.undo()
+    assert store.count() == before
+    assert {info.list_id: len(store.allocated_indices(info.list_id)) for info in store.status_lists()} == claimed
+    assert {info.list_id: info.allocated for info in store.status_lists()} == {
+        info.list_id: len(store.allocated_indices(info.list_id)) for info in store.status_lists()}
+    # and the issuer goes on (what it cached about the current list was rolled back with it)
+    issued = issuer.issue("residency", resident_did(11), CLAIMS["residency"](), now=NOW)
+    record = store.get(issued.id)
+    assert (record.status_list_id, record.status_index) == (issued.status_list_id, issued.status_index)
+    assert issued.status_index in store.allocated_indices(issued.status_list_id)

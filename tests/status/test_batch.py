@@ -85,3 +85,18 @@ def test_csv_with_bom_and_japanese_text(tmp_path: Path, store: IssuanceStore) ->
     path.write_text("\ufeffsubject,ok\ndid:key:z1,yes\ndid:key:z2,yes\n", encoding="utf-8")
     summary = run_batch(path, Counter(), tmp_path / "r.csv", store, progress=False)
     assert summary.issued == 2
+
+
+def test_the_result_file_never_carries_a_spreadsheet_formula(tmp_path: Path, store: IssuanceStore) -> None:
+    # a detail can echo what the CSV held; opened in a spreadsheet it must stay text
+    payloads = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "＝1+1",
+                "\tx", "plain"]
+
+    def reject(row: Mapping[str, str]) -> Issued:
+        raise InputError(MALFORMED_VALUE_ERROR, row["note"])
+
+    rows = [{"subject": f"did:key:z{n}", "note": payload} for n, payload in enumerate(payloads)]
+    run_batch(rows, reject, tmp_path / "r.csv", store, progress=False)
+    with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as handle:
+        details = [line["detail"] for line in csv.DictReader(handle)]
+    assert details[:-1] == ["'" + p for p in payloads[:-1]] and details[-1] == "plain"

@@ -56,7 +56,7 @@ SCHEMA_VIOLATION = "kaga:schema-violation"
 MAX_TEXT = 100
 EARLIEST_DATE = date(1900, 1, 1)
 
-_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑‒–—―−ー－]*\d){11,}")
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑‒–—―−ー－./_・]*\d){11,}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Hiragana, katakana (with ー and ・), and spaces between words (ASCII or ideographic).
 _KANA = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb]+(?:[ \u3000][\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb]+)*")
@@ -122,8 +122,10 @@ def refuse_individual_number(value: Any, path: str = "claims") -> None:
 
 
 def contains_individual_number(text: str) -> bool:
-    """True if ``text`` holds 12+ digits in a row (full-width digits and separators included)."""
-    return bool(_DIGIT_RUN.search(unicodedata.normalize("NFKC", text)))
+    """True if ``text`` holds 12+ digits in a row (digits of any script, full-width forms, separators,
+    and invisible format characters such as zero-width spaces between them included)."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    return bool(_DIGIT_RUN.search(visible))
 
 
 def text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:
