@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kaga_vc._encoding import b64url_decode, b64url_encode
+from kaga_vc.credentials import verify_credential, verify_presentation
 from kaga_vc.credentials._result import VerificationResult
 from kaga_vc.did.ethr_implicit import did_ethr_from_public_key
 from kaga_vc.keys import KeySigner, KeyType
@@ -455,6 +456,32 @@ def test_disclosure_hash_algorithm_not_allowed(alg: str) -> None:
     assert codes_of(sd_verify(signed_sd(payload, []), require_key_binding=False)) == {"kaga:sd-hash-algorithm-not-allowed"}
 
 
+@pytest.mark.parametrize("alg", [["sha-256"], {"name": "sha-256"}, 256, None])
+def test_sd_alg_of_another_json_type_is_a_problem(alg: Any) -> None:
+    payload = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "_sd_alg": alg}
+    token = signed_sd(payload, [])
+    assert codes_of(sd_verify(token, require_key_binding=False)) == {"kaga:sd-hash-algorithm-not-allowed"}
+    assert codes_of(verify_presentation(token, resolver=RESOLVER, now=NOW)) >= {"kaga:sd-hash-algorithm-not-allowed"}
+
+
+@pytest.mark.parametrize("name", ["status", "cnf", "exp"])
+def test_claims_that_stay_in_the_clear_cannot_be_disclosures(name: str) -> None:
+    """A holder could drop a disclosable ``status`` (and with it the revocation check): refused."""
+    value = {"status": {"type": "BitstringStatusListEntry"}, "cnf": {"jwk": HOLDER.key.public_key.to_jwk()},
+             "exp": int((NOW + timedelta(days=1)).timestamp())}[name]
+    disclosure = Disclosure.make("c2FsdHNhbHRzYWx0", name, value)
+    payload = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "_sd": [digest_of(disclosure.encoded)],
+               "_sd_alg": "sha-256"}
+    result = sd_verify(signed_sd(payload, [disclosure.encoded]), require_key_binding=False)
+    assert codes_of(result) == {"kaga:sd-disclosure-invalid"}
+    assert not result.verified and result.credential is None
+    # nested members of these names are ordinary claims
+    inner = Disclosure.make("c2FsdHNhbHRzYWx0", name, "x")
+    nested = {**{k: v for k, v in CLAIMS.items() if k != "given_name"}, "address": {"_sd": [digest_of(inner.encoded)]},
+              "_sd_alg": "sha-256"}
+    assert sd_verify(signed_sd(nested, [inner.encoded]), require_key_binding=False).verified
+
+
 def test_sha_512_can_be_refused_by_policy() -> None:
     sd = issued(sd_alg="sha-512")
     assert sd_verify(sd, require_key_binding=False).verified
@@ -566,3 +593,52 @@ def test_issuer_refuses_to_make_validity_claims_disclosable() -> None:
             issue_sd_jwt(CLAIMS | {"exp": 1, "cnf": {}, "status": {}}, signer=ED, disclosable=[path])
     with pytest.raises(InputError):
         issue_sd_jwt(CLAIMS, signer=ED, disclosable=["no_such_claim"])
+
+
+class _NoLists:
+    """A status source that has no list at all: every status check is "could not check"."""
+
+    def fetch(self, url: str) -> Any:
+        from kaga_vc.errors import STATUS_LIST_UNAVAILABLE, StatusError
+
+        raise StatusError(STATUS_LIST_UNAVAILABLE, "no lists here", url=url)
+
+
+@pytest.mark.parametrize("kind", ["vp+jwt", "jwt-vp11"])
+def test_status_of_credentials_inside_a_jwt_presentation_is_checked(kind: str) -> None:
+    """``status_source`` reached Data Integrity and SD-JWT presentations but not the JWT ones: a revoked
+    credential inside a ``vp+jwt`` verified with no status problem and no warning."""
+    status = {"id": "https://city.example/status/1#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+              "statusListIndex": "7", "statusListCredential": "https://city.example/status/1"}
+    holder = did_of(HOLDER)
+    if kind == "vp+jwt":
+        vc = sign_vc_jwt(credential_v2(did_of(ED), credentialStatus=status), ED)
+        vp = sign_vp_jwt({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "holder": holder,
+                          "verifiableCredential": [envelope(vc)]}, HOLDER, audience=AUD, nonce=NONCE)
+    else:
+        vc = sign_jwt_vc11(credential_v11(did_of(ETHR), subject=holder, credentialStatus=status), ETHR)
+        vp = sign_jwt_vp11({"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiablePresentation"],
+                            "holder": holder, "verifiableCredential": [vc]}, HOLDER, audience=AUD, nonce=NONCE, now=NOW)
+    checked = verify_presentation(vp, resolver=RESOLVER, challenge=NONCE, domain=AUD, now=NOW, status_source=_NoLists())
+    assert "kaga:status-list-unavailable" in checked.codes and not checked.verified
+    assert checked.could_not_check
+    unchecked = verify_presentation(vp, resolver=RESOLVER, challenge=NONCE, domain=AUD, now=NOW)
+    assert unchecked.verified, unchecked.codes
+    assert "kaga:status-not-checked" in [w.code for w in unchecked.warnings]
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_dates_outside_the_utc_range_are_malformed_not_a_crash(instant: str) -> None:
+    """A valid dateTimeStamp whose UTC instant is outside Python's range raised OverflowError."""
+    from kaga_vc.verifier import issuance_of
+
+    for fmt in ("vc+jwt", "data-integrity"):
+        unsigned = credential_v2(did_of(ED), validFrom=instant)
+        unsigned.pop("validUntil")
+        if fmt == "vc+jwt":
+            token: Any = sign_vc_jwt(unsigned, ED)
+        else:  # the data model is read before the proof
+            token = {**unsigned, "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}}
+        result = verify_credential(token, resolver=RESOLVER, now=NOW)
+        assert "MALFORMED_VALUE_ERROR" in result.codes, (fmt, result.codes)
+        assert issuance_of(unsigned) == (did_of(ED), None)

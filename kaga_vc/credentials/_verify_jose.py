@@ -6,7 +6,7 @@ header says ``vp+jwt`` is verified as a presentation by :func:`verify_jose_prese
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,7 @@ def verify_jose_presentation(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
+    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
     **_: Any,
 ) -> VerificationResult:
     """Verify a ``vp+jwt``, a VC 1.1 JWT presentation or an SD-JWT+KB presentation.
@@ -74,13 +75,15 @@ def verify_jose_presentation(
         from ..proofs.jose.vc_jose import verify_vp_jwt
 
         return verify_vp_jwt(
-            token, resolver=resolver, audience=audience, nonce=nonce, now=now, max_clock_skew=max_clock_skew, limits=limits
+            token, resolver=resolver, audience=audience, nonce=nonce, now=now, max_clock_skew=max_clock_skew, limits=limits,
+            check_embedded=check_embedded,
         )
     if fmt == JWT_VC11:
         from ..proofs.jose.jwt_vc11 import verify_jwt_vp11
 
         return verify_jwt_vp11(
-            token, resolver=resolver, audience=audience, nonce=nonce, now=now, max_clock_skew=max_clock_skew, limits=limits
+            token, resolver=resolver, audience=audience, nonce=nonce, now=now, max_clock_skew=max_clock_skew, limits=limits,
+            check_embedded=check_embedded,
         )
     if fmt == SD_JWT:
         from ..proofs.jose.sd_jwt import verify_sd_jwt

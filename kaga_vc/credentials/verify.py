@@ -205,14 +205,21 @@ def verify_presentation(
         return _unsupported(fmt, now)
     text = presentation.decode("utf-8", "replace") if isinstance(presentation, bytes) else presentation
     status_source = options.pop("status_source", None)
+
+    def verify_list(document: Any) -> VerificationResult:
+        return verify_credential(document, resolver=resolver, loader=loader, suites=suites, now=now,
+                                 max_clock_skew=max_clock_skew)
+
+    def with_status(embedded: VerificationResult) -> VerificationResult:
+        return _with_status(embedded, status_source, verify_list,
+                            (resolver, loader, suites, *(tuple(suites.values()) if suites else ()), max_clock_skew))
+
     result: VerificationResult = jose.verify_presentation(
         text, format=fmt, resolver=resolver, challenge=challenge, domain=domain, now=now,
-        max_clock_skew=max_clock_skew, **options,
+        max_clock_skew=max_clock_skew, check_embedded=with_status, **options,
     )
     if fmt == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
-        return _with_status(result, status_source, lambda document: verify_credential(
-            document, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew),
-            (resolver, loader, suites, *(tuple(suites.values()) if suites else ()), max_clock_skew))
+        return with_status(result)
     return result
 
 

@@ -189,6 +189,10 @@ def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[A
         raise ProofError(PROOF_TRANSFORMATION_ERROR, f"JSON-LD processing failed: {code}") from None
     except RecursionError:
         raise InputError(DOCUMENT_TOO_DEEP, "document is nested too deeply for JSON-LD processing") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # pyld raises plain Python errors for some hostile input (e.g. "Found invalid baseIRI" for an
+        # ``@id`` of "" with no base): a document that cannot be processed, never a crash
+        raise ProofError(PROOF_TRANSFORMATION_ERROR, f"JSON-LD processing failed: {type(exc).__name__}") from None
     _check_iris(expanded)
     return list(expanded)
 
@@ -250,6 +254,8 @@ def canonize(document: JSONObject, loader: DocumentLoader | None = None) -> str:
         raise ProofError(PROOF_TRANSFORMATION_ERROR, f"RDF canonicalisation failed: {exc.type}") from None
     except RecursionError:
         raise InputError(DOCUMENT_TOO_DEEP, "document is nested too deeply for RDF canonicalisation") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # see expand()
+        raise ProofError(PROOF_TRANSFORMATION_ERROR, f"RDF canonicalisation failed: {type(exc).__name__}") from None
     return str(result)
 
 

@@ -122,7 +122,10 @@ def parse_datetime(value: Any, name: str, *, code: str = "MALFORMED_VALUE_ERROR"
         raise InputError(code, f"{name} is not a valid dateTimeStamp: {value!r}", property=name) from None
     if parsed.tzinfo is None:
         raise InputError(code, f"{name} needs a time zone offset: {value!r}", property=name)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00, year 9999 at -14:00: no UTC instant in Python's range
+        raise InputError(code, f"{name} is out of the representable range: {value!r}", property=name) from None
 
 
 # -- the proof value ------------------------------------------------------------------------------

@@ -97,9 +97,9 @@ def _instant(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+            return parsed.astimezone(UTC) if parsed.tzinfo else None
+        except (ValueError, OverflowError):  # OverflowError: year 1 at +14:00, year 9999 at -14:00
             return None
-        return parsed.astimezone(UTC) if parsed.tzinfo else None
     return None
 
 

@@ -72,11 +72,15 @@ def decode_response(text: str | bytes) -> PresentationResponse:
         body = inflater.decompress(compressed, MAX_DECOMPRESSED)
         if inflater.unconsumed_tail or not inflater.eof:
             raise InputError(RESPONSE_INVALID, "the response is too large or truncated")
-        data = json.loads(body)
-    except InputError:
-        raise
-    except (ValueError, zlib.error, UnicodeDecodeError):
-        raise InputError(RESPONSE_INVALID, "the response is not valid KVP1 (base45, zlib, JSON)") from None
+    except (ValueError, zlib.error):
+        raise InputError(RESPONSE_INVALID, "the response is not valid KVP1 (base45, zlib)") from None
+    from ..credentials import parse_json
+
+    try:  # the same strict reading as any credential: depth and size limits, no duplicate members
+        data = parse_json(body, max_bytes=MAX_DECOMPRESSED)
+    except InputError as error:
+        raise InputError(RESPONSE_INVALID, f"the response is not valid KVP1 JSON: {error.detail}",
+                         reason=error.code) from None
     if not isinstance(data, dict) or not isinstance(data.get("presentations"), list) or not data["presentations"]:
         raise InputError(RESPONSE_INVALID, "the response holds no presentation")
     items: list[str | dict[str, Any]] = []

@@ -274,3 +274,13 @@ def test_issuance_refuses_what_verification_would_refuse() -> None:
     with pytest.raises(KagaError) as info:
         sign(unsigned_credential(**{"@context": [*V2_ONLY, "https://example.com/ctx"]}))
     assert info.value.code == "kaga:context-not-bundled"
+
+
+@pytest.mark.parametrize("context", ["", "0", "contexts/kaga.jsonld"])
+def test_relative_context_url_is_a_transformation_error_not_a_crash(context: str) -> None:
+    """pyld raises a bare ValueError for a relative context IRI with no base: it must come out as a Problem."""
+    document = copy.deepcopy(SIGNED)
+    document["@context"] = [*document["@context"], context]
+    result = verify_credential(document, resolver=RESOLVER, now=NOW)
+    assert not result.verified
+    assert "PROOF_TRANSFORMATION_ERROR" in result.codes

@@ -158,3 +158,20 @@ def test_nonce_store_is_single_use_and_durable(tmp_path: Path) -> None:
         assert reopened.purge(now=NOW + timedelta(hours=1)) == 2
         assert not reopened.is_used("n-1")
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_compact_response_json_is_read_strictly() -> None:
+    """KVP1 JSON gets the credential limits: deep nesting and duplicate members are refused, typed."""
+    import base45
+
+    def kvp(body: str) -> str:
+        return "KVP1:" + base45.b45encode(zlib.compress(body.encode())).decode()
+
+    deep = kvp('{"presentations":[' + "[" * 100_000 + "]" * 100_000 + "]}")
+    # two spellings of one member: the verifier and an application could read different holders
+    duplicate = kvp('{"presentations":[{"type":"VerifiablePresentation","holder":"did:ex:a","holder":"did:ex:b"}]}')
+    for bad, reason in ((deep, "kaga:document-too-deep"), (duplicate, "kaga:duplicate-json-key")):
+        with pytest.raises(KagaError) as error:
+            decode_response(bad)
+        assert error.value.code == "kaga:response-invalid"
+        assert error.value.context["reason"] == reason

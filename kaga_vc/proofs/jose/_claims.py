@@ -83,7 +83,11 @@ def parse_datetime(value: Any, name: str, problems: Problems) -> datetime | None
     if parsed.tzinfo is None:
         problems.add(MALFORMED_VALUE_ERROR, f"{name} has no time zone", property=name)
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00, year 9999 at -14:00
+        problems.add(MALFORMED_VALUE_ERROR, f"{name} is out of the representable range", property=name)
+        return None
 
 
 def check_window(

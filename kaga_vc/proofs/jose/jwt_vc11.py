@@ -12,7 +12,7 @@ method of the relationship that suits ``alg`` is tried.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from ...errors import (
     InputError,
 )
 from ...keys import Signer
-from ...results import VerificationResult
+from ...results import Problem, VerificationResult
 from ._claims import (
     DEFAULT_MAX_CLOCK_SKEW,
     Problems,
@@ -242,6 +242,7 @@ def verify_jwt_vp11(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
+    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
 ) -> VerificationResult:
     """Verify a VC 1.1 JWT presentation and the credential JWTs inside it."""
     now = utc_now(now)
@@ -286,7 +287,11 @@ def verify_jwt_vp11(
             problems.add(MALFORMED_VALUE_ERROR, "credential in a JWT presentation is not a JWT", credential=index)
             continue
         result = verify_jwt_vc11(entry, resolver=resolver, now=now, max_clock_skew=max_clock_skew, limits=limits)
+        if check_embedded is not None:  # e.g. the status lists (verify.py)
+            result = check_embedded(result)
         problems.extend(result.problems, credential=index)
+        problems.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, "credential": index})
+                                 for w in result.warnings)
         if iss is not None and result.subject is not None and result.subject != iss:
             problems.warn("kaga:holder-not-subject", "the holder is not the credential's subject", credential=index)
         inner.append(result.to_json())

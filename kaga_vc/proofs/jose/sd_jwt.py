@@ -426,7 +426,7 @@ def select_disclosures(issued: str, disclose: Iterable[str] | None) -> list[str]
         return list(parts.disclosures)
     jws = _unverified_payload(parts.jwt)
     sd_alg = jws.get("_sd_alg", "sha-256")
-    if sd_alg not in HASHES:
+    if not isinstance(sd_alg, str) or sd_alg not in HASHES:
         raise InputError(SD_HASH_ALGORITHM_NOT_ALLOWED, f"unsupported digest algorithm {sd_alg!r}")
     processed = process_disclosures(jws, parts.disclosures, sd_alg)
     wanted = [parse_path(p) for p in disclose]
@@ -472,6 +472,8 @@ def present_sd_jwt(
         raise InputError(MALFORMED_VALUE_ERROR, "key binding needs an audience and a nonce")
     payload = _unverified_payload(parts.jwt)
     sd_alg = payload.get("_sd_alg", "sha-256")
+    if not isinstance(sd_alg, str) or sd_alg not in HASHES:
+        raise InputError(SD_HASH_ALGORITHM_NOT_ALLOWED, "unsupported digest algorithm (_sd_alg)")
     kb_payload = {
         "iat": int(utc_now(now).timestamp()),
         "aud": audience,
@@ -536,15 +538,25 @@ def verify_sd_jwt(
         )
     # §7.1 step 2.4 and 3-5: digests and Disclosures.
     sd_alg = payload.get("_sd_alg", "sha-256")
+    if not isinstance(sd_alg, str):  # a list or object here must be a problem, not a TypeError
+        sd_alg = ""
     processed: Processed | None = None
     if sd_alg not in HASHES or sd_alg not in allowed_sd_algs:
-        problems.add(SD_HASH_ALGORITHM_NOT_ALLOWED, f"digest algorithm {sd_alg!r} is not allowed", sd_alg=str(sd_alg))
+        problems.add(SD_HASH_ALGORITHM_NOT_ALLOWED, "the digest algorithm (_sd_alg) is not allowed",
+                     sd_alg=str(payload.get("_sd_alg"))[:40])
     else:
         try:
             processed = process_disclosures(payload, parts.disclosures, sd_alg, limits=limits)
             problems.checks.append("disclosures")
         except KagaError as exc:
             problems.add_error(exc)
+    if processed is not None:
+        # SD-JWT VC §3.2.2.2: these stay in the clear. A holder must not be able to drop ``status`` (or
+        # ``cnf``, ``exp``) by leaving its Disclosure out, whatever the issuer's software allowed.
+        hidden = sorted({str(path[0]) for path in processed.paths.values() if len(path) == 1} & NEVER_DISCLOSABLE)
+        if hidden:
+            problems.add(SD_DISCLOSURE_INVALID, f"claim(s) {hidden} must not be selectively disclosable", claims=hidden)
+            processed = None
     claims = processed.payload if processed is not None else None
     # §7.1 step 6: validity (validity claims are never selectively disclosable: read the signed payload).
     nbf = numeric_date(payload, "nbf", problems)

@@ -10,7 +10,7 @@ URL; replay protection uses the JWT claims ``aud`` and ``nonce``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from ...errors import (
     ProofError,
 )
 from ...keys import Signer
-from ...results import VerificationResult
+from ...results import Problem, VerificationResult
 from ._claims import (
     DEFAULT_MAX_CLOCK_SKEW,
     Problems,
@@ -169,8 +169,12 @@ def verify_vp_jwt(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
+    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
 ) -> VerificationResult:
-    """Verify a ``vp+jwt`` and every enveloped ``vc+jwt`` in it; ``audience``/``nonce`` are required if given."""
+    """Verify a ``vp+jwt`` and every enveloped ``vc+jwt`` in it; ``audience``/``nonce`` are required if given.
+
+    ``check_embedded`` adds checks to each credential's result (the status lists, from ``verify.py``).
+    """
     now = utc_now(now)
     problems = Problems()
     jws = parse_or_report(token, problems, limits)
@@ -209,7 +213,11 @@ def verify_vp_jwt(
         result = verify_vc_jwt(
             ident[len(ENVELOPE_PREFIX) :], resolver=resolver, now=now, max_clock_skew=max_clock_skew, limits=limits
         )
+        if check_embedded is not None:
+            result = check_embedded(result)
         problems.extend(result.problems, credential=index)
+        problems.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, "credential": index})
+                                 for w in result.warnings)
         if holder is not None and result.subject is not None and result.subject != holder:
             problems.warn("kaga:holder-not-subject", "the holder is not the credential's subject", credential=index)
         inner.append(result.to_json())
