@@ -53,7 +53,7 @@ def main() -> None:
 
     from kaga_vc.credentials import issue_credential
     from kaga_vc.holder import create_wallet
-    from kaga_vc.issuer import init_city, open_city_issuer
+    from kaga_vc.issuer import city_bundle_signer, init_city, open_city_issuer
     from kaga_vc.registry import close_registry, ethr_method, open_embedded
     from kaga_vc.verifier import (
         CredentialQuery,
@@ -73,7 +73,7 @@ def main() -> None:
     with open_city_issuer("pw", home=work) as issuer:
         wallet.add(issuer.issue("kyc", wallet.did, KYC_CLAIMS, staff="bench").document)
         lists = issuer.status.build_all(lambda c: issue_credential(c, signer=issuer.ed25519_signer), issuer=config.did)
-        bundle = sync_bundle(ethr_method(registry), signer=issuer.ed25519_signer,
+        bundle = sync_bundle(ethr_method(registry), signer=city_bundle_signer("pw", home=work),
                              issuers=[TrustedIssuer(config.did, ("KycCredential",))], status_lists=lists)
     close_registry(registry)
     (work / "bundle.jwt").write_text(bundle.token)

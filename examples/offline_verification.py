@@ -20,7 +20,7 @@ from pathlib import Path
 from kaga_vc.credentials import issue_credential
 from kaga_vc.did import did_key_from_public_key
 from kaga_vc.holder import create_wallet
-from kaga_vc.issuer import init_city, open_city_issuer
+from kaga_vc.issuer import city_bundle_signer, init_city, open_city_issuer
 from kaga_vc.keys import KeySigner, KeyType, PrivateKey
 from kaga_vc.registry import close_registry, ethr_method, open_embedded
 from kaga_vc.verifier import (
@@ -50,9 +50,9 @@ with open_city_issuer(password, home=work / "city-home") as city:
                                             "birthDate": "1990-04-01", "evidence": ["myNumberCardPublicKey"]},
                         staff="example")
     wallet.add(issued.document)
-    # 2. the trust bundle, signed by the city's assertion key
+    # 2. the trust bundle, signed by the city's identity (owner) key; status lists by its assertion key
     lists = city.status.build_all(lambda c: issue_credential(c, signer=city.ed25519_signer), issuer=config.did)
-    bundle = sync_bundle(ethr_method(registry), signer=city.ed25519_signer,
+    bundle = sync_bundle(ethr_method(registry), signer=city_bundle_signer(password, home=work / "city-home"),
                          issuers=[TrustedIssuer(config.did, ("KycCredential", "ResidencyCredential"))],
                          status_lists=lists)
 close_registry(registry)

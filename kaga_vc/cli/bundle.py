@@ -63,7 +63,7 @@ def sync(
     """
     from ..credentials import issue_credential
     from ..credentials.kaga import CredentialKind, load_schema
-    from ..issuer.service import open_city_issuer, read_city
+    from ..issuer.service import city_bundle_signer, open_city_issuer, read_city
     from ..status import FileStatusListSource, StatusLists
     from ..verifier import sync_bundle
     from .chain import opened_registry
@@ -73,7 +73,9 @@ def sync(
     issuers = [parse_issuer(i, all_types if i.partition("=")[0].strip() == config.did else ()) for i in issuer or []]
     if not issuers:
         issuers = [parse_issuer(config.did, all_types)]
-    with open_city_issuer(read_password(password_file)) as city:
+    password = read_password(password_file)
+    bundle_signer = city_bundle_signer(password)
+    with open_city_issuer(password) as city:
         signer = city.ed25519_signer
         lists: dict[str, Any] = {}
         if isinstance(city.status, StatusLists):
@@ -85,7 +87,8 @@ def sync(
         with opened_registry(rpc_url or config.rpc_url, registry or config.registry, chain_id) as reg:
             from ..registry import ethr_method
 
-            bundle = sync_bundle(ethr_method(reg), signer=signer, issuers=issuers, status_lists=lists, schemas=schemas)
+            bundle = sync_bundle(ethr_method(reg), signer=bundle_signer, issuers=issuers, status_lists=lists,
+                                 schemas=schemas)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(bundle.token + "\n", encoding="utf-8")
     summary = {**bundle.summary(), "out": str(out)}

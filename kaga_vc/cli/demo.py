@@ -95,7 +95,7 @@ def run_story(base: Path) -> None:
     from ..credentials.kaga import CredentialKind, load_schema
     from ..did import Resolver
     from ..holder import create_wallet
-    from ..issuer import init_city, open_city_issuer
+    from ..issuer import city_bundle_signer, init_city, open_city_issuer
     from ..keys import KeySigner, KeyType
     from ..registry import ChainSettings, ethr_method
     from ..registry.anchor import open_anchor
@@ -145,7 +145,8 @@ def run_story(base: Path) -> None:
             types = tuple(kind.type_name for kind in CredentialKind)
             schemas = {kind.type_name: load_schema(kind) for kind in CredentialKind}
             with _chain(home) as registry:
-                return sync_bundle(ethr_method(registry), signer=signer, issuers=[TrustedIssuer(config.did, types)],
+                return sync_bundle(ethr_method(registry), signer=city_bundle_signer(PASSWORD, home=home),
+                                   issuers=[TrustedIssuer(config.did, types)],
                                    status_lists=documents, schemas=schemas)
 
         _step(4, "A ryokan and a clinic sync the trust bundle online",

@@ -421,6 +421,18 @@ def open_city_issuer(
     return CityIssuer(config, ed25519=ed25519, secp256k1=secp256k1, status=status, records=store)
 
 
+def city_bundle_signer(password: str, *, home: str | os.PathLike[str] | None = None) -> KeySigner:
+    """The signer for trust bundles: the city's owner (identity) key at ``<city>#controller``.
+
+    Bundles carry the DID histories verifiers will trust, so they are signed with the one key the
+    city's DID string commits to (see :func:`kaga_vc.verifier.bundle.city_signing_method`).
+    """
+    from ..keys.keystore import load_key
+
+    config = read_city(home)
+    return KeySigner(load_key(city_dir(home) / OWNER_FILE, password), f"{config.did}#controller")
+
+
 BATCH_COLUMNS = ("type", "subject", "fullName", "fullNameKana", "birthDate", "gender", "address", "residentSince",
                  "evidence", "assuranceLevel")
 

@@ -1,7 +1,7 @@
 """The trust bundle: everything an offline verifier needs, signed by the city.
 
-A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``, ``kid`` a DID URL of the city's
-DID, signed with a key of its ``assertionMethod``) whose payload is::
+A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``, ``kid`` the city's identity key:
+``<city>#controller`` for a did:ethr city, signed ES256K with its owner key) whose payload is::
 
     {"format": "kaga-vc/trust-bundle/1", "city": <city DID>, "createdAt": <ISO 8601>,
      "chain": {"chainId", "block", "blockTimestamp"},
@@ -12,11 +12,13 @@ DID, signed with a key of its ``assertionMethod``) whose payload is::
      "contexts": {<context URL>: <sha256 hex>}}
 
 Integrity is the city's signature over the whole payload: changing any byte fails with
-``kaga:bundle-signature-invalid``. The signature is checked against the city's DID document
-resolved *from the bundle's own history* at ``createdAt``; verifiers pin the city's DID
-(``trusted_city``), so a bundle signed by anyone else is ``kaga:bundle-signer-not-trusted``. For a
-did:ethr whose owner never changed this is self-certifying (the key recovers to the DID's
-address); after an owner change the pinned DID alone trusts the history the bundle carries.
+``kaga:bundle-signature-invalid``. The signature is checked against what the city's DID string
+itself commits to — the identity address of a did:ethr (the ES256K signature must recover to it),
+the key of a did:key — and never against a document built from the histories the bundle carries:
+those events cannot be authenticated offline, and anyone could append a "key added" event and sign
+with that key. Verifiers pin the city's DID (``trusted_city``); a bundle of another city is
+``kaga:bundle-signer-not-trusted``. The price: a city that hands its DID to another owner on the
+registry must still sign bundles with the original identity key, or verifiers must pin a new DID.
 
 Offline resolution: :meth:`TrustBundle.resolver` resolves did:ethr from the histories with the
 DID Resolution ``versionTime`` of each credential's issuance, so a credential signed before a key
@@ -185,7 +187,10 @@ def build_bundle(
     chain: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> TrustBundle:
-    """Assemble and sign a bundle with the city's ``signer`` (its DID is the bundle's ``city``)."""
+    """Assemble and sign a bundle with the city's identity key (``signer``; its DID is the bundle's ``city``).
+
+    For a did:ethr city that is the owner key at ``#controller`` (see :func:`city_signing_method`).
+    """
     from ..proofs.jose._jws import alg_for_key_type, sign_compact
 
     if not issuers:
@@ -208,6 +213,9 @@ def build_bundle(
         contexts=dict(contexts if contexts is not None else context_digests()),
         chain=dict(chain or {}),
     )
+    if signer.key_id != city_signing_method(city):
+        raise InputError(BUNDLE_INVALID, f"a bundle is signed with the city's identity key {city_signing_method(city)}, "
+                                         f"not {signer.key_id}")
     header = {"alg": alg_for_key_type(signer.key_type), "typ": BUNDLE_TYP, "kid": signer.key_id}
     token = sign_compact(header, bundle.to_payload(), signer)
     return _replace_token(bundle, token)
@@ -259,7 +267,6 @@ def read_bundle(
     ``kaga:bundle-signer-not-trusted`` (another city than ``trusted_city``).
     """
     from ..did.ethr import DIDHistory
-    from ..proofs.jose._did_keys import verify_jws_with_did
     from ..proofs.jose._jws import JOSELimits, parse_compact
 
     if isinstance(token, bytes):
@@ -302,12 +309,42 @@ def read_bundle(
             raise ProofError(BUNDLE_SIGNER_NOT_TRUSTED, f"the bundle is signed by {bundle.city}, not a trusted city",
                              city=bundle.city)
     try:
-        resolver = bundle.resolver({bundle.city: bundle.created})
-        verify_jws_with_did(jws, resolver=resolver, expected_did=bundle.city, relationship="assertionMethod",
-                            require_kid=True)
+        verify_city_signature(jws, bundle.city)
     except KagaError as error:
         raise ProofError(BUNDLE_SIGNATURE_INVALID, f"the bundle's signature does not verify: {error.detail}") from None
     return bundle
+
+
+def city_signing_method(city: str) -> str:
+    """The verification method a bundle of ``city`` must be signed with: the DID's own identity key.
+
+    A bundle carries the DID histories a verifier will trust, so its signature cannot be checked
+    against a document built from those same histories (anyone can append a "key added" event and
+    sign with that key). It is checked against what the DID string itself commits to instead: for
+    did:ethr the identity address (``#controller``, ES256K recovered to that address), for did:key
+    the key. Other methods cannot sign bundles.
+    """
+    parsed = DID.parse(city)
+    if parsed.method == "ethr":
+        return f"{city}#controller"
+    if parsed.method == "key":
+        return f"{city}#{parsed.method_specific_id.rsplit(':', 1)[-1]}"
+    raise ProofError(BUNDLE_SIGNATURE_INVALID, f"a bundle must be signed by a did:ethr or did:key city, not {city}")
+
+
+def verify_city_signature(jws: Any, city: str) -> None:
+    """Check a bundle JWS against the key ``city``'s DID string commits to (see :func:`city_signing_method`)."""
+    from ..did.ethr import parse_ethr_did
+    from ..did.key import public_key_from_did_key
+    from ..proofs.jose._jws import verify_with_account, verify_with_public_key
+
+    expected_kid = city_signing_method(city)
+    if jws.header.get("kid") != expected_kid:
+        raise ProofError(BUNDLE_SIGNATURE_INVALID, f"a bundle must be signed with {expected_kid}")
+    if DID.parse(city).method == "ethr":
+        verify_with_account(jws, f"eip155:0:{parse_ethr_did(city).address}")
+    else:
+        verify_with_public_key(jws, public_key_from_did_key(city))
 
 
 __all__ = [

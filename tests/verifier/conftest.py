@@ -60,9 +60,14 @@ class World:
         from kaga_vc.verifier import TrustedIssuer, sync_bundle
 
         schemas = {k.type_name: load_schema(k) for k in CredentialKind if k.type_name in types}
-        return sync_bundle(ethr_method(self.registry), signer=self.issuer.ed25519_signer,
+        return sync_bundle(ethr_method(self.registry), signer=self.bundle_signer,
                            issuers=[TrustedIssuer(self.config.did, types), *extra], status_lists=self.status_lists(),
                            schemas=schemas, now=now)
+
+    @property
+    def bundle_signer(self) -> KeySigner:
+        """The city's identity key, which signs its bundles."""
+        return KeySigner(self.owner, f"{self.config.did}#controller")
 
     def issue(self, fmt: str = "sd-jwt", kind: str = "kyc", subject: str | None = None, **kw: Any) -> Any:
         return self.issuer.issue(kind, subject or self.wallet.did, KYC_CLAIMS, format=fmt, staff="test", **kw)

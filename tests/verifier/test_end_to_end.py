@@ -299,7 +299,7 @@ def test_context_digests_must_match_the_city(world: World, sd_jwt: object, tmp_p
     url = "https://www.w3.org/ns/credentials/v2"
     assert url in digests
     good = world.bundle()
-    forged = build_bundle(signer=world.issuer.ed25519_signer, issuers=list(good.issuers.values()),
+    forged = build_bundle(signer=world.bundle_signer, issuers=list(good.issuers.values()),
                           histories=list(good.histories.values()), status_lists=good.status_lists,
                           schemas=good.schemas, contexts={**digests, url: "00" * 32})
     req = request(world)
