@@ -95,7 +95,7 @@ def sign_in_format(
             holder_key=holder_key,
             decoys=Decoys(1, 3),
         )
-    raise UnsupportedError(UNSUPPORTED_FORMAT, f"unknown format {fmt!r}; use one of {', '.join(CLI_FORMATS)}")
+    raise InputError(UNSUPPORTED_FORMAT, f"unknown format {fmt!r}; use one of {', '.join(CLI_FORMATS)}")
 
 
 def default_key_id(public_key: PublicKey) -> str:

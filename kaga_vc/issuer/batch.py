@@ -103,6 +103,18 @@ def read_csv_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
         raise InputError("PARSING_ERROR", f"{path} is not valid CSV (line {reader.line_num}: {exc})") from None
 
 
+def read_csv_header(path: str | os.PathLike[str]) -> list[str]:
+    """The header line's column names (a BOM is allowed); InputError if the file is unreadable or empty."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader([handle.readline()], strict=True), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError("PARSING_ERROR", f"cannot read the header of {path}: {type(exc).__name__}") from None
+    if not header:
+        raise InputError("PARSING_ERROR", f"{path} has no header line")
+    return [name.strip() for name in header]
+
+
 def row_key(number: int, row: Mapping[str, str]) -> str:
     """The journal key of a row: its number and a hash of its content (an edited row is a new row)."""
     digest = hashlib.sha256(json.dumps(dict(row), sort_keys=True, ensure_ascii=False).encode()).hexdigest()

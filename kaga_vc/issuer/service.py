@@ -24,14 +24,13 @@ from typing import Any, Protocol, Self
 from .._files import write_atomically
 from ..credentials.kaga import CredentialKind, build_credential, check_subject_did, validate_claims
 from ..credentials.verify import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
-from ..errors import MALFORMED_VALUE_ERROR, InputError, KagaError, UnsupportedError
+from ..errors import MALFORMED_VALUE_ERROR, UNSUPPORTED_FORMAT, InputError, KagaError
 from ..keys import KeySigner, KeyType, PrivateKey, PublicKey
 
 JSONObject = dict[str, Any]
 
 CITY_EXISTS = "kaga:city-exists"
 CITY_NOT_INITIALISED = "kaga:city-not-initialised"
-UNSUPPORTED_FORMAT = "kaga:unsupported-format"
 
 DEFAULT_SERVICE_ENDPOINT = "https://city.kaga.ishikawa.jp"
 SERVICE_TYPE = "LinkedDomains"
@@ -49,7 +48,8 @@ def parse_format(value: str) -> str:
         return FORMATS[value]
     if value in FORMATS.values():
         return value
-    raise UnsupportedError(UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
+    # the caller's option value, not something received: bad input (exit 3), not "invalid"
+    raise InputError(UNSUPPORTED_FORMAT, f"format must be one of {', '.join(FORMATS)}")
 
 
 def city_dir(home: str | os.PathLike[str] | None = None) -> Path:
@@ -437,6 +437,22 @@ BATCH_COLUMNS = ("type", "subject", "fullName", "fullNameKana", "birthDate", "ge
                  "evidence", "assuranceLevel")
 
 
+def check_batch_header(csv_path: str | os.PathLike[str]) -> None:
+    """Refuse a CSV whose header is not a residents' file before the batch starts.
+
+    Per-row problems go to the result file without stopping the batch; a wrong header would make
+    every row fail, so it is the caller's input error (exit 3) instead of a batch of rejections.
+    """
+    from .batch import read_csv_header
+
+    columns = read_csv_header(csv_path)
+    unknown = sorted(set(columns) - set(BATCH_COLUMNS))
+    missing = [c for c in ("type", "subject") if c not in columns]
+    if unknown or missing:
+        raise InputError(MALFORMED_VALUE_ERROR, f"{Path(csv_path).name} is not a residents CSV: "
+                         f"unknown column(s) {unknown}, missing {missing}; expected {', '.join(BATCH_COLUMNS)}")
+
+
 def row_claims(row: Mapping[str, str]) -> tuple[str, str, JSONObject]:
     """``(type, subject, claims)`` of one CSV row; ``evidence`` is ``;``-separated. My Number refused first."""
     from ..credentials.kaga import refuse_individual_number
@@ -475,6 +491,7 @@ def run_csv_batch(
         raise InputError(MALFORMED_VALUE_ERROR, "batch issuance needs the issuance records")
     fmt = parse_format(format)
     staff = staff or "batch"
+    check_batch_header(csv_path)
 
     def issue_one(row: Mapping[str, str]) -> Issued:
         kind, subject, claims = row_claims(row)

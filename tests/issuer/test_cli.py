@@ -124,3 +124,22 @@ def test_batch_of_the_sample_residents_then_resume(env: dict[str, str], tmp_path
     assert (again["issued"], again["alreadyIssued"]) == (0, 20)
     lines = (out / "results.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 21 and all(",issued," in line for line in lines[1:])
+
+
+def test_unknown_format_is_bad_input(env: dict[str, str]) -> None:
+    code, out = run("issue", "kyc", "--subject", resident_did(), "--name", "加賀 花子", "--name-kana", "カガ ハナコ",
+                    "--birth-date", "1990-04-01", "--format", "cbor", "--json")
+    assert code == 3 and json.loads(out)["error"]["code"] == "kaga:unsupported-format"
+
+
+@pytest.mark.parametrize("header", ["name,email\n山田,a@example.jp\n", "type,fullName\nkyc,加賀 花子\n", ""])
+def test_batch_of_a_file_that_is_not_a_residents_csv_is_refused_up_front(
+    env: dict[str, str], tmp_path: Path, header: str
+) -> None:
+    source = tmp_path / "other.csv"
+    source.write_text(header, encoding="utf-8")
+    out = tmp_path / "issued"
+    code, text = run("issue", "batch", str(source), "--out", str(out), "--json")
+    assert code == 3, text
+    assert json.loads(text)["error"]["code"] in ("MALFORMED_VALUE_ERROR", "PARSING_ERROR")
+    assert not list(out.glob("row-*")) if out.exists() else True
