@@ -15,9 +15,10 @@ import argparse
 import asyncio
 import json
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
+
+import _timing
 
 from kaga_vc.credentials import issue_credential, verify_credential
 from kaga_vc.did import KeyMethod, Resolver, did_key_from_public_key
@@ -43,33 +44,15 @@ def credential_v2() -> dict[str, Any]:
 
 
 def timed(fn: Callable[[], Any], n: int) -> list[float]:
-    for _ in range(min(20, n)):
-        fn()
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+    return _timing.timed(fn, n, warmup=20)
 
 
 def timed_async(make: Callable[[], Any], n: int) -> list[float]:
-    async def run() -> list[float]:
-        for _ in range(min(20, n)):
-            await make()
-        out = []
-        for _ in range(n):
-            start = time.perf_counter()
-            await make()
-            out.append(time.perf_counter() - start)
-        return out
-
-    return asyncio.run(run())
+    return _timing.timed_async(make, n, warmup=20)
 
 
 def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return _timing.percentile(samples, q) * 1000
 
 
 def main() -> None:

@@ -22,11 +22,11 @@ import asyncio
 import hashlib
 import json
 import statistics
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import _timing
 import coincurve
 
 from kaga_vc.did import KeyMethod, Resolver, did_key_from_public_key
@@ -96,33 +96,15 @@ class CachedMethod:
 
 
 def timed(fn: Callable[[], Any], n: int) -> list[float]:
-    for _ in range(min(50, n)):
-        fn()
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+    return _timing.timed(fn, n, warmup=50)
 
 
 def timed_async(make: Callable[[], Any], n: int) -> list[float]:
-    async def run() -> list[float]:
-        for _ in range(min(50, n)):
-            await make()
-        out = []
-        for _ in range(n):
-            start = time.perf_counter()
-            await make()
-            out.append(time.perf_counter() - start)
-        return out
-
-    return asyncio.run(run())
+    return _timing.timed_async(make, n, warmup=50)
 
 
 def p(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e6
+    return _timing.percentile(samples, q) * 1e6
 
 
 def main() -> None:
