@@ -9,8 +9,10 @@ against any node. Three things a plain eth-tester chain lacks are added here:
 * **An event index.** eth-tester answers ``eth_getLogs`` by walking blocks, which costs more the deeper
   the block lies below the head (see docs/registry.md); here every log is indexed when its block is
   mined, so a did:ethr resolution costs the same at any depth.
-* **Wall-clock block times.** A block's timestamp is taken when it is mined, not when the previous
-  block was, so validity periods (``block.timestamp + validity``) mean what they say.
+* **Wall-clock block times.** A block's timestamp is the wall-clock second it is mined in, never later:
+  several blocks may share a second (py-evm insists on strictly increasing times, which after a burst of
+  writes put the head hours ahead of the clock), so ``block.timestamp`` and validity periods derived from
+  it mean what they say.
 
 Only one process may open a chain directory at a time (an exclusive lock file); opening waits up to
 :data:`LOCK_WAIT_SECONDS` for another process to close it, then raises ``kaga:chain-busy``.
@@ -129,8 +131,17 @@ def _make_chain_class(chain_id: int) -> Any:
     from eth.chains.base import MiningChain
     from eth.vm.forks.prague import PragueVM
 
+    class KagaVM(PragueVM):
+        @classmethod
+        def validate_header(cls, header: Any, parent_header: Any) -> None:
+            # several blocks may share a second: accept a child stamped in its parent's second by checking
+            # the rest of the header as py-evm would (its rule is a strictly later time)
+            if parent_header is not None and header.timestamp == parent_header.timestamp:
+                header = header.copy(timestamp=header.timestamp + 1)
+            super().validate_header(header, parent_header)
+
     class KagaEmbeddedChain(MiningChain):
-        vm_configuration = ((0, PragueVM),)  # type: ignore[assignment]  # py-evm types BlockNumber
+        vm_configuration = ((0, KagaVM),)  # type: ignore[assignment]  # py-evm types BlockNumber
 
         def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
             header_params["gas_limit"] = parent_header.gas_limit
@@ -393,8 +404,9 @@ class EmbeddedChain:
         chain = self._chain
         with self._transaction():
             parent = chain.get_canonical_head()
-            # stamp the pending block with the time it is mined, not when the last block was
-            stamp = max(int(time.time()), parent.timestamp + 1)
+            # stamp the pending block with the second it is mined in; never ahead of the wall clock (a
+            # parent already ahead, from a clock set back, is matched rather than overtaken)
+            stamp = max(int(time.time()), parent.timestamp)
             chain.header = chain.header.copy(timestamp=stamp)
             try:
                 tx_hash = self._backend.send_raw_transaction(raw_bytes)

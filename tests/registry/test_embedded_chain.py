@@ -180,3 +180,34 @@ def test_a_block_that_fails_midway_leaves_the_chain_as_it_was(embedded: Registry
     assert receipt.block_number == head + 1
     doc = Resolver({"ethr": ethr_method(embedded)}).resolve(did_for(embedded, identity)).did_document
     assert [s["type"] for s in doc["service"]] == ["A", "C"]
+
+
+def test_block_times_never_run_ahead_of_the_wall_clock(tmp_path: Path) -> None:
+    """Issue 12: block time was max(now, parent + 1), so a burst of writes put the head hours ahead."""
+    import time
+
+    registry = open_embedded(tmp_path / "home")
+    try:
+        owner = PrivateKey.generate(KeyType.SECP256K1)
+        identity = ethereum_address(owner.public_key)
+        first, _ = registry.head()
+        for n in range(12):  # a burst: many blocks in the same second or two
+            registry.set_attribute(identity, *service_attribute("LinkedDomains", f"https://kaga.example/{n}"),
+                                   signer=owner)
+            assert registry.head()[1] <= time.time()
+        number, stamp = registry.head()
+        assert number >= first + 12
+        stamps = [registry.block_timestamp(b) for b in range(first, number + 1)]
+        assert stamps == sorted(stamps)  # never backwards
+        assert len(set(stamps)) < len(stamps)  # several blocks shared a second
+        assert stamp <= time.time()
+    finally:
+        registry.transport.close()  # type: ignore[attr-defined]
+
+    # the chain reopens (py-evm re-reads the head) and keeps growing in the same second
+    registry = open_embedded(tmp_path / "home")
+    try:
+        registry.set_attribute(identity, *service_attribute("LinkedDomains", "https://kaga.example/again"), signer=owner)
+        assert registry.head()[1] <= time.time()
+    finally:
+        registry.transport.close()  # type: ignore[attr-defined]
