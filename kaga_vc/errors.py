@@ -58,6 +58,8 @@ KEYSTORE_WRONG_PASSWORD = "kaga:keystore-wrong-password"
 KEYSTORE_CORRUPTED = "kaga:keystore-corrupted"
 KEYSTORE_UNREADABLE = "kaga:keystore-unreadable"
 KEYSTORE_EXISTS = "kaga:keystore-exists"
+#: scrypt / pbkdf2 parameters beyond what a keystore may ask (memory or time exhaustion), or a KDF we do not run
+KEYSTORE_KDF_OUT_OF_RANGE = "kaga:keystore-kdf-out-of-range"
 FILESYSTEM_ERROR = "kaga:filesystem-error"  # a file or directory could not be read, created or written
 NETWORK_ERROR = "kaga:network-error"  # a connection failed outside the typed clients
 USAGE_ERROR = "kaga:usage-error"  # the command line itself is wrong (exit 2)

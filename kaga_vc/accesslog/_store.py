@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from .._files import ensure_private_file, sqlite_path
 from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 
 ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
@@ -102,6 +103,9 @@ def open_engine(url: str) -> Engine:
     """An engine with the durability settings of this module; tables created if missing."""
     try:
         if url.startswith("sqlite"):
+            db_file = sqlite_path(url)
+            if db_file is not None:  # who presented what, where: 0600 (and so its -wal / -shm files)
+                ensure_private_file(db_file)
             engine = create_engine(url, connect_args={"timeout": 30})
 
             @event.listens_for(engine, "connect")

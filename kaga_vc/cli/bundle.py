@@ -89,8 +89,9 @@ def sync(
 
             bundle = sync_bundle(ethr_method(reg), signer=bundle_signer, issuers=issuers, status_lists=lists,
                                  schemas=schemas)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(bundle.token + "\n", encoding="utf-8")
+    from .._files import write_atomically
+
+    write_atomically(out, bundle.token + "\n", mode=0o644)  # public; a planted symlink is replaced, not followed
     summary = {**bundle.summary(), "out": str(out)}
     if as_json:
         print_json(summary)

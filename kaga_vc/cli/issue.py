@@ -64,8 +64,10 @@ def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, 
         issued = issuer.issue(kind, subject, {k: v for k, v in claims.items() if v is not None}, format=fmt,
                               staff=staff_name(staff), holder_key=key)
     text = issued.serialise()
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
+    if out is not None:  # name, birth date, address: 0600, and a planted symlink is replaced, never followed
+        from .._files import write_atomically
+
+        write_atomically(out, text, mode=0o600)
     if as_json:
         print_json({"id": issued.id, "type": issued.kind.type_name, "format": issued.format, "subject": issued.subject,
                     "file": str(out) if out else None, "credential": issued.document,

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from .._files import ensure_private_file, sqlite_path
 from ..errors import (
     CREDENTIAL_ALREADY_RECORDED,
     CREDENTIAL_UNKNOWN,
@@ -213,6 +214,9 @@ class IssuanceStore:
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
             if url.startswith("sqlite"):
+                db_file = sqlite_path(url)
+                if db_file is not None:  # personal data: 0600 (and so its -wal / -shm files)
+                    ensure_private_file(db_file)
                 engine = sa.create_engine(url, connect_args={"timeout": 30})
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)

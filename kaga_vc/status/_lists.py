@@ -34,6 +34,8 @@ from ._entry import LIST_CREDENTIAL_TYPE, LIST_TYPE, StatusEntry, StatusPurpose
 JSONObject = dict[str, Any]
 
 DEFAULT_MAX_FILL = 0.75
+#: how long a published status list credential is valid unless the caller says otherwise (issue 13)
+DEFAULT_LIST_VALIDITY = timedelta(days=7)
 """Open a new list once this share of the current one is allocated (keeps random probing cheap)."""
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -214,8 +216,16 @@ class StatusLists:
         self, list_id: str, purpose: str, *, issuer: str, now: datetime | None = None, ttl: timedelta | None = None,
         valid_for: timedelta | None = None,
     ) -> JSONObject:
-        """The ``BitstringStatusListCredential`` (VCDM 2.0) for one list and purpose, not yet signed."""
+        """The ``BitstringStatusListCredential`` (VCDM 2.0) for one list and purpose, not yet signed.
+
+        It always carries ``validFrom`` and ``validUntil`` (``valid_for``, default
+        :data:`DEFAULT_LIST_VALIDITY`): a list without an end would let anyone who kept an old copy
+        (taken before a revocation) present it forever; an expired list is "could not check".
+        """
         now = _now(now)
+        valid_for = DEFAULT_LIST_VALIDITY if valid_for is None else valid_for
+        if valid_for <= timedelta(0):
+            raise InputError(MALFORMED_VALUE_ERROR, "a status list's validity must be positive")
         url = self.url(list_id, purpose)
         credential: JSONObject = {
             "@context": [VC_V2],
@@ -230,8 +240,7 @@ class StatusLists:
                 "encodedList": self.bitstring(list_id, purpose).encode(),
             },
         }
-        if valid_for is not None:
-            credential["validUntil"] = _xsd(now + valid_for)
+        credential["validUntil"] = _xsd(now + valid_for)
         if ttl is not None:
             credential["credentialSubject"]["ttl"] = int(ttl.total_seconds() * 1000)
         return credential
