@@ -154,6 +154,12 @@ BUNDLE_INVALID = "kaga:bundle-invalid"
 BUNDLE_SIGNATURE_INVALID = "kaga:bundle-signature-invalid"
 BUNDLE_SIGNER_NOT_TRUSTED = "kaga:bundle-signer-not-trusted"
 BUNDLE_STALE = "kaga:bundle-stale"
+#: the bundle is past its expiresAt (plus the policy's grace)
+BUNDLE_EXPIRED = "kaga:bundle-expired"
+#: the bundle is older than (or forks) the newest bundle of its city this verifier has seen
+BUNDLE_ROLLBACK = "kaga:bundle-rollback"
+#: no trusted city is configured (a refusal unless any city is trusted explicitly)
+BUNDLE_SIGNER_NOT_PINNED = "kaga:bundle-signer-not-pinned"
 WALLET_NOT_FOUND = "kaga:wallet-not-found"
 WALLET_EXISTS = "kaga:wallet-exists"
 

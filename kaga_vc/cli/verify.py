@@ -56,7 +56,10 @@ def verify(
     request: str | None = typer.Option(None, "--request", help="The presentation request (file) the input answers; needs --bundle."),
     bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification."),
     policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
-    city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY)."),
+    city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY, "
+                                    "else the city set up in $KAGA_VC_HOME; none: the bundle is refused)."),
+    trust_any_city: bool = typer.Option(False, "--trust-any-city", help="DANGEROUS: with --bundle, accept a bundle "
+                                        "signed by any city (no pinned city). For tests only."),
     status_lists: str | None = typer.Option(
         None, "--status-lists", help="Check status against these status list credentials: a file or directory "
         "written by kaga-vc status publish (else status is not checked: a warning)."),
@@ -81,7 +84,8 @@ def verify(
     at = _parse_now(now)
     text = read_input(file)
     if request is not None or bundle is not None:
-        result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew))
+        result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew),
+                                  trust_any_city)
         if not no_log:
             from .log import record_verification
 
@@ -119,18 +123,24 @@ def verify(
 
 
 def _verify_response(text: str, request: str | None, bundle: str | None, policy_file: str | None, city: str | None,
-                     at: datetime | None, skew: timedelta) -> VerificationResult:
+                     at: datetime | None, skew: timedelta, trust_any_city: bool = False) -> VerificationResult:
     """The offline verifier (kaga_vc.verifier): response + request + bundle, nonce store in $KAGA_VC_HOME."""
-    import os
+    from dataclasses import replace
 
     from ..verifier import NonceStore, Policy, default_nonce_path, verify_response
+    from .bundle import trusted_city
 
     if request is None or bundle is None:
         raise typer.BadParameter("--request and --bundle go together")
     policy = Policy.load(policy_file) if policy_file else Policy()
-    pinned = city or os.environ.get("KAGA_VC_TRUSTED_CITY")
+    pinned = trusted_city(city)
     if pinned:
-        policy = Policy(policy.purposes, policy.max_bundle_age, policy.stale_bundle, (*policy.trusted_cities, pinned))
+        policy = policy.pinned(pinned)
+    if trust_any_city:
+        from ._common import err_console
+
+        err_console.print("[bold red]WARNING[/]: --trust-any-city: a bundle signed by ANY city is accepted")
+        policy = replace(policy, trust_any_city=True)
     with NonceStore(default_nonce_path()) as store:
         return verify_response(text, request=read_input(request), bundle=read_input(bundle), policy=policy,
                                nonce_store=store, now=at, max_clock_skew=skew)

@@ -171,11 +171,12 @@ def check_scrypt_params(kdf: Any) -> None:
     Checked before any derivation, so a file asking for 2^31 (memory) is a typed error, not MemoryError.
     """
     n = kdf.get("n") if isinstance(kdf, dict) else None
-    if not isinstance(n, int) or isinstance(n, bool) or n < MIN_SCRYPT_N or n > MAX_SCRYPT_N or n & (n - 1):
+    if not isinstance(n, int) or isinstance(n, bool) or n < MIN_SCRYPT_N or kdf.get("r") != 8 or kdf.get("p") != 1:
+        # weaker than we ever write: a downgraded (tampered) file
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore KDF parameters are out of range")
+    if n > MAX_SCRYPT_N or n & (n - 1):
         raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE,
                             f"keystore scrypt n must be a power of two from 2^10 to 2^20, not {str(n)[:20]}")
-    if kdf.get("r") != 8 or kdf.get("p") != 1:
-        raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, "keystore scrypt parameters must be r = 8, p = 1")
 
 
 def _derive(password: str, kdf: dict[str, Any]) -> bytes:

@@ -26,7 +26,7 @@ class _Server:
         routes = self.routes
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's API
+            def do_GET(self) -> None:
                 status, body, headers = routes.get(self.path, (404, b"not found", {}))
                 self.send_response(status)
                 for name, value in headers.items():
@@ -78,7 +78,7 @@ def test_tampered_bundle_is_not_saved(server: _Server, token: str, tmp_path: Pat
     forged = ".".join([header, payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB"), signature])
     server.routes["/b"] = (200, forged.encode(), {})
     out = tmp_path / "bundle.jwt"
-    result = runner.invoke(app, ["bundle", "fetch", server.url("/b"), "--out", str(out), "--json"])
+    result = runner.invoke(app, ["bundle", "fetch", server.url("/b"), "--out", str(out), "--trust-any-city", "--json"])
     assert result.exit_code in (ExitCode.INVALID, ExitCode.BAD_INPUT), result.output
     assert "error" in json.loads(result.stdout)
     assert not out.exists()
@@ -98,7 +98,7 @@ def test_bundle_of_another_city_is_refused(server: _Server, token: str, tmp_path
 def test_unreachable_bundle_could_not_check(server: _Server, tmp_path: Path, route: str, status: int) -> None:
     if route != "/missing":
         server.routes[route] = (status, b"", {"Location": "https://elsewhere.example/b"} if status == 302 else {})
-    result = runner.invoke(app, ["bundle", "fetch", server.url(route), "--out", str(tmp_path / "b"), "--json"])
+    result = runner.invoke(app, ["bundle", "fetch", server.url(route), "--out", str(tmp_path / "b"), "--trust-any-city", "--json"])
     assert result.exit_code == ExitCode.COULD_NOT_CHECK, result.output
     assert json.loads(result.stdout)["error"]["code"] == "kaga:bundle-unavailable"
 
