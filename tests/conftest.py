@@ -12,7 +12,8 @@ import pytest
 pytest_plugins = ["tests._postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# reference copies of what tests compare against live inside tests/ (no test reads outside the repository)
+VECTORS = ROOT / "tests" / "vectors"
 
 
 class NetworkBlocked(RuntimeError):
