@@ -44,7 +44,7 @@ def password_env(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Under scripts/test.sh (KAGA_VC_REQUIRE_NODE=1) a skipped interop test is a failure.
 
     Interop tests skip when their Node packages are absent (a developer's partial setup); the test

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kaga_vc.contexts import OfflineLoader, bundled_contexts, default_loader
-from kaga_vc.errors import CONTEXT_DIGEST_MISMATCH, CONTEXT_NOT_BUNDLED, DocumentLoadError
 from kaga_vc.contexts._loader import BundledContexts
+from kaga_vc.errors import CONTEXT_DIGEST_MISMATCH, CONTEXT_NOT_BUNDLED, DocumentLoadError
 
 from .conftest import ROOT, VECTORS
 
