@@ -13,6 +13,7 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── StatusError                    status list unavailable / invalid / full, refused status transition
     ├── RecordsError                   issuance records store unreachable or unwritable
     ├── RegistryError                  node unreachable, history missing, transaction failed
+    ├── ProtocolError                  an OpenID4VCI / OpenID4VP message refused (with its OAuth error)
     ├── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
     └── AuthError                      the HTTP service: unauthenticated, forbidden, rate-limited
 
@@ -71,7 +72,6 @@ TRANSACTION_FAILED = "kaga:transaction-failed"
 UNSUPPORTED_FORMAT = "kaga:unsupported-format"
 UNSUPPORTED_CRYPTOSUITE = "kaga:unsupported-cryptosuite"
 PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
-PROOF_CHAIN_UNSUPPORTED = "kaga:proof-chain-unsupported"
 PROOF_MISSING = "kaga:proof-missing"
 PROOF_EXPIRED = "kaga:proof-expired"
 UNDEFINED_TERM = "kaga:undefined-term"
@@ -155,6 +155,21 @@ BUNDLE_SIGNER_NOT_TRUSTED = "kaga:bundle-signer-not-trusted"
 BUNDLE_STALE = "kaga:bundle-stale"
 WALLET_NOT_FOUND = "kaga:wallet-not-found"
 WALLET_EXISTS = "kaga:wallet-exists"
+
+# OpenID4VCI issuance and OpenID4VP presentation (issue 15). Over HTTP each also names its OAuth
+# error code (``ProtocolError.oauth_error``); callers and tests branch on these stable codes.
+OFFER_UNKNOWN = "kaga:offer-unknown"  # no offer has this pre-authorized code
+OFFER_TX_CODE_WRONG = "kaga:offer-tx-code-wrong"  # the transaction code (PIN) is wrong or missing
+OFFER_LOCKED = "kaga:offer-locked"  # too many wrong transaction codes
+OFFER_USED = "kaga:offer-used"  # the offer's credential was already issued
+OFFER_EXPIRED = "kaga:offer-expired"
+ACCESS_TOKEN_INVALID = "kaga:access-token-invalid"  # unknown, expired or spent access token
+KEY_PROOF_INVALID = "kaga:key-proof-invalid"  # openid4vci-proof+jwt malformed or not signed by its key
+KEY_PROOF_NONCE_INVALID = "kaga:key-proof-nonce-invalid"  # the key proof's nonce is not a live c_nonce
+CREDENTIAL_REQUEST_INVALID = "kaga:credential-request-invalid"
+CREDENTIAL_CONFIGURATION_UNKNOWN = "kaga:credential-configuration-unknown"
+OPENID4VP_REQUEST_UNKNOWN = "kaga:openid4vp-request-unknown"  # no pending request for this id / state
+OPENID4VP_RESPONSE_INVALID = "kaga:openid4vp-response-invalid"  # vp_token / state malformed
 
 
 # The HTTP service (issue 14).
@@ -248,6 +263,22 @@ class RegistryError(KagaError):
     """The Ethereum registry could not be read or written."""
 
     default_code = TRANSACTION_FAILED
+
+
+class ProtocolError(KagaError):
+    """An OpenID4VCI / OpenID4VP protocol message refused; ``oauth_error`` and ``status`` are its HTTP form."""
+
+    default_code = CREDENTIAL_REQUEST_INVALID
+
+    def __init__(self, code: str | None = None, detail: str = "", *, oauth_error: str = "invalid_request",
+                 status: int = 400, **context: Any) -> None:
+        super().__init__(code, detail, **context)
+        self.oauth_error = oauth_error
+        self.status = status
+
+    def to_oauth(self) -> dict[str, Any]:
+        """The OAuth 2.0 error response body (RFC 6749 §5.2), with the stable code beside it."""
+        return {"error": self.oauth_error, "error_description": self.detail, "kaga_code": self.code}
 
 
 class AccessLogError(KagaError):
