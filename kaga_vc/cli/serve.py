@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from ..errors import MALFORMED_VALUE_ERROR, InputError
-from ._common import JsonOption, PasswordFileOption, err_console, error_boundary, print_json, read_password
+from ._common import (
+    PASSWORD_ENV,
+    JsonOption,
+    PasswordFileOption,
+    err_console,
+    error_boundary,
+    print_json,
+    read_password,
+)
 
 
 def _issuer(value: str) -> tuple[str, str]:
@@ -42,6 +51,10 @@ def serve(
                                              "(kaga-vc admin-token add); without it the admin endpoints are closed."),
     bundle: Path | None = typer.Option(None, "--bundle", dir_okay=False, help="Trust bundle file to host at "
                                        "/vc/trust-bundle.jwt (re-read on every request)."),
+    log_key: Path | None = typer.Option(None, "--log-key", dir_okay=False, help="The access log's subject-index key "
+                                        "(else $KAGA_VC_ACCESSLOG_KEY, else $KAGA_VC_HOME/accesslog.key)."),
+    operator_key: Path | None = typer.Option(None, "--operator-key", dir_okay=False, help="Keystore that signs the log's "
+                                             "record of each subject-access call (default: the verifier key)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes (use PostgreSQL "
                                 "--records/--log with several)."),
     max_body: int = typer.Option(1024 * 1024, "--max-body", min=1024, help="Largest request body, in bytes."),
@@ -79,9 +92,12 @@ def serve(
         role=role, base_url=origin.rstrip("/"), issuers=tuple(issuers), home=home, records_url=records, log_url=log,
         admin_tokens=str(admin_tokens.resolve()) if admin_tokens else None,
         bundle=str(bundle.resolve()) if bundle else None, max_body_bytes=max_body, verify_rate_per_minute=verify_rate,
+        extra={k: str(v.resolve()) for k, v in (("log_key", log_key), ("operator_key", operator_key)) if v},
     )
-    needs_password = bool(issuers) or admin_tokens is not None or log is not None
-    password = read_password(password_file) if needs_password else None
+    if issuers or admin_tokens is not None:
+        password: str | None = read_password(password_file)
+    else:  # subject access (the operator key) uses it when given; a plain verifier needs none
+        password = read_password(password_file) if password_file or os.environ.get(PASSWORD_ENV) else None
     if admin_tokens is None and settings.issues:
         err_console.print("note: no --admin-tokens: issue and status endpoints refuse every call (401)")
     err_console.print(f"kaga-vc serve: role {role}, {len(issuers)} issuer(s), {origin}, {workers} worker(s)")
@@ -107,7 +123,6 @@ def add(
     Example: kaga-vc admin-token add tanaka --file admin-tokens.json --scope status
     """
     from ..server import add_client
-
     from ..server._auth import SCOPES
 
     secret = add_client(file, read_password(password_file, confirm=not file.exists()), name,
