@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from kaga_vc.accesslog import AccessEntry, AccessLog, Challenge, InclusionProof, answer_challenge, read_history
+from kaga_vc.accesslog import (
+    AccessEntry,
+    AccessLog,
+    Challenge,
+    InclusionProof,
+    answer_challenge,
+    read_history,
+)
 from kaga_vc.accesslog._entry import RecordedEntry
 from kaga_vc.accesslog._log import SubjectEntry
 from kaga_vc.did import did_key_from_public_key
