@@ -41,8 +41,9 @@ def serve(
                                    "$KAGA_VC_HOME/accesslog.db) for subject access."),
     issuer_key: list[str] | None = typer.Option(None, "--issuer-key", help="NAME=KEYSTORE: an issuer signing as the "
                                                 "keystore's did:key at /issuers/NAME/credentials/issue (repeat)."),
-    status: list[str] | None = typer.Option(None, "--status", help="NAME: that --issuer-key issuer keeps Bitstring "
-                                            "Status Lists (entries added, lists hosted) (repeat)."),
+    status: list[str] | None = typer.Option(None, "--status", help="NAME or NAME=RECORDS_URL: that --issuer-key issuer "
+                                            "keeps Bitstring Status Lists (entries added, lists hosted), its records "
+                                            "in RECORDS_URL (else SQLite in $KAGA_VC_HOME/server) (repeat)."),
     city: bool | None = typer.Option(None, "--city/--no-city", help="Issue as the city (its did:ethr, status lists, "
                                      "records); default: when $KAGA_VC_HOME has a city."),
     base_url: str | None = typer.Option(None, "--base-url", help="Public origin written into status entries "
@@ -72,14 +73,15 @@ def serve(
 
     if bool(tls_cert) != bool(tls_key):
         raise InputError(MALFORMED_VALUE_ERROR, "--tls-cert and --tls-key go together")
-    statuses = set(status or ())
+    statuses = dict(item.partition("=")[::2] for item in status or ())
     issuers = []
     for value in issuer_key or ():
         name, path = _issuer(value)
         if not Path(path).is_file():
             raise InputError(MALFORMED_VALUE_ERROR, f"--issuer-key {name}: no keystore at {path}")
-        issuers.append(IssuerSettings(name, keystore=str(Path(path).resolve()), status=name in statuses))
-    unknown = statuses - {i.name for i in issuers}
+        issuers.append(IssuerSettings(name, keystore=str(Path(path).resolve()), status=name in statuses,
+                                      records_url=statuses.get(name) or None))
+    unknown = set(statuses) - {i.name for i in issuers}
     if unknown:
         raise InputError(MALFORMED_VALUE_ERROR, f"--status names no --issuer-key: {', '.join(sorted(unknown))}")
     home = None
