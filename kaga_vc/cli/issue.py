@@ -151,6 +151,6 @@ def batch(
         )
 
 
-from .offers import register as _register_offers  # noqa: E402  (OpenID4VCI offers: issue offer / issue offers)
+from .offers import register as _register_offers
 
 _register_offers(app)

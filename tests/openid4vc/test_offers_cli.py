@@ -94,6 +94,5 @@ def test_offers_stop_before_storing_anything_on_a_bad_row(env: Path, tmp_path: P
             before = conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar()
     code, out = run("issue", "offers", str(bad), "--out", str(tmp_path / "o"), "--issuer-url", URL, "--json")
     assert code == 3, out
-    with IssuanceStore.open(None, home=env) as store:
-        with store.engine.connect() as conn:
-            assert conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar() == before
+    with IssuanceStore.open(None, home=env) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar() == before
