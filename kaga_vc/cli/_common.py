@@ -211,6 +211,10 @@ class KagaGroup(TyperGroup):
     and exit 5, never Python's exit 1, which a script would read as "checked and invalid".
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
+
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
@@ -240,6 +244,39 @@ class KagaGroup(TyperGroup):
             err_console.print(f"[bold red]error[/] [dim]{INTERNAL_ERROR}[/]: {detail}")
             sys.exit(int(ExitCode.INTERNAL))
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _plain_help(group: Any) -> None:
+    """Render every help page as plain text, never as Rich markup.
+
+    Help texts are full of DID examples to copy: Rich markup turns ``:key:`` in ``did:key:z6Mk…`` into
+    an emoji and eats ``[…]``. Plain rendering shows each help text exactly as written (tested by
+    tests/test_cli_help.py), which is the only escaping that covers emoji codes too.
+    """
+    stack = [group]
+    while stack:
+        command = stack.pop()
+        command.rich_markup_mode = None
+        if getattr(command, "help", None):
+            command.help = _unwrapped_examples(command.help)
+        stack.extend(getattr(command, "commands", {}).values())
+
+
+def _unwrapped_examples(text: str) -> str:
+    """Put each ``Example:`` line in a paragraph click does not rewrap (``\\b``), so it stays copyable."""
+    import inspect
+
+    out: list[str] = []
+    in_example = False
+    for line in inspect.cleandoc(text).splitlines():
+        example = line.startswith("Example")
+        if example and not in_example:
+            out += ["", "\b"]
+        elif not example and in_example and line.strip():
+            out.append("")
+        in_example = example or (in_example and not line.strip())
+        out.append(line)
+    return "\n".join(out)
 
 
 def _show_usage_error(exc: Any) -> None:
