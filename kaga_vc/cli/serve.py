@@ -107,7 +107,6 @@ def add(
     Example: kaga-vc admin-token add tanaka --file admin-tokens.json --scope status
     """
     from ..server import add_client
-
     from ..server._auth import SCOPES
 
     secret = add_client(file, read_password(password_file, confirm=not file.exists()), name,
