@@ -73,6 +73,9 @@ class ServedIssuer:
         """Secure ``credential`` (VC-API ``IssueCredentialRequest``); InputError for bad input."""
         if not isinstance(credential, dict):
             raise InputError(MALFORMED_VALUE_ERROR, "credential must be a JSON object")
+        if "issuer" not in credential:
+            # VCDM 2.0 §4.7: issuer is required; the VC-API issuer suite refuses a server that fills it in
+            raise InputError(MALFORMED_VALUE_ERROR, "credential has no issuer", property="issuer")
         options = _options(options)
         suite = None
         wanted = options.get("cryptosuite")
