@@ -80,7 +80,7 @@ def serve(
         admin_tokens=str(admin_tokens.resolve()) if admin_tokens else None,
         bundle=str(bundle.resolve()) if bundle else None, max_body_bytes=max_body, verify_rate_per_minute=verify_rate,
     )
-    needs_password = bool(issuers) or admin_tokens is not None or log is not None
+    needs_password = bool(issuers) or admin_tokens is not None or log is not None or settings.verifies
     password = read_password(password_file) if needs_password else None
     if admin_tokens is None and settings.issues:
         err_console.print("note: no --admin-tokens: issue and status endpoints refuse every call (401)")
@@ -107,7 +107,6 @@ def add(
     Example: kaga-vc admin-token add tanaka --file admin-tokens.json --scope status
     """
     from ..server import add_client
-
     from ..server._auth import SCOPES
 
     secret = add_client(file, read_password(password_file, confirm=not file.exists()), name,
