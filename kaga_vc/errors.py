@@ -75,6 +75,7 @@ PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
 PROOF_MISSING = "kaga:proof-missing"
 PROOF_EXPIRED = "kaga:proof-expired"
 UNDEFINED_TERM = "kaga:undefined-term"
+RELATED_RESOURCE_DIGEST_MISMATCH = "kaga:related-resource-digest-mismatch"  # VCDM 2.0 §5.3
 CREDENTIAL_EXPIRED = "kaga:credential-expired"
 CREDENTIAL_NOT_YET_VALID = "kaga:credential-not-yet-valid"
 ISSUER_MISMATCH = "kaga:issuer-mismatch"

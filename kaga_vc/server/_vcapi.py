@@ -53,6 +53,18 @@ def _member(body: Any, name: str) -> Any:
     return body[name]
 
 
+def _secured(body: Any, name: str) -> Any:
+    """The secured document of a verify request: a JSON object, or a compact JWT / SD-JWT string.
+
+    A JSON document sent inside a string is refused (VC-DI §4.4 step 1: a secured document that is
+    not a map is a PARSING_ERROR), never parsed: the W3C DI suites send exactly that as a negative.
+    """
+    value = _member(body, name)
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        raise InputError(PARSING_ERROR, f"{name} must be a JSON object, not JSON text inside a string")
+    return value
+
+
 def _options(body: dict[str, Any]) -> dict[str, Any]:
     options = body.get("options", {})
     if not isinstance(options, dict):
@@ -133,7 +145,7 @@ async def verify_credential_route(request: Request) -> Response:
     if limited is not None:
         return limited
     body = await read_json(request)
-    credential = _member(body, "verifiableCredential")
+    credential = _secured(body, "verifiableCredential")
     options = _options(body)
     state = _state(request)
     status_source = state.status_host.source() if _checks_status(options) and state.status_host else None
@@ -148,7 +160,7 @@ async def verify_presentation_route(request: Request) -> Response:
     if limited is not None:
         return limited
     body = await read_json(request)
-    presentation = _member(body, "verifiablePresentation")
+    presentation = _secured(body, "verifiablePresentation")
     options = _options(body)
     challenge, domain = options.get("challenge"), options.get("domain")
     if challenge is not None and not isinstance(challenge, str):
