@@ -14,7 +14,8 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── RecordsError                   issuance records store unreachable or unwritable
     ├── RegistryError                  node unreachable, history missing, transaction failed
     ├── ProtocolError                  an OpenID4VCI / OpenID4VP message refused (with its OAuth error)
-    └── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
+    ├── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
+    └── AuthError                      the HTTP service: unauthenticated, forbidden, rate-limited
 
 Codes reuse the specifications' names where one exists (VCDM 2.0 problem details, Data Integrity,
 DID Resolution); project codes look like ``kaga:credential-expired``. A detail never contains key
@@ -74,6 +75,7 @@ PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
 PROOF_MISSING = "kaga:proof-missing"
 PROOF_EXPIRED = "kaga:proof-expired"
 UNDEFINED_TERM = "kaga:undefined-term"
+RELATED_RESOURCE_DIGEST_MISMATCH = "kaga:related-resource-digest-mismatch"  # VCDM 2.0 §5.3
 CREDENTIAL_EXPIRED = "kaga:credential-expired"
 CREDENTIAL_NOT_YET_VALID = "kaga:credential-not-yet-valid"
 ISSUER_MISMATCH = "kaga:issuer-mismatch"
@@ -171,6 +173,16 @@ CREDENTIAL_CONFIGURATION_UNKNOWN = "kaga:credential-configuration-unknown"
 OPENID4VP_REQUEST_UNKNOWN = "kaga:openid4vp-request-unknown"  # no pending request for this id / state
 OPENID4VP_RESPONSE_INVALID = "kaga:openid4vp-response-invalid"  # vp_token / state malformed
 
+
+# The HTTP service (issue 14).
+UNAUTHORIZED = "kaga:unauthorized"  # no or an unknown admin credential (HTTP 401)
+FORBIDDEN = "kaga:forbidden"  # authenticated, but not allowed this (HTTP 403)
+RATE_LIMITED = "kaga:rate-limited"  # too many requests from one client (HTTP 429)
+NOT_FOUND_HTTP = "kaga:not-found"  # no such resource on this server (HTTP 404)
+METHOD_NOT_ALLOWED = "kaga:method-not-allowed"  # HTTP 405
+UNSUPPORTED_MEDIA_TYPE = "kaga:unsupported-media-type"  # a body that is not application/json (HTTP 415)
+ISSUER_UNKNOWN = "kaga:issuer-unknown"  # no configured issuer of that name or DID
+ADMIN_TOKENS_INVALID = "kaga:admin-tokens-invalid"  # the admin tokens file is unreadable or malformed
 
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""
@@ -275,6 +287,12 @@ class AccessLogError(KagaError):
     """The access log could not be opened, written, proved or read as asked."""
 
     default_code = LOG_UNAVAILABLE
+
+
+class AuthError(KagaError):
+    """An HTTP caller without the right to do what it asked (unauthenticated, forbidden, rate-limited)."""
+
+    default_code = UNAUTHORIZED
 
 
 __all__ = [name for name in dir() if name.isupper() or name.endswith("Error")]
