@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from ..errors import MALFORMED_VALUE_ERROR, InputError
-from ._common import JsonOption, PasswordFileOption, err_console, error_boundary, print_json, read_password
+from ._common import (
+    PASSWORD_ENV,
+    JsonOption,
+    PasswordFileOption,
+    err_console,
+    error_boundary,
+    print_json,
+    read_password,
+)
 
 
 def _issuer(value: str) -> tuple[str, str]:
@@ -32,8 +41,9 @@ def serve(
                                    "$KAGA_VC_HOME/accesslog.db) for subject access."),
     issuer_key: list[str] | None = typer.Option(None, "--issuer-key", help="NAME=KEYSTORE: an issuer signing as the "
                                                 "keystore's did:key at /issuers/NAME/credentials/issue (repeat)."),
-    status: list[str] | None = typer.Option(None, "--status", help="NAME: that --issuer-key issuer keeps Bitstring "
-                                            "Status Lists (entries added, lists hosted) (repeat)."),
+    status: list[str] | None = typer.Option(None, "--status", help="NAME or NAME=RECORDS_URL: that --issuer-key issuer "
+                                            "keeps Bitstring Status Lists (entries added, lists hosted), its records "
+                                            "in RECORDS_URL (else SQLite in $KAGA_VC_HOME/server) (repeat)."),
     city: bool | None = typer.Option(None, "--city/--no-city", help="Issue as the city (its did:ethr, status lists, "
                                      "records); default: when $KAGA_VC_HOME has a city."),
     base_url: str | None = typer.Option(None, "--base-url", help="Public origin written into status entries "
@@ -42,6 +52,10 @@ def serve(
                                              "(kaga-vc admin-token add); without it the admin endpoints are closed."),
     bundle: Path | None = typer.Option(None, "--bundle", dir_okay=False, help="Trust bundle file to host at "
                                        "/vc/trust-bundle.jwt (re-read on every request)."),
+    log_key: Path | None = typer.Option(None, "--log-key", dir_okay=False, help="The access log's subject-index key "
+                                        "(else $KAGA_VC_ACCESSLOG_KEY, else $KAGA_VC_HOME/accesslog.key)."),
+    operator_key: Path | None = typer.Option(None, "--operator-key", dir_okay=False, help="Keystore that signs the log's "
+                                             "record of each subject-access call (default: the verifier key)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes (use PostgreSQL "
                                 "--records/--log with several)."),
     max_body: int = typer.Option(1024 * 1024, "--max-body", min=1024, help="Largest request body, in bytes."),
@@ -59,14 +73,15 @@ def serve(
 
     if bool(tls_cert) != bool(tls_key):
         raise InputError(MALFORMED_VALUE_ERROR, "--tls-cert and --tls-key go together")
-    statuses = set(status or ())
+    statuses = dict(item.partition("=")[::2] for item in status or ())
     issuers = []
     for value in issuer_key or ():
         name, path = _issuer(value)
         if not Path(path).is_file():
             raise InputError(MALFORMED_VALUE_ERROR, f"--issuer-key {name}: no keystore at {path}")
-        issuers.append(IssuerSettings(name, keystore=str(Path(path).resolve()), status=name in statuses))
-    unknown = statuses - {i.name for i in issuers}
+        issuers.append(IssuerSettings(name, keystore=str(Path(path).resolve()), status=name in statuses,
+                                      records_url=statuses.get(name) or None))
+    unknown = set(statuses) - {i.name for i in issuers}
     if unknown:
         raise InputError(MALFORMED_VALUE_ERROR, f"--status names no --issuer-key: {', '.join(sorted(unknown))}")
     home = None
@@ -79,9 +94,12 @@ def serve(
         role=role, base_url=origin.rstrip("/"), issuers=tuple(issuers), home=home, records_url=records, log_url=log,
         admin_tokens=str(admin_tokens.resolve()) if admin_tokens else None,
         bundle=str(bundle.resolve()) if bundle else None, max_body_bytes=max_body, verify_rate_per_minute=verify_rate,
+        extra={k: str(v.resolve()) for k, v in (("log_key", log_key), ("operator_key", operator_key)) if v},
     )
-    needs_password = bool(issuers) or admin_tokens is not None or log is not None
-    password = read_password(password_file) if needs_password else None
+    if issuers or admin_tokens is not None:
+        password: str | None = read_password(password_file)
+    else:  # subject access (the operator key) uses it when given; a plain verifier needs none
+        password = read_password(password_file) if password_file or os.environ.get(PASSWORD_ENV) else None
     if admin_tokens is None and settings.issues:
         err_console.print("note: no --admin-tokens: issue and status endpoints refuse every call (401)")
     err_console.print(f"kaga-vc serve: role {role}, {len(issuers)} issuer(s), {origin}, {workers} worker(s)")

@@ -9,12 +9,13 @@ transaction before the credential is returned, as ``CityIssuer.issue`` does.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..credentials import DATA_INTEGRITY, issue_credential
@@ -31,6 +32,7 @@ from ..proofs import default_suites, suite_for_key_type
 from ._settings import IssuerSettings, ServerSettings
 
 JSONObject = dict[str, Any]
+T = TypeVar("T")
 
 STATUS_LIST_VALIDITY = timedelta(days=1)  # a hosted list credential's validUntil: fresh, re-signed on demand
 STATUS_LIST_TTL = timedelta(minutes=5)  # how long a verifier may cache it (the spec's ``ttl``, and Cache-Control)
@@ -51,6 +53,9 @@ class ServedIssuer:
     signer: KeySigner
     status: Any = None  # kaga_vc.status.StatusLists
     records: Any = None  # kaga_vc.issuer.records.IssuanceStore
+    # StatusLists keeps what it knows of the current list in memory: one allocation at a time per worker
+    # (the database's uniqueness constraint is what keeps indices unique across workers)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def cryptosuite(self) -> str:
@@ -86,12 +91,18 @@ class ServedIssuer:
     def _issue_with_status(self, credential: JSONObject, suite: Any, created: datetime | None,
                            staff: str) -> JSONObject:
         now = (created or datetime.now(UTC)).replace(microsecond=0)
-        record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
+        given = credential.get("id")
+        record_id = given if isinstance(given, str) else f"urn:uuid:{uuid.uuid4()}"
         types = credential.get("type")
         type_name = types[-1] if isinstance(types, list) and types and isinstance(types[-1], str) else "VerifiableCredential"
         subject = credential.get("credentialSubject")
         subject_id = subject.get("id") if isinstance(subject, dict) else None
         subject_did = subject_id if isinstance(subject_id, str) and subject_id.startswith("did:") else None
+        with self.lock:
+            return self._issue_locked(credential, suite, created, staff, now, record_id, type_name, subject_did)
+
+    def _issue_locked(self, credential: JSONObject, suite: Any, created: datetime | None, staff: str,
+                      now: datetime, record_id: str, type_name: str, subject_did: str | None) -> JSONObject:
         try:
             with self.records.transaction() as conn:
                 entries = self.status.allocate_entries(now=now, conn=conn)
@@ -154,7 +165,7 @@ def _open(item: IssuerSettings, settings: ServerSettings, password: str | None) 
     if item.city:
         from ..issuer import open_city_issuer
 
-        city = open_city_issuer(password, home=settings.home, records_url=settings.records_url)
+        city = _first_open(lambda: open_city_issuer(password, home=settings.home, records_url=settings.records_url))
         return ServedIssuer(item.name, city.did, city.ed25519_signer, city.status, city.records)
     if not item.keystore:
         raise InputError(MALFORMED_VALUE_ERROR, f"issuer {item.name!r} has no keystore")
@@ -165,14 +176,33 @@ def _open(item: IssuerSettings, settings: ServerSettings, password: str | None) 
         from ..status import StatusLists
 
         home = Path(settings.home) if settings.home else None
-        store = IssuanceStore.open(_issuer_records_url(item, settings, home))
+        url = _issuer_records_url(item, settings, home)
+        store = _first_open(lambda: IssuanceStore.open(url))
         served.records = store
         served.status = StatusLists(store, f"{settings.base_url.rstrip('/')}/issuers/{item.name}/status")
     return served
 
 
+def _first_open(open_one: Callable[[], T]) -> T:
+    """Open a records store, retrying briefly: workers starting together race to create the tables of a
+    new PostgreSQL database and one loses (``kaga:records-unavailable``; TODO issue 13: a safe first open)."""
+    import time
+
+    from ..errors import RecordsError
+
+    for attempt in range(5):
+        try:
+            return open_one()
+        except RecordsError:
+            time.sleep(0.2 * (attempt + 1))
+    return open_one()
+
+
 def _issuer_records_url(item: IssuerSettings, settings: ServerSettings, home: Path | None) -> str:
-    """A keystore issuer's own records: a SQLite file beside the others (lists are per issuer)."""
+    """A keystore issuer's own records: its ``records_url``, else a SQLite file beside the others (lists
+    are per issuer: two issuers never share a records database)."""
+    if item.records_url:
+        return item.records_url
     if home is None:
         from ..registry import default_home
 

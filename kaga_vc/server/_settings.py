@@ -26,13 +26,15 @@ class IssuerSettings:
     """One configured issuer: a keystore (its did:key is the issuer), or the city (``city=True``).
 
     ``status``: the issuer keeps Bitstring Status Lists (its credentials get ``BitstringStatusListEntry``
-    values and issuance records); the city always does.
+    values and issuance records, in ``records_url`` or a SQLite file of its own); the city always does,
+    in the server's ``records_url``.
     """
 
     name: str
     keystore: str | None = None
     city: bool = False
     status: bool = False
+    records_url: str | None = None  # where a keystore issuer with lists keeps its records (default: SQLite)
 
 
 @dataclass(frozen=True, slots=True)
