@@ -143,6 +143,7 @@ REQUEST_EXPIRED = "kaga:request-expired"
 REQUEST_NOT_SATISFIABLE = "kaga:request-not-satisfiable"
 RESPONSE_INVALID = "kaga:response-invalid"
 QR_TOO_LARGE = "kaga:qr-too-large"
+QR_UNREADABLE = "kaga:qr-unreadable"  # an image with no readable QR code in it
 NONCE_REPLAYED = "kaga:nonce-replayed"
 HOLDER_NOT_SUBJECT = "kaga:holder-not-subject"
 ISSUER_NOT_TRUSTED = "kaga:issuer-not-trusted"

@@ -95,8 +95,8 @@ def test_export(home: Path) -> None:
     assert json.loads(result.stdout)["k"] == 2
     assert (out / "access-counts.csv").exists() and (out / "access-counts.json").exists()
     refused = invoke("log", "export", "--out", str(out), "--json")
-    assert refused.exit_code == ExitCode.BAD_INPUT
-    assert json.loads(refused.stdout)["error"]["code"] == "MALFORMED_VALUE_ERROR"
+    assert refused.exit_code == ExitCode.USAGE  # a missing required flag: a usage error, as typer's own
+    assert json.loads(refused.stdout)["error"]["code"] == "kaga:usage-error"
     assert invoke("log", "export", "--anonymized", "--k", "1", "--out", str(out)).exit_code == ExitCode.USAGE
 
 
