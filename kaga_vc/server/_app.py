@@ -30,7 +30,7 @@ from ._problems import error_response, problem_response
 from ._settings import ServerSettings
 from ._state import ServerState
 
-ROUTE_GROUPS: tuple[str, ...] = ("_vcapi", "_hosting", "_admin", "_subject")
+ROUTE_GROUPS: tuple[str, ...] = ("_vcapi", "_hosting", "_admin", "_subject", "_openid4vci", "_openid4vp", "_shop")
 """Route-group modules of this package, in order; a later group never shadows an earlier one's paths."""
 
 RouteGroup = Any  # a module with ``routes(state)``, or a callable ``(state) -> list[BaseRoute]``
@@ -69,6 +69,10 @@ def create_app(settings: ServerSettings, *, password: str | None = None, state: 
     routes: list[BaseRoute] = []
     for group in (*ROUTE_GROUPS, *extra_groups):
         routes += _group_routes(group, state)
+    if state.trust is None:
+        from ._trust import Trust
+
+        state.trust = Trust(settings.bundle, settings.extra.get("trusted_city"), state.status_host)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
