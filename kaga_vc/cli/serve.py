@@ -52,6 +52,10 @@ def serve(
                                              "(kaga-vc admin-token add); without it the admin endpoints are closed."),
     bundle: Path | None = typer.Option(None, "--bundle", dir_okay=False, help="Trust bundle file to host at "
                                        "/vc/trust-bundle.jwt (re-read on every request)."),
+    trusted_city: str | None = typer.Option(None, "--trusted-city", help="The city DID the --bundle must be signed by "
+                                            "to be trusted for verification (else $KAGA_VC_TRUSTED_CITY)."),
+    did_document: Path | None = typer.Option(None, "--did-document", exists=True, dir_okay=False, help="The city's "
+                                             "did:web document, served at /.well-known/did.json."),
     log_key: Path | None = typer.Option(None, "--log-key", dir_okay=False, help="The access log's subject-index key "
                                         "(else $KAGA_VC_ACCESSLOG_KEY, else $KAGA_VC_HOME/accesslog.key)."),
     operator_key: Path | None = typer.Option(None, "--operator-key", dir_okay=False, help="Keystore that signs the log's "
@@ -94,7 +98,9 @@ def serve(
         role=role, base_url=origin.rstrip("/"), issuers=tuple(issuers), home=home, records_url=records, log_url=log,
         admin_tokens=str(admin_tokens.resolve()) if admin_tokens else None,
         bundle=str(bundle.resolve()) if bundle else None, max_body_bytes=max_body, verify_rate_per_minute=verify_rate,
-        extra={k: str(v.resolve()) for k, v in (("log_key", log_key), ("operator_key", operator_key)) if v},
+        extra={**{k: str(v.resolve()) for k, v in (("log_key", log_key), ("operator_key", operator_key),
+                                                   ("did_document", did_document)) if v},
+               **({"trusted_city": trusted_city} if trusted_city else {})},
     )
     if issuers or admin_tokens is not None:
         password: str | None = read_password(password_file)

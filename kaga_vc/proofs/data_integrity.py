@@ -267,6 +267,7 @@ class ProofCheck:
 
 
 _REQUIRED = ("type", "verificationMethod", "proofPurpose", "proofValue")
+MAX_PROOFS = 10  # each proof costs a canonicalisation of the document: bound the work a sender can ask for
 
 
 def all_proofs(document: JSONObject) -> list[JSONObject]:
@@ -279,6 +280,8 @@ def all_proofs(document: JSONObject) -> list[JSONObject]:
         raise ProofError(PROOF_MISSING, "the document's proof set is empty")
     if not all(isinstance(item, dict) for item in proofs):
         raise ProofError(MALFORMED_PROOF_ERROR, "every proof must be a JSON object")
+    if len(proofs) > MAX_PROOFS:
+        raise ProofError(MALFORMED_PROOF_ERROR, f"more than {MAX_PROOFS} proofs", proofs=len(proofs))
     return proofs
 
 
@@ -331,14 +334,14 @@ def verify_proof(
         check = ProofCheck()
         check.errors.append(ProofError(MALFORMED_PROOF_ERROR, "two proofs of the set have the same id"))
         return check
-    options = {"suites": suites, "resolver": resolver, "expected_purpose": expected_purpose, "loader": loader,
-               "challenge": challenge, "domain": domain, "now": now or datetime.now(UTC), "max_clock_skew": max_clock_skew}
+    at = now or datetime.now(UTC)
     checks: list[ProofCheck] = []
     for proof, previous in inputs:
         input_document = unsecured(document)
         if previous:
             input_document["proof"] = previous
-        checks.append(_verify_one(input_document, proof, **options))
+        checks.append(_verify_one(input_document, proof, suites=suites, resolver=resolver, expected_purpose=expected_purpose,
+                                  loader=loader, challenge=challenge, domain=domain, now=at, max_clock_skew=max_clock_skew))
     if len(checks) == 1:
         return checks[0]
     combined = ProofCheck(proof=checks[0].proof, verification_method=checks[0].verification_method,

@@ -69,6 +69,10 @@ def create_app(settings: ServerSettings, *, password: str | None = None, state: 
     routes: list[BaseRoute] = []
     for group in (*ROUTE_GROUPS, *extra_groups):
         routes += _group_routes(group, state)
+    if state.trust is None:
+        from ._trust import Trust
+
+        state.trust = Trust(settings.bundle, settings.extra.get("trusted_city"), state.status_host)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -10,7 +10,7 @@
 - The current trust bundle (``/vc/trust-bundle.jwt``, and ``/trust-bundle.jwt``), read from the file
   ``--bundle`` names at every request (``kaga-vc bundle sync --out`` replaces it atomically); its
   ``ETag`` carries its sequence when it has one.
-- ``/.well-known/did.json`` when the city also has a did:web (a ``did.json`` beside the bundle).
+- ``/.well-known/did.json`` when the city also has a did:web (``--did-document FILE``).
 
 Every response has a strong ``ETag`` (SHA-256 of the body) and honours ``If-None-Match`` with 304.
 """
@@ -44,6 +44,7 @@ LIST_CACHE_CONTROL = "public, max-age=60"
 STATIC_CACHE_CONTROL = "public, max-age=86400"
 BUNDLE_CACHE_CONTROL = "public, max-age=300"
 KAGA_CONTEXT_PATH = "/ns/credentials/v1"
+VC_MEDIA_TYPE = "application/vc"  # VCDM 2.0 §6.2 (IANA-registered): a JSON-LD credential with embedded proof
 SCHEMA_PATH = "/ns/credentials/schemas"
 
 
@@ -162,7 +163,7 @@ def _status_route(issuer_name: str) -> Any:
         except StatusError:
             return _not_found("no such status list")
         valid_until = signed.document.get("validUntil", "")
-        return cached_response(request, signed.body, "application/vc+ld+json", LIST_CACHE_CONTROL,
+        return cached_response(request, signed.body, VC_MEDIA_TYPE, LIST_CACHE_CONTROL,
                                extra={"Expires": _http_date(valid_until)} if valid_until else None)
     return status_list
 
@@ -231,9 +232,10 @@ async def trust_bundle(request: Request) -> Response:
 
 async def did_web(request: Request) -> Response:
     state: ServerState = request.app.state.kaga
-    if not state.settings.bundle:
+    document = state.settings.extra.get("did_document")
+    if not document:
         return _not_found("this server hosts no did:web document")
-    path = Path(state.settings.bundle).with_name("did.json")
+    path = Path(document)
     try:
         body = path.read_bytes()
     except OSError:

@@ -24,6 +24,7 @@ class ServerState:
     auth: Any = None  # kaga_vc.server._auth.AdminAuth
     limiter: Any = None  # kaga_vc.server._limits.RateLimiter
     status_host: Any = None  # kaga_vc.server._hosting.StatusListHost
+    trust: Any = None  # kaga_vc.server._trust.Trust: the resolver and status source verification uses
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:

@@ -148,10 +148,11 @@ async def verify_credential_route(request: Request) -> Response:
     credential = _secured(body, "verifiableCredential")
     options = _options(body)
     state = _state(request)
-    status_source = state.status_host.source() if _checks_status(options) and state.status_host else None
+    status_source = state.trust.status_source() if _checks_status(options) else None
     from .. import verify_credential
 
-    result = await _run(request, verify_credential, credential, resolver=state.resolver, status_source=status_source)
+    result = await _run(request, verify_credential, credential, resolver=state.trust.resolver(),
+                        status_source=status_source)
     return verification_response(result)
 
 
@@ -168,10 +169,10 @@ async def verify_presentation_route(request: Request) -> Response:
     if domain is not None and not isinstance(domain, (str, list)):
         raise InputError(MALFORMED_VALUE_ERROR, "options.domain must be a string or a list of strings")
     state = _state(request)
-    status_source = state.status_host.source() if _checks_status(options) and state.status_host else None
+    status_source = state.trust.status_source() if _checks_status(options) else None
     from .. import verify_presentation
 
-    result = await _run(request, verify_presentation, presentation, resolver=state.resolver, challenge=challenge,
+    result = await _run(request, verify_presentation, presentation, resolver=state.trust.resolver(), challenge=challenge,
                         domain=domain, status_source=status_source)
     return verification_response(result)
 

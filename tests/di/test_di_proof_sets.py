@@ -171,3 +171,12 @@ def test_ecdsa_issuance_round_trip(key_type: KeyType) -> None:
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["name"] = "someone else"
     assert _codes(tampered) == ["PROOF_VERIFICATION_ERROR"]
+
+
+def test_too_many_proofs_are_refused_before_any_is_checked() -> None:
+    from kaga_vc.proofs.data_integrity import MAX_PROOFS
+
+    doc = _issued()
+    doc["proof"] = [copy.deepcopy(doc["proof"]) for _ in range(MAX_PROOFS + 1)]
+    assert _codes(doc) == ["MALFORMED_PROOF_ERROR"]
+

@@ -136,3 +136,17 @@ def test_plain_http_warns_and_binds_loopback(tmp_path: Path) -> None:
     finally:
         assert server.terminate() in (0, -15)
     assert PASSWORD  # the harness's password reaches a verifier that needs none without harm
+
+
+def test_public_verify_is_rate_limited(tmp_path: Path) -> None:
+    server = start_server(["--role", "verifier", "--verify-rate", "3"], workdir=tmp_path, name="rate")
+    try:
+        with server.client() as client:
+            statuses = [client.post("/credentials/verify", json={"verifiableCredential": {}}).status_code
+                        for _ in range(5)]
+            assert 429 not in statuses[:3] and statuses[3:] == [429, 429]
+            limited = client.post("/credentials/verify", json={"verifiableCredential": {}})
+            assert limited.json()["code"] == "kaga:rate-limited" and limited.headers["retry-after"] == "60"
+            assert client.get("/ns/credentials/v1").status_code == 200  # hosting is not limited
+    finally:
+        server.terminate()

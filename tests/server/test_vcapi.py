@@ -84,7 +84,7 @@ def test_issue_revoke_verify_refused_and_status_list_by_url(server: Server, keys
         assert url.startswith(server.base_url + "/")
         listed = client.get(url)
         assert listed.status_code == 200
-        assert listed.headers["content-type"].startswith("application/vc+ld+json")
+        assert listed.headers["content-type"].startswith("application/vc")
         assert listed.headers["cache-control"].startswith("public, max-age=")
         etag = listed.headers["etag"]
         document = listed.json()
