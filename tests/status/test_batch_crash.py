@@ -114,7 +114,7 @@ def test_kill_at_random_points_then_finish(backend: str, tmp_path: Path, city_ho
     assert {r.credential_id for r in records} == set(by_row.values())
 
     # the output files: one per valid row, nothing else, each the credential that was recorded
-    files = sorted(p.name for p in out.iterdir() if p.name != "results.csv")
+    files = sorted(p.name for p in out.iterdir() if p.name not in ("results.csv", ".kaga-batch"))
     assert files == [f"row-{n:06d}.jwt" for n in valid]
     for n in valid:
         token = (out / f"row-{n:06d}.jwt").read_text()
@@ -130,3 +130,4 @@ def test_kill_at_random_points_then_finish(backend: str, tmp_path: Path, city_ho
     assert all(line["code"] for line in lines_out if line["outcome"] == "rejected")
     assert {line["credentialId"] for line in lines_out if line["outcome"] == "issued"} == set(by_row.values())
     assert not list(out.glob(".*.tmp"))
+    assert not list((out / ".kaga-batch").glob("pending-*"))  # every staged group released or dropped
