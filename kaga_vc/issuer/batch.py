@@ -46,7 +46,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._files import write_atomically
-from ..errors import BATCH_IN_PROGRESS, BATCH_OUT_MISMATCH, MALFORMED_VALUE_ERROR, InputError, KagaError, RecordsError
+from ..errors import (
+    BATCH_IN_PROGRESS,
+    BATCH_OUT_MISMATCH,
+    MALFORMED_VALUE_ERROR,
+    InputError,
+    KagaError,
+    RecordsError,
+)
 from .records import BatchRow, IssuanceStore
 
 MAX_ROWS = 1_000_000
@@ -541,6 +548,10 @@ def _issue_and_commit(
         if segment is not None and staging is not None:
             staging.discard(segment)  # nothing of this group was committed: its credentials are void
         raise
+    note_taken = getattr(issue_group, "taken", None)
+    if callable(note_taken):
+        for list_id, index in taken:
+            note_taken(list_id, index)
     if staging is not None:
         staging.release([(n, i) for n, _k, i in kept])
     for number, _key, item in kept:
