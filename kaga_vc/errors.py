@@ -13,7 +13,9 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── StatusError                    status list unavailable / invalid / full, refused status transition
     ├── RecordsError                   issuance records store unreachable or unwritable
     ├── RegistryError                  node unreachable, history missing, transaction failed
-    └── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
+    ├── ProtocolError                  an OpenID4VCI / OpenID4VP message refused (with its OAuth error)
+    ├── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
+    └── AuthError                      the HTTP service: unauthenticated, forbidden, rate-limited
 
 Codes reuse the specifications' names where one exists (VCDM 2.0 problem details, Data Integrity,
 DID Resolution); project codes look like ``kaga:credential-expired``. A detail never contains key
@@ -70,10 +72,10 @@ TRANSACTION_FAILED = "kaga:transaction-failed"
 UNSUPPORTED_FORMAT = "kaga:unsupported-format"
 UNSUPPORTED_CRYPTOSUITE = "kaga:unsupported-cryptosuite"
 PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
-PROOF_CHAIN_UNSUPPORTED = "kaga:proof-chain-unsupported"
 PROOF_MISSING = "kaga:proof-missing"
 PROOF_EXPIRED = "kaga:proof-expired"
 UNDEFINED_TERM = "kaga:undefined-term"
+RELATED_RESOURCE_DIGEST_MISMATCH = "kaga:related-resource-digest-mismatch"  # VCDM 2.0 §5.3
 CREDENTIAL_EXPIRED = "kaga:credential-expired"
 CREDENTIAL_NOT_YET_VALID = "kaga:credential-not-yet-valid"
 ISSUER_MISMATCH = "kaga:issuer-mismatch"
@@ -143,6 +145,7 @@ REQUEST_EXPIRED = "kaga:request-expired"
 REQUEST_NOT_SATISFIABLE = "kaga:request-not-satisfiable"
 RESPONSE_INVALID = "kaga:response-invalid"
 QR_TOO_LARGE = "kaga:qr-too-large"
+QR_UNREADABLE = "kaga:qr-unreadable"  # an image with no readable QR code in it
 NONCE_REPLAYED = "kaga:nonce-replayed"
 HOLDER_NOT_SUBJECT = "kaga:holder-not-subject"
 ISSUER_NOT_TRUSTED = "kaga:issuer-not-trusted"
@@ -157,6 +160,31 @@ BUNDLE_STALE = "kaga:bundle-stale"
 WALLET_NOT_FOUND = "kaga:wallet-not-found"
 WALLET_EXISTS = "kaga:wallet-exists"
 
+# OpenID4VCI issuance and OpenID4VP presentation (issue 15). Over HTTP each also names its OAuth
+# error code (``ProtocolError.oauth_error``); callers and tests branch on these stable codes.
+OFFER_UNKNOWN = "kaga:offer-unknown"  # no offer has this pre-authorized code
+OFFER_TX_CODE_WRONG = "kaga:offer-tx-code-wrong"  # the transaction code (PIN) is wrong or missing
+OFFER_LOCKED = "kaga:offer-locked"  # too many wrong transaction codes
+OFFER_USED = "kaga:offer-used"  # the offer's credential was already issued
+OFFER_EXPIRED = "kaga:offer-expired"
+ACCESS_TOKEN_INVALID = "kaga:access-token-invalid"  # unknown, expired or spent access token
+KEY_PROOF_INVALID = "kaga:key-proof-invalid"  # openid4vci-proof+jwt malformed or not signed by its key
+KEY_PROOF_NONCE_INVALID = "kaga:key-proof-nonce-invalid"  # the key proof's nonce is not a live c_nonce
+CREDENTIAL_REQUEST_INVALID = "kaga:credential-request-invalid"
+CREDENTIAL_CONFIGURATION_UNKNOWN = "kaga:credential-configuration-unknown"
+OPENID4VP_REQUEST_UNKNOWN = "kaga:openid4vp-request-unknown"  # no pending request for this id / state
+OPENID4VP_RESPONSE_INVALID = "kaga:openid4vp-response-invalid"  # vp_token / state malformed
+
+
+# The HTTP service (issue 14).
+UNAUTHORIZED = "kaga:unauthorized"  # no or an unknown admin credential (HTTP 401)
+FORBIDDEN = "kaga:forbidden"  # authenticated, but not allowed this (HTTP 403)
+RATE_LIMITED = "kaga:rate-limited"  # too many requests from one client (HTTP 429)
+NOT_FOUND_HTTP = "kaga:not-found"  # no such resource on this server (HTTP 404)
+METHOD_NOT_ALLOWED = "kaga:method-not-allowed"  # HTTP 405
+UNSUPPORTED_MEDIA_TYPE = "kaga:unsupported-media-type"  # a body that is not application/json (HTTP 415)
+ISSUER_UNKNOWN = "kaga:issuer-unknown"  # no configured issuer of that name or DID
+ADMIN_TOKENS_INVALID = "kaga:admin-tokens-invalid"  # the admin tokens file is unreadable or malformed
 
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""
@@ -241,10 +269,32 @@ class RegistryError(KagaError):
     default_code = TRANSACTION_FAILED
 
 
+class ProtocolError(KagaError):
+    """An OpenID4VCI / OpenID4VP protocol message refused; ``oauth_error`` and ``status`` are its HTTP form."""
+
+    default_code = CREDENTIAL_REQUEST_INVALID
+
+    def __init__(self, code: str | None = None, detail: str = "", *, oauth_error: str = "invalid_request",
+                 status: int = 400, **context: Any) -> None:
+        super().__init__(code, detail, **context)
+        self.oauth_error = oauth_error
+        self.status = status
+
+    def to_oauth(self) -> dict[str, Any]:
+        """The OAuth 2.0 error response body (RFC 6749 §5.2), with the stable code beside it."""
+        return {"error": self.oauth_error, "error_description": self.detail, "kaga_code": self.code}
+
+
 class AccessLogError(KagaError):
     """The access log could not be opened, written, proved or read as asked."""
 
     default_code = LOG_UNAVAILABLE
+
+
+class AuthError(KagaError):
+    """An HTTP caller without the right to do what it asked (unauthenticated, forbidden, rate-limited)."""
+
+    default_code = UNAUTHORIZED
 
 
 __all__ = [name for name in dir() if name.isupper() or name.endswith("Error")]

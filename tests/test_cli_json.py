@@ -145,7 +145,9 @@ CASES: dict[str, tuple[list[str] | None, list[str], int]] = {
                                ["--subject", "{holder}", "--name", "Emma", "--name-kana", "エマ",
                                 "--birth-date", "17 May 1992", "--evidence", "openid"], 3),
     "issue batch": (["{d}/residents.csv", "--out", "{d}/batch"], ["{d}/bad.bin", "--out", "{d}/batch2"], 3),
-    "wallet init": (["--wallet", "{d}/w2/wallet.json"], [], 3),  # the default wallet exists already
+    # run again on an existing wallet it prints that wallet (exit 0); a file that is no wallet is bad input
+    "wallet init": (["--wallet", "{d}/w2/wallet.json"], ["--wallet", "{d}/bad.bin"], 3),
+    "wallet remove": (None, ["urn:sha256:00000000000000000000000000000000"], 3),
     "wallet add": (["{d}/kyc2.jwt"], ["{d}/empty.txt"], 3),
     "wallet list": ([], ["--wallet", "{d}/missing/wallet.json"], 3),
     "wallet present": (["{d}/p-req.jwt", "--out", "{d}/p-resp.txt"], ["{d}/bad.bin", "--out", "{d}/x.txt"], 3),
@@ -161,7 +163,7 @@ CASES: dict[str, tuple[list[str] | None, list[str], int]] = {
     "log show": ([], ["--log", "{d}/missing-dir/none.db"], 4),
     "log verify": ([], ["--log", "{d}/missing-dir/none.db"], 4),
     "log anchor": ([], ["--log", "{d}/missing-dir/none.db"], 4),
-    "log export": (["--anonymized", "--k", "2", "--out", "{d}/open-data"], ["--out", "{d}/open-data2"], 3),
+    "log export": (["--anonymized", "--k", "2", "--out", "{d}/open-data"], ["--out", "{d}/open-data2"], 2),
     "log my-history": (["--wallet", "{d}/home/wallet/wallet.json", "--no-chain"],
                        ["--wallet", "{d}/bad.bin", "--no-chain"], 3),
     "status suspend": (["{cred}", "--staff", "tanaka"], ["urn:uuid:00000000-0000-0000-0000-000000000000"], 3),

@@ -25,6 +25,7 @@ LAYERS = [
     {"credentials", "status"},
     {"issuer", "holder", "verifier"},
     {"accesslog"},
+    {"server"},
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

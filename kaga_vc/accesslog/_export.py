@@ -1,4 +1,5 @@
-"""Anonymised open data: k-anonymous aggregate counts of the access log, as CSV and JSON.
+"""Anonymised open data: k-anonymous aggregate counts of the access log, as CSV and JSON (and a chart and
+an HTML page drawn from the same published cells, ``_opendata_view``).
 
 A cell is one combination of verifier category, credential type, purpose, result and time bucket
 (a day, an ISO week or a month — never an exact time). A cell is published only when at least ``k``
@@ -55,7 +56,8 @@ def period_of(time_text: str, bucket: Bucket) -> str:
 
 def export_anonymized(log: Any, out_dir: str | Path, *, k: int = 5, bucket: Bucket = "month",
                       now: datetime | None = None) -> OpenDataExport:
-    """Write ``access-counts.csv`` and ``access-counts.json`` to ``out_dir``; cells under ``k`` subjects suppressed.
+    """Write ``access-counts.csv``, ``.json``, ``.png``, ``.svg`` and ``index.html`` to ``out_dir``; cells under
+    ``k`` subjects suppressed.
 
     Entries that name no subject (a presentation refused before its holder was known) count together
     as a single subject, so they can never make a cell look larger than it is.
@@ -103,4 +105,8 @@ def export_anonymized(log: Any, out_dir: str | Path, *, k: int = 5, bucket: Buck
         "suppressedCells": suppressed, "cells": published,
     }
     json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return OpenDataExport(k, bucket, tuple(published), suppressed, (csv_path, json_path))
+    from ._opendata_view import write_chart, write_page  # matplotlib loads only for an export
+
+    png, svg = write_chart(published, out, k=k, bucket=bucket)
+    page = write_page(document, out, svg.name)
+    return OpenDataExport(k, bucket, tuple(published), suppressed, (csv_path, json_path, png, svg, page))

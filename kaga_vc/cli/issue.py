@@ -149,3 +149,8 @@ def batch(
             f"issued {summary['issued']}, rejected {summary['rejected']}, issued by an earlier run "
             f"{summary['alreadyIssued']} of {summary['total']}; results: {summary['resultFile']}"
         )
+
+
+from .offers import register as _register_offers
+
+_register_offers(app)

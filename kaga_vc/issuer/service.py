@@ -305,6 +305,7 @@ class CityIssuer:
         valid_for: timedelta | None = None,
         credential_id: str | None = None,
         record: bool = True,
+        within: Any = None,
     ) -> IssuedCredential:
         """Validate ``claims``, build the credential, add status entries, sign it and record it.
 
@@ -312,6 +313,8 @@ class CityIssuer:
         subject's did:key — or ``holder_key`` — as ``cnf``), ``data-integrity`` (``eddsa-rdfc-2022``),
         ``vc-jwt`` or ``jwt-vc11`` (ES256K, VC 1.1). ``staff`` names who issued it, for the record
         (``record=False`` leaves recording to the caller, as the batch engine does in its own transaction).
+        ``within(conn, credential_id)`` runs in the same transaction after the record (OpenID4VCI spends
+        its offer there): if it raises, nothing is committed and no credential is returned.
         Raises :class:`InputError` with a claim rule's code before anything is allocated or signed.
         """
         kind = CredentialKind.parse(type)
@@ -339,6 +342,8 @@ class CityIssuer:
                 extra = {} if conn is None else {"conn": conn}
                 self.records.record_issued(credential["id"], kind.type_name, subject, list_id, index,
                                            staff or "unknown", fmt, now, **extra)
+            if within is not None:
+                within(conn, credential["id"])
             return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index)
 
         transaction = getattr(self.records, "transaction", None) if record else None

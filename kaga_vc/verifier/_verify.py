@@ -248,8 +248,12 @@ def verify_response(
     nonce_store: NonceStore | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = timedelta(minutes=5),
+    audience: str | None = None,
 ) -> VerificationResult:
     """Verify a wallet's response against ``request``, offline, trusting what ``bundle`` says.
+
+    ``audience``: what the presentations must be bound to (``domain`` / KB-JWT ``aud``); the
+    request's verifier DID by default, the ``client_id`` when OpenID4VP carried the request.
 
     Returns a :class:`~kaga_vc.credentials.VerificationResult` (format ``kaga-presentation-response``)
     whose ``details`` hold ``claims`` (every disclosed claim, merged), ``credentials`` (per credential:
@@ -296,7 +300,8 @@ def verify_response(
             if item.issuer and item.issued_at and item.issuer not in pins:
                 pins[item.issuer] = item.issued_at
         resolver = loaded.resolver(pins)
-        presented = _verify_presentation(presentation, fmt, resolver, req, now, max_clock_skew)
+        presented = _verify_presentation(presentation, fmt, resolver, req, now, max_clock_skew,
+                                         audience or req.verifier)
         own = [p for p in presented.problems if "credential" not in p.context]
         for problem in own:
             out.problems.append(Problem(problem.code, problem.detail, problem.type,
@@ -352,13 +357,13 @@ def verify_response(
 
 
 def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: PresentationRequest, now: datetime,
-                         skew: timedelta) -> VerificationResult:
+                         skew: timedelta, audience: str) -> VerificationResult:
     if fmt == DATA_INTEGRITY:
         from ..credentials._verify_di import verify_presentation_di
 
-        return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=req.verifier,
+        return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=audience,
                                       now=now, max_clock_skew=skew, verify_embedded=None)
-    return verify_presentation(presentation, resolver=resolver, challenge=req.nonce, domain=req.verifier, now=now,
+    return verify_presentation(presentation, resolver=resolver, challenge=req.nonce, domain=audience, now=now,
                                max_clock_skew=skew)
 
 

@@ -26,7 +26,7 @@ class _Server:
         routes = self.routes
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's API
+            def do_GET(self) -> None:
                 status, body, headers = routes.get(self.path, (404, b"not found", {}))
                 self.send_response(status)
                 for name, value in headers.items():
