@@ -56,6 +56,9 @@ class ServedIssuer:
     # StatusLists keeps what it knows of the current list in memory: one allocation at a time per worker
     # (the database's uniqueness constraint is what keeps indices unique across workers)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # the city's keys_published_at: a proof is never dated before the key was on the registry (block times
+    # can run ahead of the wall clock), or a verifier resolving the DID at that time would not find the key
+    not_before: datetime | None = None
 
     @property
     def cryptosuite(self) -> str:
@@ -84,6 +87,8 @@ class ServedIssuer:
             if suite is None or wanted != self.cryptosuite:
                 raise UnsupportedError(UNSUPPORTED_CRYPTOSUITE, f"this issuer signs with {self.cryptosuite} only")
         created = _created(options.get("created"))
+        if created is None and self.not_before is not None and datetime.now(UTC) < self.not_before:
+            created = self.not_before
         if self.status is None or "credentialStatus" in credential:
             return issue_credential(credential, signer=self.signer, suite=suite, created=created)
         return self._issue_with_status(credential, suite, created, staff)
@@ -166,7 +171,12 @@ def _open(item: IssuerSettings, settings: ServerSettings, password: str | None) 
         from ..issuer import open_city_issuer
 
         city = _first_open(lambda: open_city_issuer(password, home=settings.home, records_url=settings.records_url))
-        return ServedIssuer(item.name, city.did, city.ed25519_signer, city.status, city.records)
+        published = None
+        try:
+            published = datetime.fromisoformat(city.config.keys_published_at).astimezone(UTC)
+        except ValueError:
+            pass
+        return ServedIssuer(item.name, city.did, city.ed25519_signer, city.status, city.records, not_before=published)
     if not item.keystore:
         raise InputError(MALFORMED_VALUE_ERROR, f"issuer {item.name!r} has no keystore")
     signer = _did_key_signer(Path(item.keystore), password)
