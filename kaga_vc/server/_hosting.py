@@ -147,6 +147,27 @@ def cached_response(request: Request, body: bytes, media_type: str, cache_contro
     return Response(body, media_type=media_type, headers=headers)
 
 
+_VC_TYPES = (VC_MEDIA_TYPE, "application/ld+json", "application/json")
+
+
+def negotiated_vc_type(request: Request) -> str:
+    """The media type to serve a credential as: ``application/vc`` unless the client asks only for JSON(-LD).
+
+    ``application/vc`` (VCDM 2.0 §6.2) is not a ``+json`` type, so generic JSON clients (the W3C status
+    list suite's, for one, which sends ``Accept: application/ld+json, application/json``) would not
+    parse it; the same bytes are served under the type the client accepts (RFC 9110 §12.5.1).
+    """
+    accepted: list[str] = []
+    for part in request.headers.get("accept", "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+            continue
+        accepted.append(media.lower())
+    if not accepted or VC_MEDIA_TYPE in accepted or "*/*" in accepted or "application/*" in accepted:
+        return VC_MEDIA_TYPE
+    return next((t for t in _VC_TYPES if t in accepted), VC_MEDIA_TYPE)
+
+
 def _not_found(detail: str = "no such resource") -> Response:
     return problem_response(NOT_FOUND_HTTP, detail, 404)
 
@@ -163,8 +184,8 @@ def _status_route(issuer_name: str) -> Any:
         except StatusError:
             return _not_found("no such status list")
         valid_until = signed.document.get("validUntil", "")
-        return cached_response(request, signed.body, VC_MEDIA_TYPE, LIST_CACHE_CONTROL,
-                               extra={"Expires": _http_date(valid_until)} if valid_until else None)
+        extra = {"Vary": "Accept", **({"Expires": _http_date(valid_until)} if valid_until else {})}
+        return cached_response(request, signed.body, negotiated_vc_type(request), LIST_CACHE_CONTROL, extra=extra)
     return status_list
 
 

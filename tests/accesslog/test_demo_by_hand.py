@@ -70,3 +70,25 @@ def test_every_hint_runs_as_printed_in_the_run_folder(demo_run: tuple[Path, str]
     assert all(e["result"] == "accepted" for e in history)  # Taro's refusal is not hers
     assert "revoked" in by_name["issued list"]
     assert (run / "open-data" / "access-counts.csv").is_file()
+
+
+def _human(run: Path, command: str, columns: int = 80) -> str:
+    done = subprocess.run(["bash", "-c", f". ./env && {command}"], check=False, capture_output=True, text=True,
+                          env={**_env(), "COLUMNS": str(columns)}, cwd=run, stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_human_output_has_no_python_reprs_and_ids_are_whole(demo_run: tuple[Path, str]) -> None:
+    run, _ = demo_run
+    for command in ("kaga-vc city show", "kaga-vc chain info", "kaga-vc bundle show trust-bundle.jwt"):
+        shown = _human(run, command)
+        assert "None" not in shown and "{'" not in shown and "['" not in shown, (command, shown)
+    # piped at 80 columns, tables fold long values instead of cutting them with "…"
+    for command in ("kaga-vc issued list", "kaga-vc log show", "kaga-vc wallet list --wallet hanako/wallet.json",
+                    "kaga-vc log my-history --wallet hanako/wallet.json --no-chain"):
+        assert "…" not in _human(run, command), command
+    listed = json.loads(_human(run, "kaga-vc issued list --json"))["credentials"]
+    ids = [c.get("credentialId") or c.get("credential_id") or c["id"] for c in listed]
+    wide = _human(run, "kaga-vc issued list", columns=200)
+    assert ids and all(i in wide for i in ids)
