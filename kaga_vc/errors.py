@@ -120,6 +120,8 @@ STATUS_TRANSITION_INVALID = "kaga:status-transition-invalid"
 CREDENTIAL_UNKNOWN = "kaga:credential-unknown"
 CREDENTIAL_ALREADY_RECORDED = "kaga:credential-already-recorded"
 RECORDS_UNAVAILABLE = "kaga:records-unavailable"
+BATCH_IN_PROGRESS = "kaga:batch-in-progress"  # another run of the same batch, or into the same --out
+BATCH_OUT_MISMATCH = "kaga:batch-out-mismatch"  # --out holds another batch's credentials
 
 # Access log (issue 8).
 LOG_TAMPERED = "kaga:log-tampered"

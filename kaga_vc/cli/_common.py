@@ -155,6 +155,40 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def human(value: Any) -> str:
+    """A value in plain words for human output: never Python's ``None``, dict or list reprs."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {human(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(human(v) for v in value) or "none"
+    return str(value)
+
+
+def print_fields(data: Any, *, indent: str = "") -> None:
+    """Print a mapping as ``name: value`` lines; nested mappings indented, lists of mappings one per line.
+
+    Values are plain text (no Rich markup is read from them), and wrap rather than being cut.
+    """
+    from rich.text import Text
+
+    for name, value in data.items():
+        if isinstance(value, dict) and value:
+            out_console.print(Text(f"{indent}{name}:", style="bold"))
+            print_fields(value, indent=indent + "  ")
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+            out_console.print(Text(f"{indent}{name}:", style="bold"))
+            for item in value:
+                out_console.print(Text(f"{indent}  - {human(item)}"), soft_wrap=True)
+        else:
+            line = Text(f"{indent}{name}: ", style="bold")
+            line.append(human(value), style="")
+            out_console.print(line, soft_wrap=True)
+
+
 def read_input(source: str) -> str:
     """Read a file path, or stdin for ``-``; InputError when it cannot be read.
 

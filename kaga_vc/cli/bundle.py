@@ -15,6 +15,7 @@ from ._common import (
     err_console,
     error_boundary,
     out_console,
+    print_fields,
     print_json,
     read_input,
     read_password,
@@ -182,8 +183,7 @@ def show(
     if as_json:
         print_json(summary)
         return
-    for name, value in summary.items():
-        out_console.print(f"[bold]{name}[/]: {value}")
+    print_fields(summary)
 
 
 @app.command("verify")

@@ -13,7 +13,9 @@ SQLite and PostgreSQL read them back identically.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from .._files import ensure_private_file, sqlite_path
 from ..errors import (
+    BATCH_IN_PROGRESS,
     CREDENTIAL_ALREADY_RECORDED,
     CREDENTIAL_UNKNOWN,
     MALFORMED_VALUE_ERROR,
@@ -450,6 +453,99 @@ class IssuanceStore:
             return [int(i) for (i,) in conn.execute(query)]
 
     # -- the batch journal (kaga_vc.issuer.batch) ----------------------------------------------------
+
+    def claim_status_indices(self, conn: Connection, list_id: str, indices: builtins.list[int],
+                             at: datetime) -> set[int]:
+        """Claim many reserved indices of ``list_id`` in the caller's transaction: the ones claimed now
+        (an index another process took meanwhile is left out, without aborting the transaction)."""
+        if not indices:
+            return set()
+        when = _iso(at)
+        insert = _dialect_insert(conn)(allocations_table).values(
+            [{"list_id": list_id, "status_index": i, "allocated_at": when} for i in indices]
+        ).on_conflict_do_nothing().returning(allocations_table.c.status_index)
+        claimed = {int(i) for (i,) in conn.execute(insert)}
+        if claimed:
+            conn.execute(status_lists_table.update().where(status_lists_table.c.list_id == list_id)
+                         .values(allocated=status_lists_table.c.allocated + len(claimed)))
+        return claimed
+
+    def record_group(self, conn: Connection, records: builtins.list[dict[str, Any]],
+                     rows: builtins.list[BatchRow]) -> None:
+        """Record many issued credentials and journal their batch rows in the caller's transaction (one
+        multi-row INSERT per table: the group commit of :mod:`kaga_vc.issuer.batch`)."""
+        if not records and not rows:
+            return
+        if records:
+            values = [{**r, "issued_at": _iso(r["issued_at"]), "status": ACTIVE} for r in records]
+            try:
+                conn.execute(issued_table.insert(), values)
+            except IntegrityError:
+                raise RecordsError(CREDENTIAL_ALREADY_RECORDED,
+                                   "a credential of this group (id, status index or batch row) is already recorded") from None
+            conn.execute(events_table.insert(), [{"credential_id": v["credential_id"], "status": "issued",
+                                                  "at": v["issued_at"], "staff": v["staff"]} for v in values])
+        if rows:
+            conn.execute(batch_rows_table.insert(), [
+                {"batch_id": r.batch_id, "row_key": r.row_key, "row_number": r.row_number, "outcome": r.outcome,
+                 "credential_id": r.credential_id, "code": r.code, "at": _iso(r.at)} for r in rows])
+
+    @contextmanager
+    def batch_lock(self, batch_id: str, *, timeout: float = 10.0) -> Iterator[None]:
+        """Exclude other runs of the batch ``batch_id`` on these records (any process, any output folder).
+
+        PostgreSQL: a session advisory lock on a connection held for the run (released if the process
+        dies); SQLite: an ``fcntl`` byte-range lock on ``<database>.batch-lock``. Waits up to ``timeout``
+        seconds, then ``kaga:batch-in-progress``.
+        """
+        key = int(hashlib.sha256(batch_id.encode()).hexdigest()[:15], 16)
+        busy = RecordsError(BATCH_IN_PROGRESS, f"another run of this batch ({batch_id[:12]}…) is in progress; "
+                            f"waited {timeout:g} s. Let it finish (or stop it), then run again: the rerun resumes")
+        deadline = time.monotonic() + max(timeout, 0.0)
+        if self.dialect == "postgresql":
+            try:
+                conn = self.engine.connect()
+            except OperationalError as error:
+                raise RecordsError(RECORDS_UNAVAILABLE, f"issuance records unavailable ({type(error.orig).__name__})") from None
+            try:
+                while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+                    conn.rollback()
+                    if time.monotonic() >= deadline:
+                        raise busy
+                    time.sleep(0.05)
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+            finally:
+                conn.close()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        fd = os.open(f"{database}.batch-lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        offset = key % (1 << 31)
+        try:
+            while True:
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        raise busy from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)
+
 
     def journal_row(self, conn: Connection, row: BatchRow) -> None:
         """Write one batch row's outcome inside the caller's transaction (with its issuance record)."""

@@ -486,28 +486,31 @@ def run_csv_batch(
     progress: bool = True,
     result_name: str = "results.csv",
     on_row: Any = None,
+    workers: int | None = None,
+    group_size: int = 500,
+    lock_timeout: float = 10.0,
 ) -> JSONObject:
     """Issue one credential per CSV row into ``out_dir`` (``row-000001.jwt`` …) with the batch engine
-    of :mod:`kaga_vc.issuer.batch`: per-row errors in ``out_dir/results.csv``, resumable, exactly once.
+    of :mod:`kaga_vc.issuer.batch`: per-row errors in ``out_dir/results.csv``, resumable, exactly once,
+    released only after the records commit; signed in ``workers`` processes (default: one per core),
+    ``group_size`` rows per commit.
     """
-    from .batch import Issued, run_batch
+    from ._parallel import ParallelIssuer
+    from .batch import read_csv_rows, run_batch
 
     if issuer.records is None:
         raise InputError(MALFORMED_VALUE_ERROR, "batch issuance needs the issuance records")
     fmt = parse_format(format)
     staff = staff or "batch"
     check_batch_header(csv_path)
-
-    def issue_one(row: Mapping[str, str]) -> Issued:
-        kind, subject, claims = row_claims(row)
-        issued = issuer.issue(kind, subject, claims, format=fmt, staff=staff, record=False)
-        return Issued(issued.id, issued.kind.type_name, issued.subject, issued.status_list_id, issued.status_index,
-                      issued.format, staff, issued.issued_at, issued.serialise(),
-                      "json" if isinstance(issued.document, dict) else "jwt")
-
+    rows = read_csv_rows(csv_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store: Any = issuer.records
-    summary = run_batch(Path(csv_path), issue_one, out / result_name, store, out_dir=out, progress=progress,
-                        on_row=on_row)
+    signer = ParallelIssuer(issuer, fmt, staff, workers=workers, rows=len(rows))
+    try:
+        summary = run_batch(rows, None, out / result_name, store, out_dir=out, progress=progress, on_row=on_row,
+                            issue_group=signer, group_size=group_size, lock_timeout=lock_timeout)
+    finally:
+        signer.close()
     return {**summary.to_json(), "outDir": str(out)}

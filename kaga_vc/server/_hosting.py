@@ -12,7 +12,7 @@
   ``ETag`` carries its sequence when it has one.
 - ``/.well-known/did.json`` when the city also has a did:web (``--did-document FILE``).
 
-Every response has a strong ``ETag`` (SHA-256 of the body) and honours ``If-None-Match`` with 304.
+Every response has a weak ``ETag`` (SHA-256 of the body) and honours ``If-None-Match`` with 304.
 """
 
 from __future__ import annotations
@@ -133,7 +133,13 @@ class _HostedSource:
 
 
 def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    """A weak ETag (RFC 9110 §8.8.3) of the body: weak, because the gzip middleware may serve another
+    content coding of the same representation under it."""
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _opaque(tag: str) -> str:
+    return tag.strip().removeprefix("W/")
 
 
 def cached_response(request: Request, body: bytes, media_type: str, cache_control: str,
@@ -142,9 +148,30 @@ def cached_response(request: Request, body: bytes, media_type: str, cache_contro
     tag = etag or etag_of(body)
     headers = {"ETag": tag, "Cache-Control": cache_control, **(extra or {})}
     wanted = request.headers.get("if-none-match", "")
-    if tag in [t.strip() for t in wanted.split(",")] or wanted.strip() == "*":
+    if _opaque(tag) in [_opaque(t) for t in wanted.split(",")] or wanted.strip() == "*":  # weak comparison
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
+
+
+_VC_TYPES = (VC_MEDIA_TYPE, "application/ld+json", "application/json")
+
+
+def negotiated_vc_type(request: Request) -> str:
+    """The media type to serve a credential as: ``application/vc`` unless the client asks only for JSON(-LD).
+
+    ``application/vc`` (VCDM 2.0 §6.2) is not a ``+json`` type, so generic JSON clients (the W3C status
+    list suite's, for one, which sends ``Accept: application/ld+json, application/json``) would not
+    parse it; the same bytes are served under the type the client accepts (RFC 9110 §12.5.1).
+    """
+    accepted: list[str] = []
+    for part in request.headers.get("accept", "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+            continue
+        accepted.append(media.lower())
+    if not accepted or VC_MEDIA_TYPE in accepted or "*/*" in accepted or "application/*" in accepted:
+        return VC_MEDIA_TYPE
+    return next((t for t in _VC_TYPES if t in accepted), VC_MEDIA_TYPE)
 
 
 def _not_found(detail: str = "no such resource") -> Response:
@@ -163,8 +190,8 @@ def _status_route(issuer_name: str) -> Any:
         except StatusError:
             return _not_found("no such status list")
         valid_until = signed.document.get("validUntil", "")
-        return cached_response(request, signed.body, VC_MEDIA_TYPE, LIST_CACHE_CONTROL,
-                               extra={"Expires": _http_date(valid_until)} if valid_until else None)
+        extra = {"Vary": "Accept", **({"Expires": _http_date(valid_until)} if valid_until else {})}
+        return cached_response(request, signed.body, negotiated_vc_type(request), LIST_CACHE_CONTROL, extra=extra)
     return status_list
 
 

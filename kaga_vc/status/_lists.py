@@ -283,3 +283,51 @@ class StatusLists:
             return written
         write_atomically(target, json.dumps(documents, indent=2, ensure_ascii=False) + "\n", mode=0o644)
         return [target]
+
+
+class IndexReservations:
+    """Random status indices chosen in memory for a group of credentials, claimed later in the group's
+    commit transaction (``IssuanceStore.claim_status_indices``).
+
+    The indices already claimed in the current list are read once (and again after a new list is
+    opened); a reservation avoids them and every earlier reservation of this process. Another process
+    can still claim the same index first: the commit then reports it as taken and that credential is
+    signed again with a new reservation (see :mod:`kaga_vc.issuer.batch`), so uniqueness rests on the
+    store alone, as with :meth:`StatusLists.allocate_index`.
+    """
+
+    def __init__(self, lists: StatusLists) -> None:
+        self.lists = lists
+        self._list: tuple[str, int] | None = None
+        self._used: set[int] = set()
+
+    def reserve(self, count: int, *, now: datetime | None = None) -> list[tuple[str, int]]:
+        now = _now(now)
+        out: list[tuple[str, int]] = []
+        rng = self.lists._rng
+        while len(out) < count:
+            if self._list is None or len(self._used) >= self._list[1] * self.lists.max_fill:
+                self._open(now)
+            assert self._list is not None
+            list_id, size = self._list
+            index = rng.randrange(size)
+            if index in self._used:
+                continue
+            self._used.add(index)
+            out.append((list_id, index))
+        return out
+
+    def taken(self, list_id: str, index: int) -> None:
+        """An index another process claimed first: never reserve it again."""
+        if self._list is not None and self._list[0] == list_id:
+            self._used.add(index)
+
+    def _open(self, now: datetime) -> None:
+        store: Any = self.lists.store
+        info = store.current_status_list()
+        if info is None or (self._list is not None and info.list_id == self._list[0]) \
+                or info.allocated >= info.size * self.lists.max_fill:
+            info = self.lists._create(now, None)
+        self._list = (info.list_id, info.size)
+        self._used = set(store.allocated_indices(info.list_id))
+        self.lists.forget()

@@ -110,7 +110,6 @@ def create_openid4vp_request(
     base = base_url.rstrip("/")
     client_id = CLIENT_ID_PREFIX + internal.verifier
     payload = {
-        "iss": client_id,
         "aud": WALLET_AUDIENCE,
         "client_id": client_id,
         "response_type": "vp_token",
@@ -193,8 +192,8 @@ class OpenID4VPStore:
         return OpenID4VPRequest(row[0], internal, row[1], row[3], row[4])
 
     def set_result(self, handle: str, summary: JSONObject) -> None:
-        """Keep the latest outcome for the counter's page (accepted or not; never claims of a refusal)."""
-        self._conn.execute("UPDATE openid4vp_requests SET result = ? WHERE handle = ?",
+        """Keep the first outcome for the counter's page: a later answer (a replay) cannot change what it shows."""
+        self._conn.execute("UPDATE openid4vp_requests SET result = ? WHERE handle = ? AND result IS NULL",
                            (json.dumps(summary, ensure_ascii=False), handle))
 
     def result(self, handle: str) -> JSONObject | None:

@@ -54,3 +54,27 @@ def test_vc_1_1_issued_with_the_data_integrity_context_and_verified(server: Serv
         assert client.post("/credentials/verify", json={"verifiableCredential": secured}).status_code == 200
         secured["issuanceDate"] = "2025-01-02T00:00:00Z"
         assert client.post("/credentials/verify", json={"verifiableCredential": secured}).status_code == 422
+
+
+def test_status_list_media_type_follows_accept(server: Server, keys: Keys) -> None:
+    """application/vc by default; JSON(-LD) for clients that accept only that (the W3C status list suite)."""
+    with server.client() as client:
+        secured = issue(client, keys, "bitstring", unsigned(keys.ed25519_did)).json()["verifiableCredential"]
+        entries = secured["credentialStatus"]
+        url = (entries[0] if isinstance(entries, list) else entries)["statusListCredential"]
+        cases = {
+            None: "application/vc",
+            "*/*": "application/vc",
+            "application/vc, application/json": "application/vc",
+            "application/ld+json, application/json": "application/ld+json",
+            "application/json": "application/json",
+            "application/vc;q=0, application/json": "application/json",
+        }
+        bodies = set()
+        for accept, expected in cases.items():
+            response = client.get(url, headers={"Accept": accept} if accept else {})
+            assert response.status_code == 200
+            assert response.headers["content-type"].split(";")[0] == expected, accept
+            assert "Accept" in [v.strip() for v in response.headers["vary"].split(",")]  # (and Accept-Encoding: gzip)
+            bodies.add(response.content)
+        assert len(bodies) == 1  # the same signed bytes whatever the type
