@@ -159,6 +159,11 @@ BUNDLE_INVALID = "kaga:bundle-invalid"
 BUNDLE_SIGNATURE_INVALID = "kaga:bundle-signature-invalid"
 BUNDLE_SIGNER_NOT_TRUSTED = "kaga:bundle-signer-not-trusted"
 BUNDLE_STALE = "kaga:bundle-stale"
+#: an online fetch (did:web, bundle fetch) to a host on a loopback, private or link-local address
+ADDRESS_NOT_ALLOWED = "kaga:address-not-allowed"
+#: an online fetch that could not be completed before its deadline, or failed on the wire
+FETCH_FAILED = "kaga:fetch-failed"
+URL_NOT_ALLOWED = "kaga:url-not-allowed"
 #: the bundle is past its expiresAt (plus the policy's grace)
 BUNDLE_EXPIRED = "kaga:bundle-expired"
 #: the bundle is older than (or forks) the newest bundle of its city this verifier has seen

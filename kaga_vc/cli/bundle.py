@@ -145,6 +145,9 @@ def fetch(
     out: Path = typer.Option(Path("trust-bundle.jwt"), "--out", help="Where to write the bundle once it verifies."),
     city: str | None = CityOption,
     trust_any_city: bool = TrustAnyCityOption,
+    allow_private_address: bool = typer.Option(False, "--allow-private-address", help="Allow a host on a loopback, "
+                                               "private or link-local address (a local mirror); refused by default."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds for the whole download (one deadline)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Download a trust bundle, check the city's signature, then save it for offline use.
@@ -157,7 +160,8 @@ def fetch(
     from ..verifier.bundle import BundleMemory, default_bundle_memory_path
     from ..verifier.fetch import fetch_bundle, install_bundle
 
-    bundle = fetch_bundle(url, trusted_city=pinned_city(city, trust_any_city))
+    bundle = fetch_bundle(url, trusted_city=pinned_city(city, trust_any_city), timeout=timeout,
+                          allow_private_addresses=allow_private_address)
     with BundleMemory(default_bundle_memory_path()) as memory:
         install_bundle(bundle, out, memory=memory)
     summary = {**bundle.summary(), "out": str(out), "url": url}

@@ -87,7 +87,7 @@ def verify(
     at = _parse_now(now)
     text = read_input(file)
     if bundle is not None and request is None:  # a shop checking one credential offline, with the bundle alone
-        result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew))
+        result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew), trust_any_city)
         _render(result, as_json)
         raise typer.Exit(int(exit_code(result)))
     if request is not None or bundle is not None:
@@ -136,16 +136,27 @@ def verify(
 
 
 def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datetime | None,
-                        skew: timedelta) -> VerificationResult:
+                        skew: timedelta, trust_any_city: bool = False) -> VerificationResult:
     """One credential against the city's bundle: its issuer's keys, status lists and trust, all offline."""
     import dataclasses
-    import os
 
     from ..errors import CREDENTIAL_TYPE_NOT_ACCEPTED, ISSUER_NOT_TRUSTED
-    from ..verifier import credential_types, read_bundle
+    from ..verifier import (
+        BundleMemory,
+        check_bundle,
+        credential_types,
+        default_bundle_memory_path,
+        read_bundle,
+    )
+    from .bundle import trusted_city
 
-    pinned = city or os.environ.get("KAGA_VC_TRUSTED_CITY") or None
+    pinned = trusted_city(city)
     trust = read_bundle(read_input(bundle_file), trusted_city=pinned)
+    with BundleMemory(default_bundle_memory_path()) as memory:  # pinning, expiry, rollback: the verifier's check
+        refused, _ = check_bundle(trust, trusted_cities=(pinned,) if pinned else (), trust_any_city=trust_any_city,
+                                  memory=memory, now=at)
+    if refused:
+        return VerificationResult(False, None, tuple(refused), checked_at=at or datetime.now(UTC))
     data: object = parse_json(text) if text.strip().startswith("{") else text.strip()
     result = verify_credential(data, resolver=trust.resolver(), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
                                status_source=trust)

@@ -40,23 +40,27 @@ def fetch_bundle(
     trusted_city: str | Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = MAX_BUNDLE_BYTES,
+    allow_private_addresses: bool = False,
 ) -> TrustBundle:
     """Download a signed trust bundle and verify it (see :func:`read_bundle` for its errors).
 
-    Raises InputError ``kaga:bundle-invalid`` for a URL that may not be fetched, and
-    :class:`BundleFetchError` (``kaga:bundle-unavailable``) when the server cannot be read.
+    ``timeout`` is one deadline for the whole download, not per read. Hosts resolving to loopback,
+    private or link-local addresses are refused unless ``allow_private_addresses`` (then plain http is
+    allowed to a loopback address, a local mirror). Raises InputError ``kaga:bundle-invalid`` for a URL
+    that may not be fetched, ``kaga:address-not-allowed`` for such a host, and :class:`BundleFetchError`
+    (``kaga:bundle-unavailable``) when the server cannot be read in time.
     """
-    _check_url(url)
-    import requests
+    from .._http import FetchFailed, http_get
 
+    _check_url(url)
     try:
-        with requests.get(url, timeout=timeout, stream=True, allow_redirects=False,
-                          headers={"Accept": "application/jwt, text/plain"}) as response:
-            if response.is_redirect or response.status_code != 200:
-                raise BundleFetchError(detail=f"{url} answered HTTP {response.status_code}")
-            body = response.raw.read(max_bytes + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise BundleFetchError(detail=f"cannot read {url}: {type(exc).__name__}") from None
+        fetched = http_get(url, deadline=timeout, max_bytes=max_bytes, accept="application/jwt, text/plain",
+                           allow_private_addresses=allow_private_addresses)
+    except FetchFailed as exc:
+        raise BundleFetchError(detail=exc.detail) from None
+    if fetched.status != 200:
+        raise BundleFetchError(detail=f"{url} answered HTTP {fetched.status}")
+    body = fetched.body
     if len(body) > max_bytes:
         raise InputError(BUNDLE_INVALID, f"the bundle at {url} is larger than {max_bytes} bytes")
     return read_bundle(body, trusted_city=trusted_city)
