@@ -94,7 +94,7 @@ def http_get(url: str, *, deadline: float, max_bytes: int, accept: str,
         size = 0
         while size <= max_bytes:
             sock.settimeout(remaining())
-            chunk = response.read(min(65536, max_bytes + 1 - size))
+            chunk = response.read1(min(65536, max_bytes + 1 - size))  # one recv: a trickle cannot stretch it
             if not chunk:
                 break
             chunks.append(chunk)

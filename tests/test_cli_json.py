@@ -156,7 +156,7 @@ CASES: dict[str, tuple[list[str] | None, list[str], int]] = {
     "verify": (["{d}/v-resp.txt", "--request", "{d}/v-req.jwt", "--bundle", "{d}/trust-bundle.jwt",
                 "--category", "lodging"], ["{d}/empty.txt"], 3),
     "bundle sync": (["--out", "{d}/tb2.jwt"], ["--out", "{d}/tb3.jwt", "--rpc-url", NOWHERE, "--registry", REG], 4),
-    "bundle fetch": (["{url}", "--city", "{city}", "--out", "{d}/fetched.jwt"],
+    "bundle fetch": (["{url}", "--city", "{city}", "--allow-private-address", "--out", "{d}/fetched.jwt"],
                      ["http://127.0.0.1:9/none.jwt", "--city", "{city}", "--out", "{d}/f2.jwt"], 4),
     "bundle show": (["{d}/trust-bundle.jwt"], ["{d}/bad.bin"], 3),
     "bundle verify": (["{d}/trust-bundle.jwt", "--city", "{city}"], ["{d}/empty.txt", "--city", "{city}"], 3),
