@@ -140,3 +140,20 @@ def test_wallet_present_shows_the_disclosure_and_asks_on_a_terminal(wallet_file:
     code, screen = _on_a_terminal(args, b"y\n", env)
     assert code == 0, screen
     assert out.read_text().startswith("KVP1:")
+
+
+@pytest.mark.parametrize(("claims", "hint"), [("KycCredntial:ageOver18", "did you mean KycCredential?"),
+                                              ("KycCredential:ageover18", "did you mean ageOver18?"),
+                                              ("ageOver81", "did you mean ageOver18?")])
+def test_request_create_checks_types_and_claims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claims: str,
+                                                hint: str) -> None:
+    monkeypatch.setenv("KAGA_VC_PASSWORD", PASSWORD)
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["request", "create", "--purpose", "bar", "--claims", claims, "--json"])
+    assert result.exit_code == ExitCode.BAD_INPUT
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "kaga:request-invalid" and hint in error["detail"]
+    assert not (tmp_path / "home").exists()  # refused before any key was made
+    ok = runner.invoke(app, ["request", "create", "--purpose", "bar", "--claims", "ResidencyCredential:residentOfKaga",
+                             "--claims", "PeerCredential:x", "--allow-unknown", "--json"])
+    assert ok.exit_code == 0, ok.output

@@ -214,7 +214,8 @@ def run_story(base: Path) -> None:
             return synced
 
         _step(4, "A ryokan, a sake shop and a clinic sync the trust bundle online",
-              "kaga-vc bundle sync --out trust-bundle.jwt", "kaga-vc bundle show trust-bundle.jwt")
+              "kaga-vc bundle sync --out trust-bundle.jwt", "kaga-vc bundle show trust-bundle.jwt",
+              "kaga-vc verify hanako/kyc.sd-jwt --bundle trust-bundle.jwt")
         synced = bundle(base / "trust-bundle.jwt")
         _say(f"bundle signed by the city: its did:ethr history (block {synced.chain.get('block')}), status lists, "
              f"credential types and schemas — everything needed to verify with no network; kept in trust-bundle.jwt")

@@ -140,3 +140,45 @@ def add(
     else:
         err_console.print(f"client {name} added to {file}; its secret (shown once):")
         print(secret)
+
+
+@admin_app.command("list")
+@error_boundary
+def list_(
+    file: Path = typer.Option(..., "--file", exists=True, dir_okay=False, help="The sealed admin tokens file."),
+    password_file: Path | None = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the admin clients and their scopes (secrets are not stored, so never shown).
+
+    Example: kaga-vc admin-token list --file admin-tokens.json --json
+    """
+    from ..server._auth import list_clients
+
+    clients = list_clients(file, read_password(password_file))
+    if as_json:
+        print_json([{"client_id": name, "scopes": list(scopes)} for name, scopes in clients])
+    else:
+        for name, scopes in clients:
+            print(f"{name}\t{' '.join(scopes)}")
+
+
+@admin_app.command("remove")
+@error_boundary
+def remove(
+    name: str = typer.Argument(..., help="Client name."),
+    file: Path = typer.Option(..., "--file", exists=True, dir_okay=False, help="The sealed admin tokens file."),
+    password_file: Path | None = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove an admin client: its secret stops working (its access tokens when the server restarts).
+
+    Example: kaga-vc admin-token remove tanaka --file admin-tokens.json
+    """
+    from ..server._auth import remove_client
+
+    remove_client(file, read_password(password_file), name)
+    if as_json:
+        print_json({"removed": name})
+    else:
+        err_console.print(f"client {name} removed from {file}")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from ..credentials import (
     Problem,
@@ -23,7 +24,7 @@ from ..errors import (
     InputError,
     KagaError,
 )
-from ._common import ExitCode, JsonOption, error_boundary, out_console, print_json, read_input
+from ._common import ExitCode, JsonOption, err_console, error_boundary, out_console, print_json, read_input
 from ._resolver import cli_resolver
 from .chain import ChainIdOption, EmbeddedChainOption, RegistryOption, RpcUrlOption, chain_resolver
 
@@ -54,7 +55,8 @@ def verify(
     chain_id: int | None = ChainIdOption,
     embedded_chain: bool = EmbeddedChainOption,
     request: str | None = typer.Option(None, "--request", help="The presentation request (file) the input answers; needs --bundle."),
-    bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification."),
+    bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification: "
+                                      "alone, it checks one credential (issuer keys, status, trust) with no network."),
     policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
     city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY)."),
     status_lists: str | None = typer.Option(
@@ -77,9 +79,14 @@ def verify(
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
+    Example: kaga-vc verify kyc.sd-jwt --bundle trust-bundle.jwt
     """
     at = _parse_now(now)
     text = read_input(file)
+    if bundle is not None and request is None:  # a shop checking one credential offline, with the bundle alone
+        result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew))
+        _render(result, as_json)
+        raise typer.Exit(int(exit_code(result)))
     if request is not None or bundle is not None:
         result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew))
         if not no_log:
@@ -115,7 +122,41 @@ def verify(
             result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
                                        status_source=source)
     _render(result, as_json)
-    raise typer.Exit(int(exit_code(result)))
+    code = exit_code(result)
+    if code == ExitCode.COULD_NOT_CHECK and not (rpc_url or embedded_chain) and str(result.issuer or "").startswith(
+            "did:ethr:") and not as_json:
+        err_console.print(Text("hint: a did:ethr issuer is resolved from a trust bundle (--bundle trust-bundle.jwt, "
+                               "offline) or from a chain (--embedded-chain, or --rpc-url with --registry)"),
+                          soft_wrap=True)
+    raise typer.Exit(int(code))
+
+
+def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datetime | None,
+                        skew: timedelta) -> VerificationResult:
+    """One credential against the city's bundle: its issuer's keys, status lists and trust, all offline."""
+    import dataclasses
+    import os
+
+    from ..errors import CREDENTIAL_TYPE_NOT_ACCEPTED, ISSUER_NOT_TRUSTED
+    from ..verifier import credential_types, read_bundle
+
+    pinned = city or os.environ.get("KAGA_VC_TRUSTED_CITY") or None
+    trust = read_bundle(read_input(bundle_file), trusted_city=pinned)
+    data: object = parse_json(text) if text.strip().startswith("{") else text.strip()
+    result = verify_credential(data, resolver=trust.resolver(), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                               status_source=trust)
+    if not result.verified:
+        return result
+    issuer = trust.issuers.get(str(result.issuer))
+    types = credential_types(result)
+    if issuer is None:
+        problem = Problem(ISSUER_NOT_TRUSTED, f"the issuer {result.issuer} is not in the trust bundle")
+    elif not issuer.accepts(types):
+        problem = Problem(CREDENTIAL_TYPE_NOT_ACCEPTED, f"the bundle does not accept {', '.join(types)} from "
+                          f"{result.issuer}")
+    else:
+        return dataclasses.replace(result, checks=(*result.checks, "bundleTrust"))
+    return dataclasses.replace(result, verified=False, problems=(*result.problems, problem))
 
 
 def _verify_response(text: str, request: str | None, bundle: str | None, policy_file: str | None, city: str | None,

@@ -86,7 +86,7 @@ def create_app(settings: ServerSettings, *, password: str | None = None, state: 
         middleware=[
             Middleware(RequestLog),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
-            Middleware(GZipMiddleware, minimum_size=1024),
+            Middleware(GZipMiddleware, minimum_size=512),
         ],
         exception_handlers={KagaError: _kaga_error, HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,

@@ -134,6 +134,28 @@ def _open_file(path: Path, password: str) -> Any:
         raise InputError(ADMIN_TOKENS_INVALID, f"cannot read the admin tokens file ({type(exc).__name__})") from None
 
 
+def list_clients(path: str | os.PathLike[str], password: str) -> list[tuple[str, tuple[str, ...]]]:
+    """``(name, scopes)`` of every client in the tokens file (never a secret: the file holds none)."""
+    auth = AdminAuth.open(path, password)
+    return [(c.name, c.scopes) for c in auth.clients.values()]
+
+
+def remove_client(path: str | os.PathLike[str], password: str, name: str) -> None:
+    """Remove a client (its secret stops working; its access tokens at the servers' next restart)."""
+    from ..keys.keystore import derive_data_key, new_kdf_params, seal_data, write_private_file
+
+    target = Path(path)
+    data = _open_file(target, password)
+    kept = [c for c in data["clients"] if c.get("name") != name]
+    if len(kept) == len(data["clients"]):
+        raise InputError("MALFORMED_VALUE_ERROR", f"no client named {name!r}")
+    data["clients"] = kept
+    old = json.loads(target.read_text(encoding="utf-8"))["kdf"]
+    kdf = new_kdf_params(int(old["n"]))
+    sealed = seal_data(derive_data_key(password, kdf), json.dumps(data).encode(), {"format": FORMAT, "kdf": kdf})
+    write_private_file(target, json.dumps(sealed, indent=2) + "\n")
+
+
 def add_client(path: str | os.PathLike[str], password: str, name: str, *,
                scopes: Iterable[str] = SCOPES, scrypt_n: int | None = None) -> str:
     """Add a client to the tokens file (created if missing) and return its secret, shown only once."""

@@ -12,7 +12,7 @@
   ``ETag`` carries its sequence when it has one.
 - ``/.well-known/did.json`` when the city also has a did:web (``--did-document FILE``).
 
-Every response has a strong ``ETag`` (SHA-256 of the body) and honours ``If-None-Match`` with 304.
+Every response has a weak ``ETag`` (SHA-256 of the body) and honours ``If-None-Match`` with 304.
 """
 
 from __future__ import annotations
@@ -133,7 +133,13 @@ class _HostedSource:
 
 
 def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    """A weak ETag (RFC 9110 §8.8.3) of the body: weak, because the gzip middleware may serve another
+    content coding of the same representation under it."""
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _opaque(tag: str) -> str:
+    return tag.strip().removeprefix("W/")
 
 
 def cached_response(request: Request, body: bytes, media_type: str, cache_control: str,
@@ -142,7 +148,7 @@ def cached_response(request: Request, body: bytes, media_type: str, cache_contro
     tag = etag or etag_of(body)
     headers = {"ETag": tag, "Cache-Control": cache_control, **(extra or {})}
     wanted = request.headers.get("if-none-match", "")
-    if tag in [t.strip() for t in wanted.split(",")] or wanted.strip() == "*":
+    if _opaque(tag) in [_opaque(t) for t in wanted.split(",")] or wanted.strip() == "*":  # weak comparison
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 

@@ -59,6 +59,7 @@ def test_every_hint_runs_as_printed_in_the_run_folder(demo_run: tuple[Path, str]
     by_name = {h.split()[1] + " " + h.split()[2]: o for h, o in outputs.items()}
     # the hand-made visit was verified, recorded and shows in Hanako's history next to the demo's two
     assert "verified" in by_name["verify hanako/response.png"]
+    assert "bundleTrust" in by_name["verify hanako/kyc.sd-jwt"]  # one credential, the bundle alone, offline
     assert "recorded as access-log entry 5" in by_name["verify hanako/response.png"]
     assert "who accessed" in by_name["log my-history"]
     done = subprocess.run(["bash", "-c", ". ./env && kaga-vc log my-history --wallet hanako/wallet.json --json"],
@@ -92,3 +93,14 @@ def test_human_output_has_no_python_reprs_and_ids_are_whole(demo_run: tuple[Path
     ids = [c.get("credentialId") or c.get("credential_id") or c["id"] for c in listed]
     wide = _human(run, "kaga-vc issued list", columns=200)
     assert ids and all(i in wide for i in ids)
+
+
+def test_verify_without_chain_options_gives_a_hint(demo_run: tuple[Path, str]) -> None:
+    run, _ = demo_run
+    done = subprocess.run(["bash", "-c", ". ./env && kaga-vc verify hanako/kyc.sd-jwt"], check=False,
+                          capture_output=True, text=True, env=_env(), cwd=run, stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 4
+    assert "hint:" in done.stderr and "--bundle trust-bundle.jwt" in done.stderr
+    revoked = subprocess.run(["bash", "-c", ". ./env && kaga-vc verify taro/kyc.sd-jwt --bundle trust-bundle.jwt"],
+                             check=False, capture_output=True, text=True, env=_env(), cwd=run, timeout=120)
+    assert revoked.returncode == 1 and "kaga:credential-revoked" in revoked.stdout

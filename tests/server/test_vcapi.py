@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
 from typing import Any
 
 import httpx
@@ -86,6 +87,7 @@ def test_issue_revoke_verify_refused_and_status_list_by_url(server: Server, keys
         assert listed.status_code == 200
         assert listed.headers["content-type"].startswith("application/vc")
         assert listed.headers["cache-control"].startswith("public, max-age=")
+        assert listed.headers["content-encoding"] == "gzip"  # httpx asks for it; the body is decoded for us
         etag = listed.headers["etag"]
         document = listed.json()
         assert document["id"] == url and "validUntil" in document and document["proof"]["cryptosuite"]
@@ -227,3 +229,31 @@ def test_request_log_has_one_line_per_request_and_no_personal_data(server: Serve
     assert keys.secret not in log
     request_lines = [line for line in log.splitlines() if "kaga_vc.server.access" in line]
     assert request_lines and not any("127.0.0.1" in line for line in request_lines)  # no client address
+
+
+def test_admin_token_cli_add_list_remove(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KAGA_VC_PASSWORD": "tokens pw"}
+    file = str(tmp_path / "tokens.json")
+
+    def run(*args: str) -> Any:
+        return subprocess.run([sys.executable, "-c", "from kaga_vc.cli import main; main()", "admin-token", *args,
+                               "--file", file, "--json"], check=False, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    added = run("add", "tanaka", "--scope", "status")
+    assert added.returncode == 0, added.stderr
+    secret = json.loads(added.stdout)["client_secret"]
+    assert secret not in (tmp_path / "tokens.json").read_text()  # only its digest, sealed
+    assert oct((tmp_path / "tokens.json").stat().st_mode & 0o777) == "0o600"
+    assert json.loads(run("list").stdout) == [{"client_id": "tanaka", "scopes": ["status"]}]
+    assert run("add", "tanaka").returncode == 3  # exists already
+    assert run("remove", "tanaka").returncode == 0
+    assert json.loads(run("list").stdout) == []
+    wrong = subprocess.run([sys.executable, "-c", "from kaga_vc.cli import main; main()", "admin-token", "list",
+                            "--file", file], check=False, env={**env, "KAGA_VC_PASSWORD": "wrong"},
+                           capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 3
