@@ -56,3 +56,39 @@ def test_two_workers_issue_revoke_and_verify_against_postgres(keys: Keys, tmp_pa
         assert store.get(ids[3]).status == "revoked"  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+def test_subject_access_across_workers_on_a_postgres_log(tmp_path: Path, postgres_database: str) -> None:
+    """A challenge made by one worker is answered at another (challenges live in the shared log)."""
+    from kaga_vc.accesslog import AccessEntry, AccessLog, Challenge, answer_challenge
+
+    from .test_subject_access import LOG_KEY, party
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "accesslog.key").write_text(LOG_KEY.hex())
+    ryokan, alice = party(), party()
+    with AccessLog.open(postgres_database, log_key=LOG_KEY, signer=ryokan.signer) as log:
+        log.record(AccessEntry(verifier=ryokan.did, subject=alice.did, purpose="stay", result="accepted"))
+    server = start_server(["--role", "verifier", "--log", postgres_database, "--workers", "2"], workdir=tmp_path,
+                          name="subject-workers")
+    try:
+        responses = []
+        for _ in range(6):
+            with server.client() as client:  # a new connection each time: either worker may answer
+                challenge = Challenge.from_json(client.post("/subject-access/challenge").json())
+            response = answer_challenge(challenge, did=alice.did, signer=alice.signer)
+            with server.client() as client:
+                answer = client.post("/subject-access/history", json={"response": response})
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["subject"] == alice.did
+            responses.append(response)
+        for response in responses[:3]:
+            with server.client() as client:
+                assert client.post("/subject-access/history", json={"response": response}).status_code == 403
+    finally:
+        server.terminate()
+    with AccessLog.open(postgres_database, log_key=LOG_KEY) as log:
+        purposes = [e.body["purpose"] for e in log.entries()]
+        assert purposes.count("subject access") == 9  # 6 granted + 3 replays refused, each recorded
+        assert log.verify().ok
