@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): install what the tests need, run the whole suite.
-# - a virtualenv in .venv with the project and its [test] extra
+# - a virtualenv in .venv with the project and its [test] and [dev] extras
+# - the lint gate: `ruff check` and `mypy --strict kaga_vc` must pass
 # - PostgreSQL (Debian's package) when it is missing, for the issuance-records tests
 # - the Node.js interop packages of every tests/interop/*/ folder that has a package-lock.json
 # - services that tests need are started by the test session itself (tests/conftest.py) and
@@ -41,7 +42,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-python -m pip install --quiet --disable-pip-version-check ".[test]"
+# [dev] adds the linters the gate below runs (ruff, mypy) to the [test] extra
+python -m pip install --quiet --disable-pip-version-check ".[test,dev]"
+
+# CI checks what the code claims: ruff's rules on the whole tree and mypy --strict on the package
+# (configured in pyproject.toml); either failing fails the run before the tests start.
+echo "ruff check"
+ruff check --no-cache .
+echo "mypy --strict kaga_vc"
+mypy --strict kaga_vc
 
 for lock in tests/interop/*/package-lock.json; do
   [ -e "$lock" ] || continue
