@@ -127,7 +127,7 @@ def offers(
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "type" not in reader.fieldnames:
             raise InputError(MALFORMED_VALUE_ERROR, f"{file.name} is not a residents CSV (no 'type' column)")
-        rows = []
+        rows: list[tuple[str, dict[str, Any], str | None]] = []
         people = []
         for number, row in enumerate(reader, start=1):
             try:

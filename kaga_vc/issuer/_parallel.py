@@ -38,7 +38,8 @@ class _Reserved:
 
     def allocate_entries(self, *, now: datetime | None = None, conn: Any = None) -> Sequence[Any]:
         assert self.current is not None
-        return self.lists.entries(*self.current)
+        entries: Sequence[Any] = self.lists.entries(*self.current)
+        return entries
 
 
 def _make_issuer(config: dict[str, Any], ed25519: bytes, secp256k1: bytes, base_url: str) -> tuple[Any, _Reserved]:

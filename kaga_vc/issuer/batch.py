@@ -363,12 +363,12 @@ class _Staging:
             if match is None or not path.is_file() or path.is_symlink():
                 continue
             try:
-                cid = credential_id_of(path.read_text(encoding="utf-8"))
+                found = credential_id_of(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
-                cid = None
-            if cid is None or cid in allowed.get(int(match.group(1)), ()):
+                found = None
+            if found is None or found in allowed.get(int(match.group(1)), ()):
                 continue  # recorded for this row (or not a credential at all: not ours to judge)
-            if store.get(cid) is not None:
+            if store.get(found) is not None:
                 raise InputError(BATCH_OUT_MISMATCH, f"{self.out} holds credentials of another batch ({path.name}); "
                                  "use a new --out directory for this CSV")
             path.unlink()  # a signed credential the records do not know: it must not be handed out

@@ -74,8 +74,8 @@ def write_letters(path: str | os.PathLike[str], letters: Sequence[Letter]) -> Pa
         cell = size / len(modules)
         left, top = (width - size) / 2, y - 90 * mm
         pdf.setFillColorRGB(0, 0, 0)
-        for row, line in enumerate(modules):
-            for col, dark in enumerate(line):
+        for row, cells in enumerate(modules):
+            for col, dark in enumerate(cells):
                 if dark:
                     pdf.rect(left + col * cell, top - (row + 1) * cell, cell, cell, stroke=0, fill=1)
         pdf.setFont(font, 9)

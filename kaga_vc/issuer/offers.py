@@ -169,7 +169,7 @@ class OfferStore:
             with self.engine.begin() as c:
                 c.execute(offers_table.insert().values(**row))
         return CreatedOffer(offer_id, code, pin, configuration_id,
-                            datetime.fromtimestamp(row["expires_at"], UTC))
+                            datetime.fromtimestamp(int(str(row["expires_at"])), UTC))
 
     def create_many(self, items: Sequence[tuple[str, JSONObject, str | None]], *, staff: str, with_pin: bool = True,
                     lifetime: timedelta = DEFAULT_OFFER_LIFETIME, now: datetime | None = None) -> list[CreatedOffer]:

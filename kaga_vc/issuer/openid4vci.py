@@ -109,8 +109,11 @@ def _configuration_metadata(kind: CredentialKind, suffix: str) -> JSONObject:
     claims = [{"path": [name], "display": _display(*_CLAIM_DISPLAY[name])}
               for name in (*spec.required, *spec.optional, "ageOver18", "ageOver20", "residentOfKaga")
               if name in _CLAIM_DISPLAY and (name in spec.disclosable or suffix != "sd-jwt")]
-    seen: set[str] = set()
-    claims = [c for c in claims if not (c["path"][0] in seen or seen.add(c["path"][0]))]
+    unique: dict[str, JSONObject] = {}
+    for claim in claims:
+        path = claim["path"]
+        unique.setdefault(str(path[0]) if isinstance(path, list) else "", claim)
+    claims = list(unique.values())
     entry: JSONObject = {
         "format": wire,
         "scope": f"{kind.type_name}",

@@ -31,7 +31,7 @@ _HEADERS = {
 
 
 def _read(name: str) -> bytes:
-    return (resources.files(__package__) / "shop" / name).read_bytes()  # type: ignore[arg-type]
+    return (resources.files(__package__) / "shop" / name).read_bytes()
 
 
 async def page(request: Request) -> Response:
