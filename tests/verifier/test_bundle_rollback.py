@@ -117,16 +117,16 @@ def test_bundle_fetch_never_replaces_newer_with_older(world: World, tmp_path: Pa
         unpinned = runner.invoke(app, ["bundle", "fetch", server.url("/new"), "--out", str(out), "--json"])
         assert unpinned.exit_code == 1 and "kaga:bundle-signer-not-pinned" in unpinned.stdout
         assert not out.exists()
-        ok = runner.invoke(app, ["bundle", "fetch", server.url("/new"), "--out", str(out), "--city",
+        ok = runner.invoke(app, ["bundle", "fetch", server.url("/new"), "--out", str(out), "--allow-private-address", "--city",
                                  world.config.did, "--json"])
         assert ok.exit_code == 0, ok.output
-        back = runner.invoke(app, ["bundle", "fetch", server.url("/old"), "--out", str(out), "--city",
+        back = runner.invoke(app, ["bundle", "fetch", server.url("/old"), "--out", str(out), "--allow-private-address", "--city",
                                    world.config.did, "--json"])
         assert back.exit_code == 1 and "kaga:bundle-rollback" in back.stdout
         assert out.read_text().strip() == newer.token
         # even into another file: the verifier's memory has seen the newer one
         other = tmp_path / "elsewhere.jwt"
-        again = runner.invoke(app, ["bundle", "fetch", server.url("/old"), "--out", str(other), "--city",
+        again = runner.invoke(app, ["bundle", "fetch", server.url("/old"), "--out", str(other), "--allow-private-address", "--city",
                                     world.config.did, "--json"])
         assert again.exit_code == 1 and "kaga:bundle-rollback" in again.stdout and not other.exists()
     finally:
