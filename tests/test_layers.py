@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kaga_vc"
 
 # Bottom-up; a module may import its own layer and any lower one.
 LAYERS = [
-    {"errors", "_encoding", "results", "_files"},
+    {"errors", "_encoding", "results", "_files", "_migrations"},
     {"keys"},
     {"did"},
     {"registry"},

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from .._migrations import create_all_serialised
 from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 
 ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
@@ -113,7 +114,7 @@ def open_engine(url: str) -> Engine:
                 cursor.close()
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(engine)
+        create_all_serialised(metadata, engine, "kaga_accesslog_schema")  # concurrent first opens queue
         return engine
     except SQLAlchemyError as exc:
         raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {_describe(exc)}") from None

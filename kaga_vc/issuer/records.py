@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from .._migrations import upgrade
 from ..errors import (
     BATCH_IN_PROGRESS,
     CREDENTIAL_ALREADY_RECORDED,
@@ -43,6 +44,13 @@ from ..status import StatusListInfo
 ENV_HOME = "KAGA_VC_HOME"
 ENV_RECORDS_URL = "KAGA_VC_RECORDS_URL"
 SQLITE_NAME = "issuance.sqlite3"
+
+ENV_POOL_SIZE = "KAGA_VC_DB_POOL_SIZE"
+ENV_MAX_OVERFLOW = "KAGA_VC_DB_MAX_OVERFLOW"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "kaga_records_alembic_version"
+HEAD_REVISION = "0001_records"
+"""The newest script in ``migrations/versions``: a new migration updates it (a test checks they agree)."""
 
 ACTIVE, REVOKED, SUSPENDED = "active", "revoked", "suspended"
 STATUSES = (ACTIVE, REVOKED, SUSPENDED)
@@ -177,6 +185,27 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("kaga-vc", appauthor=False))
 
 
+def pool_settings(pool_size: int | None = None, max_overflow: int | None = None) -> tuple[int, int]:
+    """The PostgreSQL pool's size and overflow: the arguments, else the environment, else 5 and 5."""
+    def setting(value: int | None, name: str, default: int) -> int:
+        if value is None:
+            text = os.environ.get(name, "").strip()
+            if not text:
+                return default
+            try:
+                value = int(text)
+            except ValueError:
+                raise InputError(MALFORMED_VALUE_ERROR, f"${name} must be a whole number") from None
+        if not 0 <= value <= 1000:
+            raise InputError(MALFORMED_VALUE_ERROR, f"{name.lower()} must be between 0 and 1000")
+        return value
+
+    size = setting(pool_size, ENV_POOL_SIZE, 5)
+    if size == 0:
+        raise InputError(MALFORMED_VALUE_ERROR, "the pool size must be at least 1")
+    return size, setting(max_overflow, ENV_MAX_OVERFLOW, 5)
+
+
 def _redacted(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
@@ -200,11 +229,15 @@ class IssuanceStore:
     # -- opening ----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | None = None, *, home: Path | None = None) -> IssuanceStore:
-        """Open (creating tables if needed) the store at ``url``.
+    def open(cls, url: str | None = None, *, home: Path | None = None, pool_size: int | None = None,
+             max_overflow: int | None = None) -> IssuanceStore:
+        """Open the store at ``url``, migrating its schema to the newest revision if needed (Alembic,
+        ``kaga_vc/issuer/migrations``; concurrent first opens are safe, see :mod:`kaga_vc._migrations`).
 
         ``None`` → ``$KAGA_VC_RECORDS_URL`` if set, else the SQLite file ``$KAGA_VC_HOME/issuance.sqlite3``;
-        ``sqlite:///PATH`` or ``postgresql://user@host/db`` (driven by psycopg 3) otherwise.
+        ``sqlite:///PATH`` or ``postgresql://user@host/db`` (driven by psycopg 3) otherwise. PostgreSQL
+        connections are pooled: ``pool_size`` (else ``$KAGA_VC_DB_POOL_SIZE``, default 5) kept open, up
+        to ``max_overflow`` (else ``$KAGA_VC_DB_MAX_OVERFLOW``, default 5) more under load.
         Raises ``RecordsError(kaga:records-unavailable)``; the error never shows a password.
         """
         url = url or os.environ.get(ENV_RECORDS_URL) or None
@@ -220,8 +253,10 @@ class IssuanceStore:
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)
             else:
-                engine = sa.create_engine(url, pool_size=2, max_overflow=2, pool_recycle=3600)
-            metadata.create_all(engine)
+                size, overflow = pool_settings(pool_size, max_overflow)
+                engine = sa.create_engine(url, pool_size=size, max_overflow=overflow, pool_recycle=3600,
+                                          pool_pre_ping=True)
+            upgrade(engine, MIGRATIONS, VERSION_TABLE, HEAD_REVISION)
         except ModuleNotFoundError as error:
             raise RecordsError(RECORDS_UNAVAILABLE, f"the database driver is not installed ({error.name}); "
                                "pip install 'kaga-vc[postgres]'") from None
