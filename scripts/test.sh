@@ -23,6 +23,19 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! compgen -G "/
   fi
 fi
 
+# Chromium, ffmpeg and a Japanese font for the shop page's browser tests (tests/openid4vc/test_shop_browser.py):
+# Debian's packages, driven by PyPI playwright with executable_path (no browser download).
+if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null || [ ! -d /usr/share/fonts/opentype/ipafont-gothic ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing Chromium, ffmpeg and a Japanese font (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null
+    apt-get install -y -qq --no-install-recommends chromium ffmpeg fonts-ipafont-gothic </dev/null >/dev/null
+  else
+    echo "Chromium/ffmpeg are not installed and this is not root: the shop page's browser tests will skip" >&2
+  fi
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

@@ -103,7 +103,9 @@
     if (!handle) return;
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      // as many pixels as the camera gives: an answer QR is dense (version 30-40)
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1920 },
+                                                                    height: { ideal: 1920 } } });
     } catch (e) {
       status("カメラを使えません", "The camera is not available");
       return;
