@@ -451,6 +451,12 @@ def _verify_one(
         else:  # the DID could not be resolved here: not the same as "checked and wrong"
             check.could_not_check.append(error)
         return check
+    except KagaError as error:
+        check.errors.append(error)
+        return check
+    except Exception as exc:  # noqa: BLE001 - a resolver plug-in failing in its own way: could not check
+        check.could_not_check.append(ResolutionError("kaga:resolver-failed", f"resolving {url.did} failed: {type(exc).__name__}"))
+        return check
     try:
         method = did_document.verification_method(str(url))
     except KagaError as error:
