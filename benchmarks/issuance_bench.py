@@ -1,6 +1,6 @@
 """The city's issuance throughput per format, and didkit issuing equivalent credentials (run on demand).
 
-    python benchmarks/issuance_bench.py [--n 300]
+    python benchmarks/issuance_bench.py [--n 300] [--batch 4000] [--workers N]
 
 For each format, issues ``n`` residency credentials through ``CityIssuer.issue`` — claim validation,
 JSON Schema check, two status list entries claimed in the SQLite issuance records, signing, and the
@@ -8,6 +8,12 @@ issuance record — on a city set up on a fresh embedded chain. Prints credentia
 time for Kaga's 66,000 residents. In the same run, didkit 0.3.3 (Rust) issues the same claims: as a
 VC 1.1 credential with ``Ed25519Signature2020`` (the nearest to Data Integrity it signs) and as an
 EdDSA JWT VC; the ratio compares our throughput with didkit's signing alone (no records, no status).
+
+Then the whole batch pipeline, ``run_csv_batch`` on a generated CSV of ``--batch`` distinct residents
+(validation, schema, status entries, signing in a process pool, group commits of the records and the
+journal, files released after commit) for SD-JWT and Data Integrity, and the machine-readable lines
+``rate issuance-sd-jwt N``, ``rate issuance-data-integrity N`` (credentials/s) and
+``ratio issuance-sd-jwt/didkit-jwt-signing X`` for benchmarks/run_all.py.
 """
 
 from __future__ import annotations
@@ -75,9 +81,38 @@ def didkit_rates(n: int) -> dict[str, float]:
     return rates
 
 
+def batch_rate(home: Path, fmt: str, rows: int, workers: int | None) -> float:
+    """Credentials/s of ``run_csv_batch`` over ``rows`` residents, records in a fresh SQLite file."""
+    import csv
+
+    from kaga_vc.did import did_key_from_public_key
+    from kaga_vc.issuer.service import run_csv_batch
+    from kaga_vc.keys import KeyType, PrivateKey
+
+    work = Path(tempfile.mkdtemp(dir=home))
+    source = work / "residents.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["type", "subject", "fullName", "fullNameKana", "birthDate", "address", "residentSince",
+                         "evidence"])
+        for n in range(rows):
+            subject = did_key_from_public_key(PrivateKey.from_bytes(KeyType.ED25519, n.to_bytes(4, "big") * 8).public_key)
+            writer.writerow(["residency", subject, f"加賀 太郎{n}", "カガ タロウ", f"19{50 + n % 50}-0{1 + n % 9}-1{n % 10}",
+                             CLAIMS["address"], "2001-04-01", "residenceCard"])
+    with open_city_issuer(PASSWORD, home=home, records_url=f"sqlite:///{work / 'records.sqlite3'}") as issuer:
+        start = time.perf_counter()
+        summary = run_csv_batch(issuer, source, work / "out", format=fmt, staff="bench", progress=False,
+                                workers=workers)
+        elapsed = time.perf_counter() - start
+    assert summary["issued"] == rows, summary
+    return rows / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=4000, help="rows of the whole-pipeline batch runs")
+    parser.add_argument("--workers", type=int, default=None, help="signing processes (default: one per core)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -87,6 +122,7 @@ def main() -> None:
             for fmt in ("data-integrity", "vc-jwt", "jwt-vc11", "sd-jwt"):
                 results[fmt] = rate(lambda fmt=fmt: issuer.issue("residency", SUBJECT, CLAIMS, format=fmt,
                                                                   staff="bench"), args.n)
+        batches = {fmt: batch_rate(home, fmt, args.batch, args.workers) for fmt in ("sd-jwt", "data-integrity")}
     peers = didkit_rates(args.n)
     print(f"{'issuance (validate, schema, status, sign, record)':52} {'cred/s':>8} {'66,000 in':>10}")
     for fmt, value in results.items():
@@ -98,6 +134,15 @@ def main() -> None:
         jwt = peers["EdDSA JWT VC"]
         print(f"ratio data-integrity / didkit LDP: {results['data-integrity'] / ldp:.2f}x; "
               f"vc-jwt / didkit JWT: {results['vc-jwt'] / jwt:.2f}x; sd-jwt / didkit JWT: {results['sd-jwt'] / jwt:.2f}x")
+    print(f"batch of {args.batch} (run_csv_batch: pool, group commits, release after commit):")
+    for fmt, value in batches.items():
+        print(f"kaga_vc batch {fmt:38} {value:8.0f} {POPULATION / value / 60:8.1f} min")
+    if peers:
+        print(f"batch data-integrity / didkit LDP: {batches['data-integrity'] / peers['Ed25519Signature2020 (LDP)']:.2f}x")
+    print(f"rate issuance-sd-jwt {batches['sd-jwt']:.0f}")
+    print(f"rate issuance-data-integrity {batches['data-integrity']:.0f}")
+    if peers:
+        print(f"ratio issuance-sd-jwt/didkit-jwt-signing {batches['sd-jwt'] / peers['EdDSA JWT VC']:.3f}")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ def main() -> None:
     from kaga_vc.verifier import (
         CredentialQuery,
         NonceStore,
+        Policy,
         TrustedIssuer,
         create_request,
         sync_bundle,
@@ -125,7 +126,8 @@ def main() -> None:
         for i in range(max(n, 20)):
             req, resp = fresh(1000 + i)
             start = time.perf_counter()
-            result = verify_response(resp.read_text(), request=req.read_text(), bundle=bundle.token, nonce_store=store)
+            result = verify_response(resp.read_text(), request=req.read_text(), bundle=bundle.token, nonce_store=store,
+                                     policy=Policy(trusted_cities=(bundle.city,)))
             warm.append(time.perf_counter() - start)
             assert result.verified
 

@@ -42,3 +42,35 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def ensure_private_file(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` empty with mode 0600 if it is missing, else tighten it to 0600; never through a symlink.
+
+    For SQLite databases holding personal data (issuance records, access log): SQLite creates its
+    file with the process umask (usually 0644) and gives its ``-wal`` / ``-shm`` files the database
+    file's permissions, so creating the file first is what keeps all three private.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = target.with_name(target.name + suffix)
+        if side.exists() and not side.is_symlink():
+            os.chmod(side, 0o600)
+    return target
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for memory databases and other engines)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    path = path.split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)

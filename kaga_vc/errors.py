@@ -13,7 +13,9 @@ Every error the library raises on purpose derives from :class:`KagaError` and ca
     ├── StatusError                    status list unavailable / invalid / full, refused status transition
     ├── RecordsError                   issuance records store unreachable or unwritable
     ├── RegistryError                  node unreachable, history missing, transaction failed
-    └── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
+    ├── ProtocolError                  an OpenID4VCI / OpenID4VP message refused (with its OAuth error)
+    ├── AccessLogError                 log unavailable or tampered, anchor missing, challenge refused
+    └── AuthError                      the HTTP service: unauthenticated, forbidden, rate-limited
 
 Codes reuse the specifications' names where one exists (VCDM 2.0 problem details, Data Integrity,
 DID Resolution); project codes look like ``kaga:credential-expired``. A detail never contains key
@@ -58,6 +60,8 @@ KEYSTORE_WRONG_PASSWORD = "kaga:keystore-wrong-password"
 KEYSTORE_CORRUPTED = "kaga:keystore-corrupted"
 KEYSTORE_UNREADABLE = "kaga:keystore-unreadable"
 KEYSTORE_EXISTS = "kaga:keystore-exists"
+#: scrypt / pbkdf2 parameters beyond what a keystore may ask (memory or time exhaustion), or a KDF we do not run
+KEYSTORE_KDF_OUT_OF_RANGE = "kaga:keystore-kdf-out-of-range"
 FILESYSTEM_ERROR = "kaga:filesystem-error"  # a file or directory could not be read, created or written
 NETWORK_ERROR = "kaga:network-error"  # a connection failed outside the typed clients
 USAGE_ERROR = "kaga:usage-error"  # the command line itself is wrong (exit 2)
@@ -70,10 +74,10 @@ TRANSACTION_FAILED = "kaga:transaction-failed"
 UNSUPPORTED_FORMAT = "kaga:unsupported-format"
 UNSUPPORTED_CRYPTOSUITE = "kaga:unsupported-cryptosuite"
 PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
-PROOF_CHAIN_UNSUPPORTED = "kaga:proof-chain-unsupported"
 PROOF_MISSING = "kaga:proof-missing"
 PROOF_EXPIRED = "kaga:proof-expired"
 UNDEFINED_TERM = "kaga:undefined-term"
+RELATED_RESOURCE_DIGEST_MISMATCH = "kaga:related-resource-digest-mismatch"  # VCDM 2.0 §5.3
 CREDENTIAL_EXPIRED = "kaga:credential-expired"
 CREDENTIAL_NOT_YET_VALID = "kaga:credential-not-yet-valid"
 ISSUER_MISMATCH = "kaga:issuer-mismatch"
@@ -116,6 +120,8 @@ STATUS_TRANSITION_INVALID = "kaga:status-transition-invalid"
 CREDENTIAL_UNKNOWN = "kaga:credential-unknown"
 CREDENTIAL_ALREADY_RECORDED = "kaga:credential-already-recorded"
 RECORDS_UNAVAILABLE = "kaga:records-unavailable"
+BATCH_IN_PROGRESS = "kaga:batch-in-progress"  # another run of the same batch, or into the same --out
+BATCH_OUT_MISMATCH = "kaga:batch-out-mismatch"  # --out holds another batch's credentials
 
 # Access log (issue 8).
 LOG_TAMPERED = "kaga:log-tampered"
@@ -141,6 +147,7 @@ REQUEST_EXPIRED = "kaga:request-expired"
 REQUEST_NOT_SATISFIABLE = "kaga:request-not-satisfiable"
 RESPONSE_INVALID = "kaga:response-invalid"
 QR_TOO_LARGE = "kaga:qr-too-large"
+QR_UNREADABLE = "kaga:qr-unreadable"  # an image with no readable QR code in it
 NONCE_REPLAYED = "kaga:nonce-replayed"
 HOLDER_NOT_SUBJECT = "kaga:holder-not-subject"
 ISSUER_NOT_TRUSTED = "kaga:issuer-not-trusted"
@@ -152,9 +159,45 @@ BUNDLE_INVALID = "kaga:bundle-invalid"
 BUNDLE_SIGNATURE_INVALID = "kaga:bundle-signature-invalid"
 BUNDLE_SIGNER_NOT_TRUSTED = "kaga:bundle-signer-not-trusted"
 BUNDLE_STALE = "kaga:bundle-stale"
+#: an online fetch (did:web, bundle fetch) to a host on a loopback, private or link-local address
+ADDRESS_NOT_ALLOWED = "kaga:address-not-allowed"
+#: an online fetch that could not be completed before its deadline, or failed on the wire
+FETCH_FAILED = "kaga:fetch-failed"
+URL_NOT_ALLOWED = "kaga:url-not-allowed"
+#: the bundle is past its expiresAt (plus the policy's grace)
+BUNDLE_EXPIRED = "kaga:bundle-expired"
+#: the bundle is older than (or forks) the newest bundle of its city this verifier has seen
+BUNDLE_ROLLBACK = "kaga:bundle-rollback"
+#: no trusted city is configured (a refusal unless any city is trusted explicitly)
+BUNDLE_SIGNER_NOT_PINNED = "kaga:bundle-signer-not-pinned"
 WALLET_NOT_FOUND = "kaga:wallet-not-found"
 WALLET_EXISTS = "kaga:wallet-exists"
 
+# OpenID4VCI issuance and OpenID4VP presentation (issue 15). Over HTTP each also names its OAuth
+# error code (``ProtocolError.oauth_error``); callers and tests branch on these stable codes.
+OFFER_UNKNOWN = "kaga:offer-unknown"  # no offer has this pre-authorized code
+OFFER_TX_CODE_WRONG = "kaga:offer-tx-code-wrong"  # the transaction code (PIN) is wrong or missing
+OFFER_LOCKED = "kaga:offer-locked"  # too many wrong transaction codes
+OFFER_USED = "kaga:offer-used"  # the offer's credential was already issued
+OFFER_EXPIRED = "kaga:offer-expired"
+ACCESS_TOKEN_INVALID = "kaga:access-token-invalid"  # unknown, expired or spent access token
+KEY_PROOF_INVALID = "kaga:key-proof-invalid"  # openid4vci-proof+jwt malformed or not signed by its key
+KEY_PROOF_NONCE_INVALID = "kaga:key-proof-nonce-invalid"  # the key proof's nonce is not a live c_nonce
+CREDENTIAL_REQUEST_INVALID = "kaga:credential-request-invalid"
+CREDENTIAL_CONFIGURATION_UNKNOWN = "kaga:credential-configuration-unknown"
+OPENID4VP_REQUEST_UNKNOWN = "kaga:openid4vp-request-unknown"  # no pending request for this id / state
+OPENID4VP_RESPONSE_INVALID = "kaga:openid4vp-response-invalid"  # vp_token / state malformed
+
+
+# The HTTP service (issue 14).
+UNAUTHORIZED = "kaga:unauthorized"  # no or an unknown admin credential (HTTP 401)
+FORBIDDEN = "kaga:forbidden"  # authenticated, but not allowed this (HTTP 403)
+RATE_LIMITED = "kaga:rate-limited"  # too many requests from one client (HTTP 429)
+NOT_FOUND_HTTP = "kaga:not-found"  # no such resource on this server (HTTP 404)
+METHOD_NOT_ALLOWED = "kaga:method-not-allowed"  # HTTP 405
+UNSUPPORTED_MEDIA_TYPE = "kaga:unsupported-media-type"  # a body that is not application/json (HTTP 415)
+ISSUER_UNKNOWN = "kaga:issuer-unknown"  # no configured issuer of that name or DID
+ADMIN_TOKENS_INVALID = "kaga:admin-tokens-invalid"  # the admin tokens file is unreadable or malformed
 
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""
@@ -239,10 +282,32 @@ class RegistryError(KagaError):
     default_code = TRANSACTION_FAILED
 
 
+class ProtocolError(KagaError):
+    """An OpenID4VCI / OpenID4VP protocol message refused; ``oauth_error`` and ``status`` are its HTTP form."""
+
+    default_code = CREDENTIAL_REQUEST_INVALID
+
+    def __init__(self, code: str | None = None, detail: str = "", *, oauth_error: str = "invalid_request",
+                 status: int = 400, **context: Any) -> None:
+        super().__init__(code, detail, **context)
+        self.oauth_error = oauth_error
+        self.status = status
+
+    def to_oauth(self) -> dict[str, Any]:
+        """The OAuth 2.0 error response body (RFC 6749 §5.2), with the stable code beside it."""
+        return {"error": self.oauth_error, "error_description": self.detail, "kaga_code": self.code}
+
+
 class AccessLogError(KagaError):
     """The access log could not be opened, written, proved or read as asked."""
 
     default_code = LOG_UNAVAILABLE
+
+
+class AuthError(KagaError):
+    """An HTTP caller without the right to do what it asked (unauthenticated, forbidden, rate-limited)."""
+
+    default_code = UNAUTHORIZED
 
 
 __all__ = [name for name in dir() if name.isupper() or name.endswith("Error")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): install what the tests need, run the whole suite.
-# - a virtualenv in .venv with the project and its [test] extra
+# - a virtualenv in .venv with the project and its [test] and [dev] extras
+# - the lint gate: `ruff check` and `mypy --strict kaga_vc` must pass
 # - PostgreSQL (Debian's package) when it is missing, for the issuance-records tests
 # - the Node.js interop packages of every tests/interop/*/ folder that has a package-lock.json
 # - services that tests need are started by the test session itself (tests/conftest.py) and
@@ -22,13 +23,34 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! compgen -G "/
   fi
 fi
 
+# Chromium, ffmpeg and a Japanese font for the shop page's browser tests (tests/openid4vc/test_shop_browser.py):
+# Debian's packages, driven by PyPI playwright with executable_path (no browser download).
+if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null || [ ! -d /usr/share/fonts/opentype/ipafont-gothic ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing Chromium, ffmpeg and a Japanese font (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null
+    apt-get install -y -qq --no-install-recommends chromium ffmpeg fonts-ipafont-gothic </dev/null >/dev/null
+  else
+    echo "Chromium/ffmpeg are not installed and this is not root: the shop page's browser tests will skip" >&2
+  fi
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 . .venv/bin/activate
 python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-python -m pip install --quiet --disable-pip-version-check ".[test]"
+# [dev] adds the linters the gate below runs (ruff, mypy) to the [test] extra
+python -m pip install --quiet --disable-pip-version-check ".[test,dev]"
+
+# CI checks what the code claims: ruff's rules on the whole tree and mypy --strict on the package
+# (configured in pyproject.toml); either failing fails the run before the tests start.
+echo "ruff check"
+ruff check --no-cache .
+echo "mypy --strict kaga_vc"
+mypy --strict kaga_vc
 
 for lock in tests/interop/*/package-lock.json; do
   [ -e "$lock" ] || continue

@@ -12,7 +12,8 @@ import pytest
 pytest_plugins = ["tests._postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# reference copies of what tests compare against live inside tests/ (no test reads outside the repository)
+VECTORS = ROOT / "tests" / "vectors"
 
 
 class NetworkBlocked(RuntimeError):
@@ -43,7 +44,7 @@ def password_env(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Under scripts/test.sh (KAGA_VC_REQUIRE_NODE=1) a skipped interop test is a failure.
 
     Interop tests skip when their Node packages are absent (a developer's partial setup); the test

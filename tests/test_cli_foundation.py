@@ -18,7 +18,7 @@ from kaga_vc.keys.keystore import load_key
 runner = CliRunner()
 
 
-def invoke(*args: str, input: str | None = None):  # noqa: ANN201 - typer's Result
+def invoke(*args: str, input: str | None = None):
     return runner.invoke(app, list(args), input=input)
 
 
@@ -28,7 +28,7 @@ def test_version() -> None:
     assert __version__ in result.stdout
 
 
-def _commands(typer_app, prefix=()):  # noqa: ANN001, ANN202
+def _commands(typer_app, prefix=()):
     import typer.main
 
     group = typer.main.get_command(typer_app)

@@ -9,20 +9,22 @@ from pathlib import Path
 import pytest
 
 from kaga_vc.contexts import OfflineLoader, bundled_contexts, default_loader
-from kaga_vc.errors import CONTEXT_DIGEST_MISMATCH, CONTEXT_NOT_BUNDLED, DocumentLoadError
 from kaga_vc.contexts._loader import BundledContexts
+from kaga_vc.errors import CONTEXT_DIGEST_MISMATCH, CONTEXT_NOT_BUNDLED, DocumentLoadError
 
-from .conftest import ROOT, SHARED
+from .conftest import ROOT, VECTORS
 
 PACKAGE_DATA = ROOT / "kaga_vc" / "contexts" / "data"
+# reference copies with their provenance (tests/vectors/contexts/SOURCE.md)
+REFERENCE = VECTORS / "contexts"
 
 
-def test_every_shared_context_is_bundled_verbatim() -> None:
-    index = json.loads((SHARED / "contexts" / "index.json").read_text())
+def test_every_reference_context_is_bundled_verbatim() -> None:
+    index = json.loads((REFERENCE / "index.json").read_text())
     assert set(index) == set(bundled_contexts().urls())
     for url, entry in index.items():
         shipped = (PACKAGE_DATA / entry["file"]).read_bytes()
-        assert shipped == (SHARED / "contexts" / entry["file"]).read_bytes(), url
+        assert shipped == (REFERENCE / entry["file"]).read_bytes(), url
         assert hashlib.sha256(shipped).hexdigest() == entry["sha256"], url
 
 

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from kaga_vc._encoding import b64url_decode, b64url_encode
 from kaga_vc.errors import INVALID_KEY, InputError, ProofError, UnsupportedError
-from kaga_vc.keys import KeyType, PrivateKey, PublicKey, ethereum_address, recover_public_key, to_checksum_address
+from kaga_vc.keys import (
+    KeyType,
+    PrivateKey,
+    PublicKey,
+    ethereum_address,
+    recover_public_key,
+    to_checksum_address,
+)
 
 SIGNING = [KeyType.ED25519, KeyType.SECP256K1, KeyType.P256, KeyType.P384, KeyType.P521]
 

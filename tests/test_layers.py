@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kaga_vc"
 
 # Bottom-up; a module may import its own layer and any lower one.
 LAYERS = [
-    {"errors", "_encoding", "results", "_files"},
+    {"errors", "_encoding", "results", "_files", "_http", "_migrations"},
     {"keys"},
     {"did"},
     {"registry"},
@@ -25,6 +25,7 @@ LAYERS = [
     {"credentials", "status"},
     {"issuer", "holder", "verifier"},
     {"accesslog"},
+    {"server"},
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

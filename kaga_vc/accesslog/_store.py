@@ -31,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from .._files import ensure_private_file, sqlite_path
+from .._migrations import create_all_serialised
 from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 
 ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
@@ -102,6 +104,9 @@ def open_engine(url: str) -> Engine:
     """An engine with the durability settings of this module; tables created if missing."""
     try:
         if url.startswith("sqlite"):
+            db_file = sqlite_path(url)
+            if db_file is not None:  # who presented what, where: 0600 (and so its -wal / -shm files)
+                ensure_private_file(db_file)
             engine = create_engine(url, connect_args={"timeout": 30})
 
             @event.listens_for(engine, "connect")
@@ -113,7 +118,7 @@ def open_engine(url: str) -> Engine:
                 cursor.close()
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(engine)
+        create_all_serialised(metadata, engine, "kaga_accesslog_schema")  # concurrent first opens queue
         return engine
     except SQLAlchemyError as exc:
         raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {_describe(exc)}") from None

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 
 def main() -> None:
-    """Console-script entry point."""
-    from ._app import app
+    """Console-script entry point; Ctrl-C while the command is still loading exits 130 without a traceback."""
+    import sys
 
-    app()
+    try:
+        from ._app import app
+
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)

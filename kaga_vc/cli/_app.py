@@ -19,6 +19,7 @@ from . import status as status_cli
 from . import wallet as wallet_cli
 from ._common import KagaGroup
 from .demo import demo
+from .serve import admin_app, serve
 from .verify import verify
 
 app = typer.Typer(
@@ -58,3 +59,5 @@ app.add_typer(bundle_cli.app, name="bundle")
 app.add_typer(log_cli.app, name="log")
 app.add_typer(status_cli.app, name="status")
 app.add_typer(issued_cli.app, name="issued")
+app.command("serve")(serve)
+app.add_typer(admin_app, name="admin-token")

@@ -49,6 +49,7 @@ from ..errors import (
 )
 
 PASSWORD_ENV = "KAGA_VC_PASSWORD"
+PASSWORD_FILE_ENV = "KAGA_VC_PASSWORD_FILE"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,6 +64,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 3  # input unreadable or malformed
     COULD_NOT_CHECK = 4  # a node, DID document, context or status list was unavailable
     INTERNAL = 5  # a bug: please report it
+    ABORTED = 130  # the user stopped it: Ctrl-C, or a declined or aborted prompt (128 + SIGINT)
 
 
 err_console = Console(stderr=True, highlight=False, emoji=False)
@@ -153,14 +155,60 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def human(value: Any) -> str:
+    """A value in plain words for human output: never Python's ``None``, dict or list reprs."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {human(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(human(v) for v in value) or "none"
+    return str(value)
+
+
+def print_fields(data: Any, *, indent: str = "") -> None:
+    """Print a mapping as ``name: value`` lines; nested mappings indented, lists of mappings one per line.
+
+    Values are plain text (no Rich markup is read from them), and wrap rather than being cut.
+    """
+    from rich.text import Text
+
+    for name, value in data.items():
+        if isinstance(value, dict) and value:
+            out_console.print(Text(f"{indent}{name}:", style="bold"))
+            print_fields(value, indent=indent + "  ")
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+            out_console.print(Text(f"{indent}{name}:", style="bold"))
+            for item in value:
+                out_console.print(Text(f"{indent}  - {human(item)}"), soft_wrap=True)
+        else:
+            line = Text(f"{indent}{name}: ", style="bold")
+            line.append(human(value), style="")
+            out_console.print(line, soft_wrap=True)
+
+
 def read_input(source: str) -> str:
-    """Read a file path, or stdin for ``-``; InputError when it cannot be read."""
+    """Read a file path, or stdin for ``-``; InputError when it cannot be read.
+
+    A PNG or JPEG image (a QR code written by ``--qr``, or a photo of one) is read as the text of
+    its QR code (kaga_vc.verifier.qr.read_qr, zxing-cpp).
+    """
     try:
-        if source == "-":
-            return sys.stdin.read()
-        return Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("PARSING_ERROR", f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise InputError("PARSING_ERROR", f"cannot read {source}: {exc.strerror or exc}") from None
+    from ..verifier.qr import is_qr_image
+
+    if is_qr_image(data):
+        from ..verifier.qr import read_qr
+
+        return read_qr(data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("PARSING_ERROR", f"cannot read {source}: not UTF-8 text nor a PNG/JPEG QR code") from None
 
 
 def read_password(password_file: Path | None, *, confirm: bool = False, prompt: str = "Keystore password") -> str:
@@ -178,10 +226,13 @@ def read_password(password_file: Path | None, *, confirm: bool = False, prompt: 
     env = os.environ.get(PASSWORD_ENV)
     if env:
         return env
+    file_env = os.environ.get(PASSWORD_FILE_ENV)
+    if file_env:
+        return read_password(Path(file_env))
     if not sys.stdin.isatty():
         raise InputError(
             "kaga:password-required",
-            f"no password: use --password-file, set {PASSWORD_ENV}, or run in a terminal",
+            f"no password: use --password-file, set {PASSWORD_ENV} or {PASSWORD_FILE_ENV}, or run in a terminal",
         )
     return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
@@ -189,7 +240,8 @@ def read_password(password_file: Path | None, *, confirm: bool = False, prompt: 
 PasswordFileOption = typer.Option(
     None,
     "--password-file",
-    help=f"File holding the keystore password (else ${PASSWORD_ENV}, else a prompt).",
+    help=f"File holding the keystore password (else ${PASSWORD_ENV}, else the file ${PASSWORD_FILE_ENV} names, "
+    "else a prompt).",
     exists=True,
     dir_okay=False,
 )
@@ -211,6 +263,10 @@ class KagaGroup(TyperGroup):
     and exit 5, never Python's exit 1, which a script would read as "checked and invalid".
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
+
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
@@ -224,9 +280,12 @@ class KagaGroup(TyperGroup):
                 print(json.dumps({"error": {"code": USAGE_ERROR, "detail": exc.format_message()}}, ensure_ascii=False))
             _show_usage_error(exc)
             sys.exit(exc.exit_code)
-        except _Abort:
+        except _Abort:  # click's form of Ctrl-C / end of input at a prompt, and a declined confirmation
             err_console.print("aborted")
-            sys.exit(1)
+            sys.exit(int(ExitCode.ABORTED))
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            sys.exit(int(ExitCode.ABORTED))
         except _Exit as exc:
             sys.exit(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - the boundary of last resort: a bug becomes exit 5
@@ -240,6 +299,39 @@ class KagaGroup(TyperGroup):
             err_console.print(f"[bold red]error[/] [dim]{INTERNAL_ERROR}[/]: {detail}")
             sys.exit(int(ExitCode.INTERNAL))
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _plain_help(group: Any) -> None:
+    """Render every help page as plain text, never as Rich markup.
+
+    Help texts are full of DID examples to copy: Rich markup turns ``:key:`` in ``did:key:z6Mk…`` into
+    an emoji and eats ``[…]``. Plain rendering shows each help text exactly as written (tested by
+    tests/test_cli_help.py), which is the only escaping that covers emoji codes too.
+    """
+    stack = [group]
+    while stack:
+        command = stack.pop()
+        command.rich_markup_mode = None
+        if getattr(command, "help", None):
+            command.help = _unwrapped_examples(command.help)
+        stack.extend(getattr(command, "commands", {}).values())
+
+
+def _unwrapped_examples(text: str) -> str:
+    """Put each ``Example:`` line in a paragraph click does not rewrap (``\\b``), so it stays copyable."""
+    import inspect
+
+    out: list[str] = []
+    in_example = False
+    for line in inspect.cleandoc(text).splitlines():
+        example = line.startswith("Example")
+        if example and not in_example:
+            out += ["", "\b"]
+        elif not example and in_example and line.strip():
+            out.append("")
+        in_example = example or (in_example and not line.strip())
+        out.append(line)
+    return "\n".join(out)
 
 
 def _show_usage_error(exc: Any) -> None:

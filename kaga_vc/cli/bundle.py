@@ -15,6 +15,7 @@ from ._common import (
     err_console,
     error_boundary,
     out_console,
+    print_fields,
     print_json,
     read_input,
     read_password,
@@ -24,7 +25,10 @@ from .chain import ChainIdOption, RegistryOption, RpcUrlOption
 app = typer.Typer(help="Trust bundles: issuers' did:ethr histories, status lists, types and schemas, signed by the city.",
                   no_args_is_help=True)
 
-CityOption = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY).")
+CityOption = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY, "
+                          "else the city set up in $KAGA_VC_HOME).")
+TrustAnyCityOption = typer.Option(False, "--trust-any-city", help="DANGEROUS: accept a bundle signed by any city "
+                                  "(no pinned city). Anyone can make a city; use only for tests.")
 TRUSTED_CITY_ENV = "KAGA_VC_TRUSTED_CITY"
 
 
@@ -38,9 +42,34 @@ def parse_issuer(value: str, default_types: tuple[str, ...]) -> Any:
 
 
 def trusted_city(value: str | None) -> str | None:
+    """The pinned city: ``--city``, else ``$KAGA_VC_TRUSTED_CITY``, else the city of ``$KAGA_VC_HOME/city``."""
     import os
 
-    return value or os.environ.get(TRUSTED_CITY_ENV) or None
+    from ..errors import KagaError
+
+    if value or os.environ.get(TRUSTED_CITY_ENV):
+        return value or os.environ.get(TRUSTED_CITY_ENV)
+    from ..issuer.service import read_city
+
+    try:
+        return read_city().did
+    except KagaError:
+        return None
+
+
+def pinned_city(value: str | None, trust_any_city: bool) -> str | None:
+    """The city a bundle must come from; ``kaga:bundle-signer-not-pinned`` when there is none and any city
+    was not trusted explicitly (then a loud warning on stderr)."""
+    from ..errors import BUNDLE_SIGNER_NOT_PINNED, ProofError
+
+    city = trusted_city(value)
+    if city is None and not trust_any_city:
+        raise ProofError(BUNDLE_SIGNER_NOT_PINNED, "no trusted city: pass --city DID or set $KAGA_VC_TRUSTED_CITY "
+                                                   "(or, for tests only, --trust-any-city)")
+    if city is None:
+        err_console.print("[bold red]WARNING[/]: --trust-any-city: a bundle signed by ANY city is accepted; "
+                          "anyone can make a city and sign one")
+    return city
 
 
 @app.command("sync")
@@ -50,6 +79,7 @@ def sync(
                                             "Default: the city, for all of its credential types."),
     out: Path = typer.Option(Path("trust-bundle.jwt"), "--out", help="Where to write the signed bundle."),
     status_lists: Path | None = typer.Option(None, "--status-lists", help="Extra status list credentials: a JSON file {url: credential}."),
+    valid_for: int = typer.Option(7 * 86400, "--valid-for", help="Seconds until the bundle expires (verifiers refuse it after)."),
     rpc_url: str | None = RpcUrlOption,
     registry: str | None = RegistryOption,
     chain_id: int | None = ChainIdOption,
@@ -63,9 +93,10 @@ def sync(
     """
     from ..credentials import issue_credential
     from ..credentials.kaga import CredentialKind, load_schema
-    from ..issuer.service import city_bundle_signer, open_city_issuer, read_city
+    from ..issuer.service import city_bundle_signer, city_dir, open_city_issuer, read_city
     from ..status import FileStatusListSource, StatusLists
     from ..verifier import sync_bundle
+    from ..verifier.bundle import next_bundle_sequence
     from .chain import opened_registry
 
     config = read_city()
@@ -88,9 +119,11 @@ def sync(
             from ..registry import ethr_method
 
             bundle = sync_bundle(ethr_method(reg), signer=bundle_signer, issuers=issuers, status_lists=lists,
-                                 schemas=schemas)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(bundle.token + "\n", encoding="utf-8")
+                                 schemas=schemas, valid_for=timedelta(seconds=valid_for),
+                                 sequence=next_bundle_sequence(city_dir() / "bundle-sequence"))
+    from .._files import write_atomically
+
+    write_atomically(out, bundle.token + "\n", mode=0o644)  # public; a planted symlink is replaced, not followed
     summary = {**bundle.summary(), "out": str(out)}
     if as_json:
         print_json(summary)
@@ -99,10 +132,10 @@ def sync(
                           f"block {bundle.chain.get('block')}")
 
 
-def _read(path: str, city: str | None) -> Any:
+def _read(path: str, city: str | None, trust_any_city: bool = False) -> Any:
     from ..verifier import read_bundle
 
-    return read_bundle(read_input(path), trusted_city=trusted_city(city))
+    return read_bundle(read_input(path), trusted_city=pinned_city(city, trust_any_city))
 
 
 @app.command("fetch")
@@ -111,17 +144,26 @@ def fetch(
     url: str = typer.Argument(..., help="HTTPS URL of the city's published bundle (http:// only to a loopback address)."),
     out: Path = typer.Option(Path("trust-bundle.jwt"), "--out", help="Where to write the bundle once it verifies."),
     city: str | None = CityOption,
+    trust_any_city: bool = TrustAnyCityOption,
+    allow_private_address: bool = typer.Option(False, "--allow-private-address", help="Allow a host on a loopback, "
+                                               "private or link-local address (a local mirror); refused by default."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds for the whole download (one deadline)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Download a trust bundle, check the city's signature, then save it for offline use.
 
+    Never saves an expired bundle, nor one older than the bundle already at --out or the newest this
+    verifier has seen (kaga:bundle-rollback).
+
     Example: kaga-vc bundle fetch https://city.kaga.ishikawa.jp/vc/trust-bundle.jwt --city did:ethr:0x539:0x… --out trust-bundle.jwt
     """
-    from .._files import write_atomically
-    from ..verifier.fetch import fetch_bundle
+    from ..verifier.bundle import BundleMemory, default_bundle_memory_path
+    from ..verifier.fetch import fetch_bundle, install_bundle
 
-    bundle = fetch_bundle(url, trusted_city=trusted_city(city))
-    write_atomically(out, bundle.token + "\n", mode=0o644)
+    bundle = fetch_bundle(url, trusted_city=pinned_city(city, trust_any_city), timeout=timeout,
+                          allow_private_addresses=allow_private_address)
+    with BundleMemory(default_bundle_memory_path()) as memory:
+        install_bundle(bundle, out, memory=memory)
     summary = {**bundle.summary(), "out": str(out), "url": url}
     if as_json:
         print_json(summary)
@@ -134,18 +176,18 @@ def fetch(
 def show(
     bundle: str = typer.Argument(..., help="Bundle file, or - for stdin."),
     city: str | None = CityOption,
+    trust_any_city: bool = TrustAnyCityOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Show what a bundle holds (checks its signature first): city, age, issuers, histories, status lists, types.
 
     Example: kaga-vc bundle show trust-bundle.jwt --json
     """
-    summary = _read(bundle, city).summary()
+    summary = _read(bundle, city, trust_any_city).summary()
     if as_json:
         print_json(summary)
         return
-    for name, value in summary.items():
-        out_console.print(f"[bold]{name}[/]: {value}")
+    print_fields(summary)
 
 
 @app.command("verify")
@@ -153,25 +195,33 @@ def show(
 def verify(
     bundle: str = typer.Argument(..., help="Bundle file, or - for stdin."),
     city: str | None = CityOption,
+    trust_any_city: bool = TrustAnyCityOption,
     max_age: int = typer.Option(7 * 86400, "--max-age", help="Maximum age in seconds before the bundle counts as stale."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Check a bundle's signature (by the city, at its creation) and its age; exit 0 valid, 1 invalid or stale.
+    """Check a bundle's signature (by the city), its expiry and its age; exit 0 valid, 1 invalid, expired or stale.
 
     Example: kaga-vc bundle verify trust-bundle.jwt --city did:ethr:0x539:0x… --max-age 86400
     """
-    from ..errors import BUNDLE_STALE
+    from ..errors import BUNDLE_EXPIRED, BUNDLE_STALE
 
-    loaded = _read(bundle, city)
-    age = loaded.age(datetime.now(UTC))
-    stale = age > timedelta(seconds=max_age)
+    loaded = _read(bundle, city, trust_any_city)
+    now = datetime.now(UTC)
+    age = loaded.age(now)
+    problems = []
+    if loaded.is_expired(now):
+        problems.append({"code": BUNDLE_EXPIRED, "detail": f"expired at {loaded.expires.isoformat()}"})
+    if age > timedelta(seconds=max_age):
+        problems.append({"code": BUNDLE_STALE, "detail": f"older than {max_age} s"})
+    stale = bool(problems)
     data = {"verified": not stale, "city": loaded.city, "createdAt": loaded.created.isoformat(),
-            "ageSeconds": int(age.total_seconds()), "digest": loaded.digest,
-            "problems": [{"code": BUNDLE_STALE, "detail": f"older than {max_age} s"}] if stale else []}
+            "sequence": loaded.sequence, "expiresAt": loaded.expires.isoformat() if loaded.expires else None,
+            "ageSeconds": int(age.total_seconds()), "digest": loaded.digest, "problems": problems}
     if as_json:
         print_json(data)
     elif stale:
-        out_console.print(f"[bold red]stale[/]  {BUNDLE_STALE}: signed by {loaded.city}, {data['ageSeconds']} s old")
+        out_console.print(f"[bold red]refused[/]  {', '.join(p['code'] for p in problems)}: signed by {loaded.city}, "
+                          f"{data['ageSeconds']} s old")
     else:
         out_console.print(f"[bold green]valid[/]  signed by {loaded.city}, {data['ageSeconds']} s old")
     raise typer.Exit(int(ExitCode.INVALID if stale else ExitCode.OK))

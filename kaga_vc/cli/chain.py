@@ -10,7 +10,15 @@ from typing import Any
 
 import typer
 
-from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_password
+from ._common import (
+    JsonOption,
+    PasswordFileOption,
+    error_boundary,
+    out_console,
+    print_fields,
+    print_json,
+    read_password,
+)
 
 app = typer.Typer(help="The Ethereum chain of the did:ethr registry: the embedded one or a JSON-RPC node.",
                   no_args_is_help=True)
@@ -86,8 +94,7 @@ def info(
     if as_json:
         print_json(data)
     else:
-        for name, value in data.items():
-            out_console.print(f"[bold]{name}[/]: {value}")
+        print_fields(data)
 
 
 @app.command("deploy")

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_password
+from ._common import (
+    JsonOption,
+    PasswordFileOption,
+    error_boundary,
+    out_console,
+    print_fields,
+    print_json,
+    read_password,
+)
 from .chain import ChainIdOption, RegistryOption, RpcUrlOption
 
 app = typer.Typer(help="The city as an issuer: its keys and its did:ethr.", no_args_is_help=True)
@@ -56,5 +64,4 @@ def show(as_json: bool = JsonOption) -> None:
     if as_json:
         print_json(config.to_json())
     else:
-        for name, value in config.to_json().items():
-            out_console.print(f"[bold]{name}[/]: {value}")
+        print_fields(config.to_json())

@@ -8,8 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.text import Text
 
-from ._common import JsonOption, PasswordFileOption, error_boundary, out_console, print_json, read_password
+from ._common import (
+    ExitCode,
+    JsonOption,
+    PasswordFileOption,
+    err_console,
+    error_boundary,
+    out_console,
+    print_json,
+    read_password,
+)
 
 app = typer.Typer(help="Issue the city's credentials: kyc, residency, virtual-resident, or a CSV batch.",
                   no_args_is_help=True)
@@ -64,8 +74,10 @@ def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, 
         issued = issuer.issue(kind, subject, {k: v for k, v in claims.items() if v is not None}, format=fmt,
                               staff=staff_name(staff), holder_key=key)
     text = issued.serialise()
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
+    if out is not None:  # name, birth date, address: 0600, and a planted symlink is replaced, never followed
+        from .._files import write_atomically
+
+        write_atomically(out, text, mode=0o600)
     if as_json:
         print_json({"id": issued.id, "type": issued.kind.type_name, "format": issued.format, "subject": issued.subject,
                     "file": str(out) if out else None, "credential": issued.document,
@@ -135,13 +147,19 @@ def batch(
 
     Columns: type, subject, fullName, fullNameKana, birthDate, gender, address, residentSince, evidence
     (';'-separated), assuranceLevel. Interrupted runs resume without issuing any row twice.
+    Exits 1 when any row was rejected (each with its reason in DIR/results.csv), 130 on Ctrl-C.
     Example: kaga-vc issue batch residents.csv --out issued/ --format sd-jwt
     """
     from ..issuer.service import run_csv_batch
 
-    with open_issuer(password_file, records) as issuer:
-        summary = run_csv_batch(issuer, file, out, format=fmt, staff=staff_name(staff),
-                                progress=not (quiet or as_json))
+    try:
+        with open_issuer(password_file, records) as issuer:
+            summary = run_csv_batch(issuer, file, out, format=fmt, staff=staff_name(staff),
+                                    progress=not (quiet or as_json))
+    except KeyboardInterrupt:
+        err_console.print(Text(f"interrupted: the rows issued so far are recorded; run the same command again to "
+                               f"resume (results in {out})"), soft_wrap=True)
+        raise typer.Exit(int(ExitCode.ABORTED)) from None
     if as_json:
         print_json(summary)
     else:
@@ -149,3 +167,10 @@ def batch(
             f"issued {summary['issued']}, rejected {summary['rejected']}, issued by an earlier run "
             f"{summary['alreadyIssued']} of {summary['total']}; results: {summary['resultFile']}"
         )
+    if summary["rejected"]:
+        raise typer.Exit(int(ExitCode.INVALID))
+
+
+from .offers import register as _register_offers
+
+_register_offers(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from ..errors import MALFORMED_VALUE_ERROR, InputError
 from ._common import JsonOption, error_boundary, out_console, print_json
@@ -40,7 +40,9 @@ def list_issued(
         print_json({"credentials": [r.to_json() for r in rows], "count": len(rows),
                     **({"total": total} if total is not None else {})})
         return
-    table = Table("issued at", "credential id", "type", "format", "status", "list / index", "staff")
+    # ids are copied into `status revoke`: a narrow terminal folds them, never cuts them
+    table = Table(*(Column(name, overflow="fold") for name in
+                    ("issued at", "credential id", "type", "format", "status", "list / index", "staff")))
     for r in rows:
         table.add_row(r.issued_at.strftime("%Y-%m-%d %H:%M:%S"), r.credential_id, r.type, r.format, r.status,
                       f"{r.status_list_id} / {r.status_index}", r.staff)

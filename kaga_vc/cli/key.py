@@ -15,7 +15,7 @@ from ._common import (
     JsonOption,
     PasswordFileOption,
     error_boundary,
-    out_console,
+    print_fields,
     print_json,
     read_input,
     read_password,
@@ -48,9 +48,7 @@ def _render(info: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(info)
         return
-    for name, value in info.items():
-        if name != "publicKeyJwk":
-            out_console.print(f"[bold]{name}[/]: {value}")
+    print_fields({name: value for name, value in info.items() if name != "publicKeyJwk"})
 
 
 @app.command("generate")

@@ -110,20 +110,21 @@ def show(
         return
     from rich.table import Table
 
-    table = Table(title=f"access log {log_id[:16]}… ({head[0]} entries)")
+    table = Table(title=f"access log {log_id} ({head[0]} entries)")
     for column in ("seq", "time", "verifier", "where", "types", "purpose", "result", "subject"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for e in entries:
         b = e.body
-        table.add_row(str(e.seq), str(b.get("time")), _short(str(b.get("verifier"))),
-                      str(b.get("location") or b.get("service") or ""), ", ".join(b.get("credentialTypes") or []),
-                      str(b.get("purpose")), f"{b.get('result')} {b.get('reason') or ''}".strip(),
+        table.add_row(str(e.seq), _text(b.get("time")), _text(b.get("verifier")),
+                      _text(b.get("location") or b.get("service")), ", ".join(b.get("credentialTypes") or []),
+                      _text(b.get("purpose")), f"{b.get('result')} {b.get('reason') or ''}".strip(),
                       "encrypted" if b.get("subjectData") else "-")
     out_console.print(table)
 
 
-def _short(did: str) -> str:
-    return did if len(did) <= 40 else did[:28] + "…" + did[-8:]
+def _text(value: object) -> str:
+    """A value for a human table: never Python's ``None``; ids whole (columns fold, never cut)."""
+    return "" if value is None else str(value)
 
 
 @app.command("verify")
@@ -223,10 +224,9 @@ def export(
     Example: kaga-vc log export --anonymized --k 5 --out open-data/
     """
     from ..accesslog import export_anonymized
-    from ..errors import MALFORMED_VALUE_ERROR, InputError
 
-    if not anonymized:
-        raise InputError(MALFORMED_VALUE_ERROR, "only the anonymised export exists: pass --anonymized")
+    if not anonymized:  # a missing required flag is a usage error (exit 2), not bad input
+        raise typer.BadParameter("only the anonymised export exists: pass --anonymized", param_hint="--anonymized")
     with opened_log(log) as opened:
         result = export_anonymized(opened, out, k=k, bucket=bucket)  # type: ignore[arg-type]
     if as_json:
@@ -292,12 +292,13 @@ def my_history(
         return
     from rich.table import Table
 
-    table = Table(title=f"who accessed {_short(subject)}")
-    for column in ("time", "verifier", "where", "disclosed", "purpose", "result", "proof"):
-        table.add_column(column)
+    table = Table(title=f"who accessed {subject}")
+    for column in ("time", "where", "verifier", "disclosed", "purpose", "result", "proof"):
+        table.add_column(column, overflow="fold")
     for i in items:
         proof = f"on chain, block {i.anchor_block}" if i.anchor_block else ("in batch" if i.proven else "not anchored yet")
-        table.add_row(i.time, _short(i.verifier), i.location or i.service or "", ", ".join(i.claims), i.purpose,
+        where = ", ".join(x for x in (i.location, i.service, i.verifier_category) if x) or "-"
+        table.add_row(i.time, where, i.verifier, ", ".join(i.claims), _text(i.purpose),
                       f"{i.result} {i.reason or ''}".strip(), proof)
     out_console.print(table)
 

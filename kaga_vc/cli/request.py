@@ -57,17 +57,26 @@ def create(
     key: Path | None = typer.Option(None, "--key", help="Verifier keystore (default: $KAGA_VC_HOME/verifier/verifier-key.json, created on first use)."),
     qr: Path | None = typer.Option(None, "--qr", help="Also write a QR code: .png, .svg or .txt (terminal text)."),
     out: Path | None = typer.Option(None, "--out", help="Write the request (compact JWS) here instead of stdout."),
+    allow_unknown: bool = typer.Option(False, "--allow-unknown", help="Accept credential types and claim names "
+                                       "this installation has no schema for (another issuer's)."),
     password_file: Path | None = PasswordFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Create a signed presentation request with a fresh nonce; prints the compact string.
 
+    Types and claim names are checked against the Kaga credential types and their schemas, so a
+    misspelling fails here rather than at the wallet (--allow-unknown for another issuer's types).
+
     Example: kaga-vc request create --purpose "hotel check-in" --claims KycCredential:ageOver18 --qr request.png --out request.jwt
     """
     from ..verifier.request import CredentialQuery, create_request
 
+    queries = [CredentialQuery.parse(c) for c in claims]
+    if not allow_unknown:
+        for query in queries:
+            check_query(query.type, query.claims)
     signer = verifier_signer(key, password_file)
-    request = create_request(signer=signer, purpose=purpose, credentials=[CredentialQuery.parse(c) for c in claims],
+    request = create_request(signer=signer, purpose=purpose, credentials=queries,
                              location=location, service=service, lifetime=timedelta(seconds=expires_in))
     if qr is not None:
         from ..verifier.qr import write_qr
@@ -82,6 +91,36 @@ def create(
         print(request.token)
     else:
         err_console.print(f"request {request.id} from {request.verifier}, expires {request.expires.isoformat()}")
+
+
+def check_query(type_name: str, claims: tuple[str, ...]) -> None:
+    """InputError unless the type is a Kaga credential type (or ``*``) and each claim is in its schema."""
+    import difflib
+
+    from ..credentials.kaga import CredentialKind, load_schema
+    from ..errors import REQUEST_INVALID, InputError
+
+    def known_claims(kind: CredentialKind) -> set[str]:
+        subject = load_schema(kind).get("properties", {}).get("credentialSubject", {})
+        return set(subject.get("properties", {})) - {"id"}
+
+    kinds = {kind.type_name: kind for kind in CredentialKind}
+    if type_name == "*":
+        names = set().union(*(known_claims(kind) for kind in kinds.values()))
+        where = "any Kaga credential type"
+    elif type_name in kinds:
+        names, where = known_claims(kinds[type_name]), type_name
+    else:
+        close = difflib.get_close_matches(type_name, list(kinds), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else f"; known: {', '.join(sorted(kinds))}"
+        raise InputError(REQUEST_INVALID, f"unknown credential type {type_name!r}{hint}")
+    for claim in claims:
+        if claim not in names:
+            lowered = {n.lower(): n for n in names}
+            close = [lowered[claim.lower()]] if claim.lower() in lowered else \
+                difflib.get_close_matches(claim, sorted(names), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else f"; known: {', '.join(sorted(names))}"
+            raise InputError(REQUEST_INVALID, f"{where} has no claim {claim!r}{hint}")
 
 
 def _write(path: Path, text: str) -> None:

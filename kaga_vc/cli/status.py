@@ -93,7 +93,7 @@ def publish(
         None, "--out", help="A directory (one file per list, for a web server; the default is "
         "$KAGA_VC_HOME/published/status) or a .json file holding every list by URL."),
     fmt: str = typer.Option("data-integrity", "--format", help="data-integrity or vc-jwt."),
-    valid_for: float | None = typer.Option(None, "--valid-for", help="Hours until the lists expire (default: no expiry)."),
+    valid_for: float | None = typer.Option(None, "--valid-for", help="Hours until the lists expire (default: 168, seven days)."),
     records: str | None = RecordsOption,
     home: Path | None = typer.Option(None, "--home", envvar="KAGA_VC_HOME", help="The kaga-vc data directory."),
     password_file: Path | None = typer.Option(None, "--password-file", help="File holding the keystore password."),

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from ..credentials import (
     Problem,
@@ -23,7 +24,7 @@ from ..errors import (
     InputError,
     KagaError,
 )
-from ._common import ExitCode, JsonOption, error_boundary, out_console, print_json, read_input
+from ._common import ExitCode, JsonOption, err_console, error_boundary, out_console, print_json, read_input
 from ._resolver import cli_resolver
 from .chain import ChainIdOption, EmbeddedChainOption, RegistryOption, RpcUrlOption, chain_resolver
 
@@ -54,9 +55,13 @@ def verify(
     chain_id: int | None = ChainIdOption,
     embedded_chain: bool = EmbeddedChainOption,
     request: str | None = typer.Option(None, "--request", help="The presentation request (file) the input answers; needs --bundle."),
-    bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification."),
+    bundle: str | None = typer.Option(None, "--bundle", help="The city's trust bundle (file) for offline verification: "
+                                      "alone, it checks one credential (issuer keys, status, trust) with no network."),
     policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
-    city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY)."),
+    city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY, "
+                                    "else the city set up in $KAGA_VC_HOME; none: the bundle is refused)."),
+    trust_any_city: bool = typer.Option(False, "--trust-any-city", help="DANGEROUS: with --bundle, accept a bundle "
+                                        "signed by any city (no pinned city). For tests only."),
     status_lists: str | None = typer.Option(
         None, "--status-lists", help="Check status against these status list credentials: a file or directory "
         "written by kaga-vc status publish (else status is not checked: a warning)."),
@@ -77,11 +82,17 @@ def verify(
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
+    Example: kaga-vc verify kyc.sd-jwt --bundle trust-bundle.jwt
     """
     at = _parse_now(now)
     text = read_input(file)
+    if bundle is not None and request is None:  # a shop checking one credential offline, with the bundle alone
+        result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew), trust_any_city)
+        _render(result, as_json)
+        raise typer.Exit(int(exit_code(result)))
     if request is not None or bundle is not None:
-        result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew))
+        result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew),
+                                  trust_any_city)
         if not no_log:
             from .log import record_verification
 
@@ -115,22 +126,73 @@ def verify(
             result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
                                        status_source=source)
     _render(result, as_json)
-    raise typer.Exit(int(exit_code(result)))
+    code = exit_code(result)
+    if code == ExitCode.COULD_NOT_CHECK and not (rpc_url or embedded_chain) and str(result.issuer or "").startswith(
+            "did:ethr:") and not as_json:
+        err_console.print(Text("hint: a did:ethr issuer is resolved from a trust bundle (--bundle trust-bundle.jwt, "
+                               "offline) or from a chain (--embedded-chain, or --rpc-url with --registry)"),
+                          soft_wrap=True)
+    raise typer.Exit(int(code))
+
+
+def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datetime | None,
+                        skew: timedelta, trust_any_city: bool = False) -> VerificationResult:
+    """One credential against the city's bundle: its issuer's keys, status lists and trust, all offline."""
+    import dataclasses
+
+    from ..errors import CREDENTIAL_TYPE_NOT_ACCEPTED, ISSUER_NOT_TRUSTED
+    from ..verifier import (
+        BundleMemory,
+        check_bundle,
+        credential_types,
+        default_bundle_memory_path,
+        read_bundle,
+    )
+    from .bundle import trusted_city
+
+    pinned = trusted_city(city)
+    trust = read_bundle(read_input(bundle_file), trusted_city=pinned)
+    with BundleMemory(default_bundle_memory_path()) as memory:  # pinning, expiry, rollback: the verifier's check
+        refused, _ = check_bundle(trust, trusted_cities=(pinned,) if pinned else (), trust_any_city=trust_any_city,
+                                  memory=memory, now=at)
+    if refused:
+        return VerificationResult(False, None, tuple(refused), checked_at=at or datetime.now(UTC))
+    data: object = parse_json(text) if text.strip().startswith("{") else text.strip()
+    result = verify_credential(data, resolver=trust.resolver(), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                               status_source=trust)
+    if not result.verified:
+        return result
+    issuer = trust.issuers.get(str(result.issuer))
+    types = credential_types(result)
+    if issuer is None:
+        problem = Problem(ISSUER_NOT_TRUSTED, f"the issuer {result.issuer} is not in the trust bundle")
+    elif not issuer.accepts(types):
+        problem = Problem(CREDENTIAL_TYPE_NOT_ACCEPTED, f"the bundle does not accept {', '.join(types)} from "
+                          f"{result.issuer}")
+    else:
+        return dataclasses.replace(result, checks=(*result.checks, "bundleTrust"))
+    return dataclasses.replace(result, verified=False, problems=(*result.problems, problem))
 
 
 def _verify_response(text: str, request: str | None, bundle: str | None, policy_file: str | None, city: str | None,
-                     at: datetime | None, skew: timedelta) -> VerificationResult:
+                     at: datetime | None, skew: timedelta, trust_any_city: bool = False) -> VerificationResult:
     """The offline verifier (kaga_vc.verifier): response + request + bundle, nonce store in $KAGA_VC_HOME."""
-    import os
+    from dataclasses import replace
 
     from ..verifier import NonceStore, Policy, default_nonce_path, verify_response
+    from .bundle import trusted_city
 
     if request is None or bundle is None:
         raise typer.BadParameter("--request and --bundle go together")
     policy = Policy.load(policy_file) if policy_file else Policy()
-    pinned = city or os.environ.get("KAGA_VC_TRUSTED_CITY")
+    pinned = trusted_city(city)
     if pinned:
-        policy = Policy(policy.purposes, policy.max_bundle_age, policy.stale_bundle, (*policy.trusted_cities, pinned))
+        policy = policy.pinned(pinned)
+    if trust_any_city:
+        from ._common import err_console
+
+        err_console.print("[bold red]WARNING[/]: --trust-any-city: a bundle signed by ANY city is accepted")
+        policy = replace(policy, trust_any_city=True)
     with NonceStore(default_nonce_path()) as store:
         return verify_response(text, request=read_input(request), bundle=read_input(bundle), policy=policy,
                                nonce_store=store, now=at, max_clock_skew=skew)

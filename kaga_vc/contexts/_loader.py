@@ -47,19 +47,21 @@ class BundledContexts:
     def __contains__(self, url: object) -> bool:
         return url in self._index
 
-    def get(self, url: str) -> Any:
-        """The parsed context document; DocumentLoadError if absent or its digest is wrong."""
+    def raw_bytes(self, url: str) -> bytes:
+        """The exact bytes of a bundled context (for digests such as ``relatedResource``), digest-checked."""
         if url not in self._index:
             raise DocumentLoadError(CONTEXT_NOT_BUNDLED, f"context {url!r} is not bundled", url=url)
+        entry = self._index[url]
+        raw = resources.files(self._package).joinpath(entry["file"]).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+            raise DocumentLoadError(CONTEXT_DIGEST_MISMATCH, f"bundled context {url!r} does not match its digest", url=url)
+        return raw
+
+    def get(self, url: str) -> Any:
+        """The parsed context document; DocumentLoadError if absent or its digest is wrong."""
         with self._lock:
             if url not in self._cache:
-                entry = self._index[url]
-                raw = resources.files(self._package).joinpath(entry["file"]).read_bytes()
-                if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
-                    raise DocumentLoadError(
-                        CONTEXT_DIGEST_MISMATCH, f"bundled context {url!r} does not match its digest", url=url
-                    )
-                self._cache[url] = json.loads(raw)
+                self._cache[url] = json.loads(self.raw_bytes(url))
             return self._cache[url]
 
 

@@ -15,12 +15,17 @@ property in its context.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import MALFORMED_VALUE_ERROR, InputError
+from .._encoding import multibase_decode
+from ..contexts import bundled_contexts
+from ..errors import MALFORMED_VALUE_ERROR, RELATED_RESOURCE_DIGEST_MISMATCH, InputError, KagaError
 from ..proofs.data_integrity import parse_datetime
 
 JSONObject = dict[str, Any]
@@ -122,6 +127,7 @@ class Credential(_Wire):
         _check_typed_objects(data, "credentialSchema", id_required=True)
         for name in ("evidence", "termsOfUse", "refreshService"):
             _check_typed_objects(data, name, id_required=False)
+        _check_related_resources(data)
         fields = {k: v for k, v in data.items() if k != "type"}
         try:
             model = cls.model_validate({**fields, "type": types})
@@ -232,3 +238,77 @@ def _check_typed_objects(data: JSONObject, name: str, *, id_required: bool) -> N
             raise _fail(f"{name}.id", f"each {name} needs an id URL")
         if not id_required and "id" in item and not _is_url(item["id"]):
             raise _fail(f"{name}.id", f"{name}.id must be a URL")
+
+
+_SRI = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_BY_SIZE = {32: hashlib.sha256, 48: hashlib.sha384, 64: hashlib.sha512}
+_MULTIHASH = {b"\x12\x20": hashlib.sha256, b"\x20\x30": hashlib.sha384, b"\x13\x40": hashlib.sha512}
+
+
+def _sri_digests(value: Any) -> list[tuple[Any, bytes]]:
+    """``digestSRI``: SRI hash expressions (``sha384-<base64>``, space-separated, SRI §3.5)."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("relatedResource.digestSRI", "digestSRI must be an SRI hash expression such as sha384-…")
+    out = []
+    for expression in value.split():
+        alg, sep, b64 = expression.partition("-")
+        if not sep or alg not in _SRI:
+            raise _fail("relatedResource.digestSRI", f"digestSRI {expression!r} is not sha256/384/512-<base64>")
+        try:
+            digest = base64.b64decode(b64.split("?")[0], validate=True)
+        except ValueError:
+            raise _fail("relatedResource.digestSRI", f"digestSRI {expression!r} is not base64") from None
+        if len(digest) != _SRI[alg]().digest_size:
+            raise _fail("relatedResource.digestSRI", f"digestSRI {expression!r} has the wrong length for {alg}")
+        out.append((_SRI[alg], digest))
+    return out
+
+
+def _multibase_digest(value: Any) -> tuple[Any, bytes]:
+    """``digestMultibase``: a multibase-encoded SHA-2 digest, bare or as a multihash."""
+    try:
+        raw = multibase_decode(value, expected_base=None) if isinstance(value, str) else b""
+    except KagaError:
+        raw = b""
+    if raw[:2] in _MULTIHASH and len(raw) == 2 + _MULTIHASH[raw[:2]]().digest_size:
+        return _MULTIHASH[raw[:2]], raw[2:]
+    if len(raw) in _BY_SIZE:
+        return _BY_SIZE[len(raw)], raw
+    raise _fail("relatedResource.digestMultibase", "digestMultibase must be a multibase SHA-256/384/512 digest")
+
+
+def _check_related_resources(data: JSONObject) -> None:
+    """VCDM 2.0 §5.3: objects with a unique ``id`` URL and a ``digestSRI`` or ``digestMultibase``.
+
+    A resource this library holds byte for byte (a bundled context) is also checked against its
+    digests: "if the digest ... does not match the digest computed for the retrieved resource, the
+    conforming verifier implementation MUST produce an error" (``kaga:related-resource-digest-mismatch``).
+    Other resources are not fetched (offline by default), so their digests cannot be checked here.
+    """
+    if "relatedResource" not in data:
+        return
+    items = _as_list(data["relatedResource"])
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise _fail("relatedResource", "relatedResource must be an object or a non-empty list of objects")
+    seen: set[str] = set()
+    for item in items:
+        rid = item.get("id")
+        if not _is_url(rid):
+            raise _fail("relatedResource.id", "each relatedResource needs an id URL")
+        if rid in seen:
+            raise _fail("relatedResource.id", f"relatedResource id {rid!r} appears twice")
+        seen.add(rid)
+        if "digestSRI" not in item and "digestMultibase" not in item:
+            raise _fail("relatedResource", f"relatedResource {rid!r} has neither digestSRI nor digestMultibase")
+        if "mediaType" in item and not isinstance(item["mediaType"], str):
+            raise _fail("relatedResource.mediaType", "relatedResource.mediaType must be a string")
+        digests = _sri_digests(item["digestSRI"]) if "digestSRI" in item else []
+        if "digestMultibase" in item:
+            digests.append(_multibase_digest(item["digestMultibase"]))
+        bundle = bundled_contexts()
+        if rid in bundle:
+            raw = bundle.raw_bytes(rid)
+            for algorithm, digest in digests:
+                if not hmac.compare_digest(algorithm(raw).digest(), digest):
+                    raise InputError(RELATED_RESOURCE_DIGEST_MISMATCH,
+                                     f"relatedResource {rid!r}: the digest does not match the resource", property="relatedResource")

@@ -122,9 +122,10 @@ def verify_credential_di(
     problems.extend(_proof_problems(check))
     checks.extend(check.checks)
 
-    # the issuer must be the controller of the key that signed (VCDM 2.0 §4.7, VC-DI §4.4)
+    # the issuer must be the controller of a key that signed (VCDM 2.0 §4.7, VC-DI §4.4); in a
+    # proof set or chain the other proofs (witnesses, notaries) may be by anyone, but must hold
     if check.controller is not None:
-        if check.controller != credential.issuer_id:
+        if credential.issuer_id not in check.controllers:
             problems.append(
                 Problem(
                     ISSUER_MISMATCH,
@@ -199,7 +200,7 @@ def verify_presentation_di(
 
     holder = presentation.holder_id
     if holder is not None and check.controller is not None:
-        if check.controller != holder:
+        if holder not in check.controllers:
             problems.append(
                 Problem(HOLDER_MISMATCH, "the presentation was signed by another DID than its holder", None,
                         {"holder": holder, "signer": check.controller})

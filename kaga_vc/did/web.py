@@ -2,8 +2,11 @@
 
 ``did:web:kaga.example`` -> ``https://kaga.example/.well-known/did.json``;
 ``did:web:kaga.example:city:office`` -> ``https://kaga.example/city/office/did.json``; a port is
-written ``%3A`` (``did:web:localhost%3A8443``). Requests have a timeout and a size limit, redirects
-are not followed, and the document's ``id`` must be the DID. Resolved documents are kept in
+written ``%3A`` (``did:web:localhost%3A8443``). A resolution has one overall deadline (``timeout``
+seconds for the whole exchange, not per read) and a size limit, redirects are not followed, hosts that
+resolve to loopback, private or link-local addresses are refused (``kaga:address-not-allowed``) unless
+``allow_private_addresses`` (or ``insecure_localhost``, for tests) says so, and the document's ``id``
+must be the DID. Resolved documents are kept in
 :attr:`WebMethod.documents`, which can be saved and handed to a ``WebMethod(allow_network=False)``
 for offline use.
 """
@@ -50,12 +53,14 @@ class WebMethod:
     method: ClassVar[str] = "web"
 
     def __init__(self, *, allow_network: bool = True, documents: Mapping[str, JSONObject] | None = None,
-                 timeout: float = 5.0, max_bytes: int = MAX_DOCUMENT_BYTES, insecure_localhost: bool = False) -> None:
+                 timeout: float = 5.0, max_bytes: int = MAX_DOCUMENT_BYTES, insecure_localhost: bool = False,
+                 allow_private_addresses: bool = False) -> None:
         self.allow_network = allow_network
         self.documents: dict[str, JSONObject] = dict(documents or {})
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.insecure_localhost = insecure_localhost
+        self.allow_private_addresses = allow_private_addresses or insecure_localhost
 
     def resolve(self, did: DID, options: ResolutionOptions) -> ResolutionResult:
         url = did_web_url(did, insecure_localhost=self.insecure_localhost)
@@ -71,18 +76,22 @@ class WebMethod:
         return ResolutionResult(document, {}, {"contentType": options.accept, "retrieved": int(time.time())})
 
     def _fetch(self, url: str) -> JSONObject:
-        import requests
+        from .._http import FetchFailed, http_get
+        from ..errors import InputError
 
         try:
-            with requests.get(url, timeout=self.timeout, stream=True, allow_redirects=False,
-                              headers={"Accept": "application/did+json, application/json"}) as response:
-                if response.status_code == 404 or response.status_code == 410:
-                    raise ResolutionError(NOT_FOUND, f"{url}: HTTP {response.status_code}")
-                if response.status_code != 200:
-                    raise ResolutionError(WEB_UNREACHABLE, f"{url}: HTTP {response.status_code}")
-                body = response.raw.read(self.max_bytes + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise ResolutionError(WEB_UNREACHABLE, f"cannot fetch {url}: {type(exc).__name__}") from None
+            fetched = http_get(url, deadline=self.timeout, max_bytes=self.max_bytes,
+                               accept="application/did+json, application/json",
+                               allow_private_addresses=self.allow_private_addresses)
+        except FetchFailed as exc:
+            raise ResolutionError(WEB_UNREACHABLE, exc.detail) from None
+        except InputError as exc:
+            raise ResolutionError(exc.code, exc.detail) from None
+        if fetched.status in (404, 410):
+            raise ResolutionError(NOT_FOUND, f"{url}: HTTP {fetched.status}")
+        if fetched.status != 200:
+            raise ResolutionError(WEB_UNREACHABLE, f"{url}: HTTP {fetched.status}")
+        body = fetched.body
         if len(body) > self.max_bytes:
             raise ResolutionError(NOT_FOUND, f"{url}: the DID document exceeds {self.max_bytes} bytes")
         try:

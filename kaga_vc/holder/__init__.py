@@ -11,6 +11,7 @@ from .wallet import (
     default_wallet_path,
     describe_credential,
     open_wallet,
+    read_wallet_did,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "default_wallet_path",
     "describe_credential",
     "open_wallet",
+    "read_wallet_did",
 ]

@@ -301,6 +301,27 @@ def create_wallet(path: str | os.PathLike[str], password: str, *, key_type: KeyT
     return wallet
 
 
+def read_wallet_did(path: str | os.PathLike[str]) -> str:
+    """The holder DID in a wallet's clear header, without the password (``wallet init`` run twice).
+
+    The header is authenticated only when the wallet is opened; this reads it for display, and checks
+    that the DID is the did:key of the header's public key.
+    """
+    target = Path(path)
+    try:
+        sealed = json.loads(target.read_bytes()[: _MAX_FILE + 1])
+        if not isinstance(sealed, dict) or sealed.get("kagaVcWallet") != WALLET_VERSION:
+            raise ValueError("not a wallet")
+        did, multikey = str(sealed["did"]), str(sealed["publicKeyMultibase"])
+    except OSError as exc:
+        raise KeystoreError(WALLET_NOT_FOUND, f"cannot read {target}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise KeystoreError(KEYSTORE_CORRUPTED, f"{target} is not a kaga-vc wallet") from None
+    if did != f"did:key:{multikey}":
+        raise KeystoreError(KEYSTORE_CORRUPTED, f"{target}: the wallet's DID is not its key's")
+    return did
+
+
 def open_wallet(path: str | os.PathLike[str], password: str) -> Wallet:
     """Open (decrypt) a wallet; KeystoreError on a wrong password or a damaged file."""
     target = Path(path)
@@ -345,4 +366,5 @@ __all__ = [
     "default_wallet_path",
     "describe_credential",
     "open_wallet",
+    "read_wallet_did",
 ]

@@ -1,18 +1,30 @@
-"""Batch issuance from a CSV of residents: progress, per-row errors, resumable without double issuance.
+"""Batch issuance from a CSV of residents: progress, per-row errors, resumable, exactly once.
 
-How a row is issued exactly once, whatever happens to the process:
+A credential is *released* (its ``row-NNNNNN.ext`` file appears in ``out_dir``) only after its
+issuance record is committed, so no validly signed credential can exist in the output that the city
+cannot revoke. Rows go in groups (group commit):
 
-1. ``issue_one(row)`` validates the row and signs a credential (it claims its status index itself;
-   a claimed index whose credential is never recorded is simply never used).
-2. The credential is written to its row's file in ``out_dir`` (temporary file, fsync, rename).
-3. One database transaction records the issuance **and** journals the row as done (keyed by batch
-   id and a row key: the row's number and a hash of its content).
+1. ``issue_group`` validates and signs the group's rows (in a process pool for the city's issuer;
+   status indices are reserved, not yet claimed).
+2. The group's credentials are staged: one ``out_dir/.kaga-batch/pending-*.jsonl`` file, fsynced.
+   Staging is not release: a staged credential whose record never commits is deleted by the next run.
+3. One database transaction claims the group's status indices, records every credential and journals
+   every row as done (keyed by batch id and a row key: the row's number and a hash of its content).
+   A status index another process took meanwhile is a collision: that row is signed again later.
+4. The row files are written (released). The staging files are removed at the end of the run,
+   after the row files are synced to disk.
 
-A crash before 3 leaves the row not journalled: the next run issues it again and overwrites its
-file, so there is still exactly one file and one record per row; a crash after 3 leaves it done, and
-the next run skips it. Rejected rows (validation errors) are not journalled: nothing was issued, and
-the next run reports them again. The result file is rebuilt on every run, one line per row, from the
-journal and this run's outcomes, and replaced atomically at the end.
+Recovery: a run first *repairs* ``out_dir`` from the records: a staged credential that was committed
+is released, one that was not is deleted, and a row file whose credential is not in the records (left
+by an older version, or by two runs racing) is deleted. So after a crash anywhere, the next run leaves
+exactly one file per recorded row, and nothing unrecorded.
+
+Two runs of the same batch (same input, whatever the output) or into the same ``out_dir`` exclude each
+other: the second waits up to ``lock_timeout`` seconds for the first, then stops with
+``kaga:batch-in-progress`` before issuing anything. A directory holding another batch's credentials is
+refused (``kaga:batch-out-mismatch``). Rejected rows (validation errors) are not journalled: nothing was
+issued, and the next run reports them again. The result file is rebuilt on every run, one line per row
+in row order, and replaced atomically at the end.
 """
 
 from __future__ import annotations
@@ -22,17 +34,26 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from .._files import write_atomically
-from ..errors import MALFORMED_VALUE_ERROR, InputError, KagaError
+from ..errors import (
+    BATCH_IN_PROGRESS,
+    BATCH_OUT_MISMATCH,
+    MALFORMED_VALUE_ERROR,
+    InputError,
+    KagaError,
+    RecordsError,
+)
 from .records import BatchRow, IssuanceStore
 
 MAX_ROWS = 1_000_000
@@ -54,10 +75,15 @@ class Issued:
     document: str
     """The credential as delivered: JSON text (Data Integrity) or the JWT / SD-JWT string."""
     extension: str = "json"
+    claimed: bool = True
+    """False when the status index was only reserved: the batch claims it in the commit transaction."""
 
 
 IssueOne = Callable[[Mapping[str, str]], Issued]
 """Validate and issue one row; raise a ``KagaError`` (e.g. ``InputError``) to reject it."""
+
+IssueGroup = Callable[[list[tuple[int, Mapping[str, str]]]], list["Issued | KagaError"]]
+"""Validate and issue ``(number, row)`` items: an ``Issued`` or the ``KagaError`` rejecting it, per item."""
 
 
 @dataclass(slots=True)
@@ -71,6 +97,10 @@ class BatchSummary:
     rejected: int = 0
     result_path: Path | None = None
     rejected_codes: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+    """Committed credentials whose files a crashed run had not released: released by this run."""
+    removed_unrecorded: int = 0
+    """Credential files in ``out_dir`` the records do not know (never recorded): deleted by this run."""
 
     @property
     def complete(self) -> bool:
@@ -79,7 +109,8 @@ class BatchSummary:
     def to_json(self) -> dict[str, Any]:
         return {"batchId": self.batch_id, "total": self.total, "issued": self.issued,
                 "alreadyIssued": self.already_issued, "rejected": self.rejected,
-                "rejectedCodes": dict(self.rejected_codes), "resultFile": str(self.result_path) if self.result_path else None}
+                "rejectedCodes": dict(self.rejected_codes), "repaired": self.repaired,
+                "removedUnrecorded": self.removed_unrecorded, "resultFile": str(self.result_path) if self.result_path else None}
 
 
 def read_csv_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
@@ -198,15 +229,8 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
         yield lambda: bar.advance(task)
 
 
-def _remove_stale_temporaries(out_dir: Path | None, result_path: Path) -> None:
-    """Delete the temporary files a killed run left behind (never a finished file)."""
-    patterns = [(result_path.parent, f".{result_path.name}.*.tmp")]
-    if out_dir is not None:
-        patterns.append((out_dir, ".row-*.tmp"))
-    for directory, pattern in patterns:
-        if directory.is_dir():
-            for stale in directory.glob(pattern):
-                stale.unlink(missing_ok=True)
+STATE_DIR = ".kaga-batch"
+_ROW_FILE = re.compile(r"^row-(\d{6,})\.(jwt|json)$")
 
 
 def output_path(out_dir: Path, number: int, extension: str) -> Path:
@@ -214,9 +238,172 @@ def output_path(out_dir: Path, number: int, extension: str) -> Path:
     return out_dir / f"row-{number:06d}.{extension}"
 
 
+def credential_id_of(text: str) -> str | None:
+    """The id inside a released credential file: JSON ``id``, or a JWT / SD-JWT payload's ``jti`` / ``id``."""
+    text = text.strip()
+    try:
+        if text.startswith("{"):
+            value = json.loads(text).get("id")
+        else:
+            from .._encoding import b64url_decode
+
+            payload = json.loads(b64url_decode(text.split("~", 1)[0].split(".")[1]))
+            value = payload.get("jti") or payload.get("id") or (payload.get("vc") or {}).get("id")
+    except (ValueError, IndexError, AttributeError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _write_row_file(path: Path, text: str) -> None:
+    """Write a released credential (0600: personal data) by rename; durability comes from the final sync."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _sync_directory_tree(directory: Path) -> None:
+    """Make the released files durable: one sync of the file system (far cheaper than one fsync per file)."""
+    syncfs = getattr(os, "sync", None)
+    if syncfs is not None:
+        syncfs()
+
+
+class _Staging:
+    """``out_dir/.kaga-batch``: the lock file, the batch marker and the staged (not yet released) groups."""
+
+    def __init__(self, out_dir: Path, batch_id: str) -> None:
+        self.out = out_dir
+        self.dir = out_dir / STATE_DIR
+        self.batch_id = batch_id
+        self.segments: list[Path] = []
+        self.removed_unrecorded = 0
+        self.released_on_repair = 0
+
+    def check_marker(self) -> None:
+        marker = self.dir / "batch"
+        try:
+            current = marker.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            write_atomically(marker, self.batch_id + "\n", mode=0o600)
+            return
+        if current != self.batch_id:
+            raise InputError(BATCH_OUT_MISMATCH, f"{self.out} holds the credentials of another batch ({current[:12]}…); "
+                             "use a new --out directory for this CSV")
+
+    def stage(self, issued: list[tuple[int, Issued]]) -> Path:
+        lines = "".join(json.dumps({"row": n, "ext": i.extension, "id": i.credential_id, "doc": i.document},
+                                   ensure_ascii=False) + "\n" for n, i in issued)
+        path = self.dir / f"pending-{os.getpid()}-{len(self.segments):06d}-{os.urandom(4).hex()}.jsonl"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, lines.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.segments.append(path)
+        return path
+
+    def discard(self, segment: Path) -> None:
+        segment.unlink(missing_ok=True)
+        if segment in self.segments:
+            self.segments.remove(segment)
+
+    def release(self, issued: list[tuple[int, Issued]]) -> None:
+        for number, item in issued:
+            _write_row_file(output_path(self.out, number, item.extension), item.document)
+
+    def finish(self) -> None:
+        """Sync the released files, then drop the staging copies they no longer need."""
+        if self.segments:
+            _sync_directory_tree(self.out)
+            for segment in self.segments:
+                segment.unlink(missing_ok=True)
+            self.segments.clear()
+
+    def repair(self, store: IssuanceStore, journal: Mapping[str, BatchRow]) -> None:
+        """Make ``out_dir`` agree with the records (see the module docstring)."""
+        allowed: dict[int, set[str]] = {}
+        for row in journal.values():
+            if row.outcome == "issued" and row.credential_id:
+                allowed.setdefault(row.row_number, set()).add(row.credential_id)
+        for stale in self.out.glob(".row-*.tmp"):
+            stale.unlink(missing_ok=True)
+        pending = sorted(self.dir.glob("pending-*.jsonl"))
+        for segment in pending:
+            try:
+                lines = segment.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            for line in lines:
+                try:
+                    entry = json.loads(line)
+                    number, ext, cid, doc = int(entry["row"]), str(entry["ext"]), str(entry["id"]), str(entry["doc"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn last line: that group was never committed
+                if ext not in ("jwt", "json") or cid not in allowed.get(number, ()):
+                    continue  # staged but never recorded: never released
+                path = output_path(self.out, number, ext)
+                try:
+                    if path.read_text(encoding="utf-8") == doc:
+                        continue
+                except (OSError, UnicodeDecodeError):
+                    pass
+                _write_row_file(path, doc)
+                self.released_on_repair += 1
+        if pending:
+            _sync_directory_tree(self.out)
+            for segment in pending:
+                segment.unlink(missing_ok=True)
+        for path in self.out.iterdir():
+            match = _ROW_FILE.match(path.name)
+            if match is None or not path.is_file() or path.is_symlink():
+                continue
+            try:
+                found = credential_id_of(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                found = None
+            if found is None or found in allowed.get(int(match.group(1)), ()):
+                continue  # recorded for this row (or not a credential at all: not ours to judge)
+            if store.get(found) is not None:
+                raise InputError(BATCH_OUT_MISMATCH, f"{self.out} holds credentials of another batch ({path.name}); "
+                                 "use a new --out directory for this CSV")
+            path.unlink()  # a signed credential the records do not know: it must not be handed out
+            self.removed_unrecorded += 1
+
+
+@contextmanager
+def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path``, waiting up to ``timeout`` seconds (released if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RecordsError(BATCH_IN_PROGRESS, f"another batch run is {what}; waited {timeout:g} s. "
+                                       "Let it finish (or stop it), then run again: the rerun resumes") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
 def run_batch(
     rows: Iterable[Mapping[str, str]] | str | os.PathLike[str],
-    issue_one: IssueOne,
+    issue_one: IssueOne | None,
     result_path: str | Path,
     state_path_or_store: IssuanceStore | str | os.PathLike[str],
     *,
@@ -224,73 +411,171 @@ def run_batch(
     batch_id: str | None = None,
     progress: bool = True,
     on_row: Callable[[int, str], None] | None = None,
+    issue_group: IssueGroup | None = None,
+    group_size: int = 1,
+    lock_timeout: float = 10.0,
 ) -> BatchSummary:
     """Issue every row (a CSV path or row dicts), skipping rows a previous run of this batch issued.
 
     ``state_path_or_store`` is the :class:`IssuanceStore` (or its URL / SQLite path) holding records and
     the journal; ``out_dir`` receives one credential file per issued row (``row-000001.json`` …);
-    ``result_path`` gets one line per row (``.csv``, or ``.jsonl``). A ``KagaError`` from ``issue_one``
-    rejects its row and the batch goes on; any other exception, and Ctrl-C, stop the batch (the rows done
-    so far stay done, and the result file is written for them). ``on_row(number, outcome)`` is a hook
-    called after each row (tests use it).
+    ``result_path`` gets one line per row (``.csv``, or ``.jsonl``). Rows are issued by ``issue_one(row)``
+    one at a time, or by ``issue_group(items)`` ``group_size`` at a time (``items`` are ``(number, row)``;
+    it returns an ``Issued`` or a ``KagaError`` per item). A ``KagaError`` rejects its row and the batch
+    goes on; any other exception, and Ctrl-C, stop the batch (the groups committed so far stay done, and
+    the result file is written for them). ``on_row(number, outcome)`` is called after each row's commit.
     """
+    if issue_group is None:
+        if issue_one is None:
+            raise TypeError("run_batch needs issue_one or issue_group")
+        issue_group = _one_by_one(issue_one)
     data = read_csv_rows(rows) if isinstance(rows, (str, os.PathLike)) else [dict(r) for r in rows]
     batch = batch_id or batch_id_of(data)
     store, owned = _store(state_path_or_store)
     out = Path(out_dir) if out_dir is not None else None
     summary = BatchSummary(batch, total=len(data), result_path=Path(result_path))
-    _remove_stale_temporaries(out, Path(result_path))
-    writer = _ResultWriter(Path(result_path))
+    outcomes: dict[int, tuple[str, str | None, str | None, str | None]] = {}
     finished = False
     try:
-        done = store.batch_rows(batch)
-        with _progress(progress, len(data)) as advance:
-            for number, row in enumerate(data, start=1):
-                key = row_key(number, row)
-                previous = done.get(key)
-                if previous is not None:
-                    summary.already_issued += 1
-                    writer.write(number, "issued", previous.credential_id, detail="issued by an earlier run")
-                    advance()
-                    continue
-                try:
-                    issued = issue_one(row)
-                except KagaError as error:
-                    summary.rejected += 1
-                    summary.rejected_codes[error.code] = summary.rejected_codes.get(error.code, 0) + 1
-                    writer.write(number, "rejected", code=error.code, detail=error.detail)
-                    advance()
-                    if on_row:
-                        on_row(number, "rejected")
-                    continue
-                if out is not None:
-                    # the credential holds personal data: readable by the operator only
-                    write_atomically(output_path(out, number, issued.extension), issued.document, mode=0o600)
-                with store.transaction() as conn:
-                    store.record_issued(
-                        issued.credential_id, issued.type, issued.subject_did, issued.status_list_id,
-                        issued.status_index, issued.staff, issued.format, issued.issued_at,
-                        conn=conn, batch_id=batch, row_key=key,
-                    )
-                    store.journal_row(conn, BatchRow(batch, key, number, "issued", issued.credential_id, None,
-                                                     datetime.now(UTC)))
-                summary.issued += 1
-                writer.write(number, "issued", issued.credential_id)
-                advance()
-                if on_row:
-                    on_row(number, "issued")
+        with ExitStack() as locks:
+            locks.enter_context(store.batch_lock(batch, timeout=lock_timeout))
+            staging: _Staging | None = None
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                locks.enter_context(_file_lock(out / STATE_DIR / "lock", lock_timeout, f"writing into {out}"))
+                staging = _Staging(out, batch)
+                staging.check_marker()
+            done = store.batch_rows(batch)
+            if staging is not None:
+                staging.repair(store, done)
+                summary.repaired = staging.released_on_repair
+                summary.removed_unrecorded = staging.removed_unrecorded
+            _remove_stale_result_temporaries(Path(result_path))
+            try:
+                with _progress(progress, len(data)) as advance:
+                    todo: list[tuple[int, Mapping[str, str], str]] = []
+                    for number, row in enumerate(data, start=1):
+                        key = row_key(number, row)
+                        previous = done.get(key)
+                        if previous is not None:
+                            summary.already_issued += 1
+                            outcomes[number] = ("issued", previous.credential_id, None, "issued by an earlier run")
+                            advance()
+                        else:
+                            todo.append((number, row, key))
+                    position = 0
+                    while position < len(todo):
+                        group = todo[position:position + max(group_size, 1)]
+                        position += len(group)
+                        retry = _issue_and_commit(group, issue_group, store, staging, batch, summary, outcomes,
+                                                  advance, on_row)
+                        todo.extend(retry)
+            finally:
+                if staging is not None:
+                    staging.finish()
         finished = True
     except KeyboardInterrupt:
         finished = True  # Ctrl-C: keep the lines of the rows handled so far, then stop
         raise
     finally:
         if finished:
+            writer = _ResultWriter(Path(result_path))
+            for number in sorted(outcomes):
+                outcome, cid, code, detail = outcomes[number]
+                writer.write(number, outcome, cid, code=code, detail=detail)
             writer.finish()
-        else:
-            writer.abandon()
         if owned:
             store.close()
     return summary
 
 
-__all__ = ["BatchSummary", "IssueOne", "Issued", "batch_id_of", "output_path", "read_csv_rows", "row_key", "run_batch"]
+def _one_by_one(issue_one: IssueOne) -> IssueGroup:
+    def group(items: list[tuple[int, Mapping[str, str]]]) -> list[Issued | KagaError]:
+        out: list[Issued | KagaError] = []
+        for _number, row in items:
+            try:
+                out.append(issue_one(row))
+            except KagaError as error:
+                out.append(error)
+        return out
+
+    return group
+
+
+def _issue_and_commit(
+    group: list[tuple[int, Mapping[str, str], str]],
+    issue_group: IssueGroup,
+    store: IssuanceStore,
+    staging: _Staging | None,
+    batch: str,
+    summary: BatchSummary,
+    outcomes: dict[int, tuple[str, str | None, str | None, str | None]],
+    advance: Callable[[], None],
+    on_row: Callable[[int, str], None] | None,
+) -> list[tuple[int, Mapping[str, str], str]]:
+    """Issue one group, commit its records in one transaction, then release its files; the rows to retry."""
+    results = issue_group([(number, row) for number, row, _key in group])
+    issued: list[tuple[int, str, Issued]] = []
+    for (number, _row, key), result in zip(group, results, strict=True):
+        if isinstance(result, KagaError):
+            summary.rejected += 1
+            summary.rejected_codes[result.code] = summary.rejected_codes.get(result.code, 0) + 1
+            outcomes[number] = ("rejected", None, result.code, result.detail)
+            advance()
+            if on_row:
+                on_row(number, "rejected")
+        else:
+            issued.append((number, key, result))
+    if not issued:
+        return []
+    segment = staging.stage([(n, i) for n, _k, i in issued]) if staging is not None else None
+    now = datetime.now(UTC)
+    try:
+        with store.transaction() as conn:
+            unclaimed: dict[str, list[int]] = {}
+            for _n, _k, item in issued:
+                if not item.claimed and item.status_list_id is not None and item.status_index is not None:
+                    unclaimed.setdefault(item.status_list_id, []).append(item.status_index)
+            taken: set[tuple[str, int]] = set()
+            for list_id, indices in unclaimed.items():
+                claimed = store.claim_status_indices(conn, list_id, indices, now)
+                taken.update((list_id, i) for i in indices if i not in claimed)
+            kept = [(n, k, i) for n, k, i in issued if i.claimed or (i.status_list_id, i.status_index) not in taken]
+            retry = [n for n, _k, i in issued if not i.claimed and (i.status_list_id, i.status_index) in taken]
+            store.record_group(conn, [_record_of(i, batch, k) for _n, k, i in kept],
+                               [BatchRow(batch, k, n, "issued", i.credential_id, None, now) for n, k, i in kept])
+    except BaseException:
+        if segment is not None and staging is not None:
+            staging.discard(segment)  # nothing of this group was committed: its credentials are void
+        raise
+    note_taken = getattr(issue_group, "taken", None)
+    if callable(note_taken):
+        for list_id, index in taken:
+            note_taken(list_id, index)
+    if staging is not None:
+        staging.release([(n, i) for n, _k, i in kept])
+    for number, _key, item in kept:
+        summary.issued += 1
+        outcomes[number] = ("issued", item.credential_id, None, None)
+        advance()
+        if on_row:
+            on_row(number, "issued")
+    by_number = {number: (number, row, key) for number, row, key in group}
+    return [by_number[n] for n in retry]
+
+
+def _record_of(item: Issued, batch: str, key: str) -> dict[str, Any]:
+    return {"credential_id": item.credential_id, "type": item.type, "subject_did": item.subject_did,
+            "status_list_id": item.status_list_id, "status_index": item.status_index, "staff": item.staff,
+            "format": item.format, "issued_at": item.issued_at, "batch_id": batch, "row_key": key}
+
+
+def _remove_stale_result_temporaries(result_path: Path) -> None:
+    """Delete the temporary result files a killed run left behind (never a finished file)."""
+    if result_path.parent.is_dir():
+        for stale in result_path.parent.glob(f".{result_path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
+__all__ = ["BatchSummary", "IssueGroup", "IssueOne", "Issued", "batch_id_of", "credential_id_of", "output_path",
+           "read_csv_rows", "row_key", "run_batch"]

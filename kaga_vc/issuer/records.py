@@ -13,7 +13,9 @@ SQLite and PostgreSQL read them back identically.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from .._files import ensure_private_file, sqlite_path
+from .._migrations import upgrade
 from ..errors import (
+    BATCH_IN_PROGRESS,
     CREDENTIAL_ALREADY_RECORDED,
     CREDENTIAL_UNKNOWN,
     MALFORMED_VALUE_ERROR,
@@ -40,6 +45,13 @@ from ..status import StatusListInfo
 ENV_HOME = "KAGA_VC_HOME"
 ENV_RECORDS_URL = "KAGA_VC_RECORDS_URL"
 SQLITE_NAME = "issuance.sqlite3"
+
+ENV_POOL_SIZE = "KAGA_VC_DB_POOL_SIZE"
+ENV_MAX_OVERFLOW = "KAGA_VC_DB_MAX_OVERFLOW"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "kaga_records_alembic_version"
+HEAD_REVISION = "0001_records"
+"""The newest script in ``migrations/versions``: a new migration updates it (a test checks they agree)."""
 
 ACTIVE, REVOKED, SUSPENDED = "active", "revoked", "suspended"
 STATUSES = (ACTIVE, REVOKED, SUSPENDED)
@@ -174,6 +186,27 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("kaga-vc", appauthor=False))
 
 
+def pool_settings(pool_size: int | None = None, max_overflow: int | None = None) -> tuple[int, int]:
+    """The PostgreSQL pool's size and overflow: the arguments, else the environment, else 5 and 5."""
+    def setting(value: int | None, name: str, default: int) -> int:
+        if value is None:
+            text = os.environ.get(name, "").strip()
+            if not text:
+                return default
+            try:
+                value = int(text)
+            except ValueError:
+                raise InputError(MALFORMED_VALUE_ERROR, f"${name} must be a whole number") from None
+        if not 0 <= value <= 1000:
+            raise InputError(MALFORMED_VALUE_ERROR, f"{name.lower()} must be between 0 and 1000")
+        return value
+
+    size = setting(pool_size, ENV_POOL_SIZE, 5)
+    if size == 0:
+        raise InputError(MALFORMED_VALUE_ERROR, "the pool size must be at least 1")
+    return size, setting(max_overflow, ENV_MAX_OVERFLOW, 5)
+
+
 def _redacted(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
@@ -197,11 +230,15 @@ class IssuanceStore:
     # -- opening ----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | None = None, *, home: Path | None = None) -> IssuanceStore:
-        """Open (creating tables if needed) the store at ``url``.
+    def open(cls, url: str | None = None, *, home: Path | None = None, pool_size: int | None = None,
+             max_overflow: int | None = None) -> IssuanceStore:
+        """Open the store at ``url``, migrating its schema to the newest revision if needed (Alembic,
+        ``kaga_vc/issuer/migrations``; concurrent first opens are safe, see :mod:`kaga_vc._migrations`).
 
         ``None`` → ``$KAGA_VC_RECORDS_URL`` if set, else the SQLite file ``$KAGA_VC_HOME/issuance.sqlite3``;
-        ``sqlite:///PATH`` or ``postgresql://user@host/db`` (driven by psycopg 3) otherwise.
+        ``sqlite:///PATH`` or ``postgresql://user@host/db`` (driven by psycopg 3) otherwise. PostgreSQL
+        connections are pooled: ``pool_size`` (else ``$KAGA_VC_DB_POOL_SIZE``, default 5) kept open, up
+        to ``max_overflow`` (else ``$KAGA_VC_DB_MAX_OVERFLOW``, default 5) more under load.
         Raises ``RecordsError(kaga:records-unavailable)``; the error never shows a password.
         """
         url = url or os.environ.get(ENV_RECORDS_URL) or None
@@ -213,12 +250,17 @@ class IssuanceStore:
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
             if url.startswith("sqlite"):
+                db_file = sqlite_path(url)
+                if db_file is not None:  # personal data: 0600 (and so its -wal / -shm files)
+                    ensure_private_file(db_file)
                 engine = sa.create_engine(url, connect_args={"timeout": 30})
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
                 sa.event.listen(engine, "begin", _sqlite_begin)
             else:
-                engine = sa.create_engine(url, pool_size=2, max_overflow=2, pool_recycle=3600)
-            metadata.create_all(engine)
+                size, overflow = pool_settings(pool_size, max_overflow)
+                engine = sa.create_engine(url, pool_size=size, max_overflow=overflow, pool_recycle=3600,
+                                          pool_pre_ping=True)
+            upgrade(engine, MIGRATIONS, VERSION_TABLE, HEAD_REVISION)
         except ModuleNotFoundError as error:
             raise RecordsError(RECORDS_UNAVAILABLE, f"the database driver is not installed ({error.name}); "
                                "pip install 'kaga-vc[postgres]'") from None
@@ -446,6 +488,99 @@ class IssuanceStore:
             return [int(i) for (i,) in conn.execute(query)]
 
     # -- the batch journal (kaga_vc.issuer.batch) ----------------------------------------------------
+
+    def claim_status_indices(self, conn: Connection, list_id: str, indices: builtins.list[int],
+                             at: datetime) -> set[int]:
+        """Claim many reserved indices of ``list_id`` in the caller's transaction: the ones claimed now
+        (an index another process took meanwhile is left out, without aborting the transaction)."""
+        if not indices:
+            return set()
+        when = _iso(at)
+        insert = _dialect_insert(conn)(allocations_table).values(
+            [{"list_id": list_id, "status_index": i, "allocated_at": when} for i in indices]
+        ).on_conflict_do_nothing().returning(allocations_table.c.status_index)
+        claimed = {int(i) for (i,) in conn.execute(insert)}
+        if claimed:
+            conn.execute(status_lists_table.update().where(status_lists_table.c.list_id == list_id)
+                         .values(allocated=status_lists_table.c.allocated + len(claimed)))
+        return claimed
+
+    def record_group(self, conn: Connection, records: builtins.list[dict[str, Any]],
+                     rows: builtins.list[BatchRow]) -> None:
+        """Record many issued credentials and journal their batch rows in the caller's transaction (one
+        multi-row INSERT per table: the group commit of :mod:`kaga_vc.issuer.batch`)."""
+        if not records and not rows:
+            return
+        if records:
+            values = [{**r, "issued_at": _iso(r["issued_at"]), "status": ACTIVE} for r in records]
+            try:
+                conn.execute(issued_table.insert(), values)
+            except IntegrityError:
+                raise RecordsError(CREDENTIAL_ALREADY_RECORDED,
+                                   "a credential of this group (id, status index or batch row) is already recorded") from None
+            conn.execute(events_table.insert(), [{"credential_id": v["credential_id"], "status": "issued",
+                                                  "at": v["issued_at"], "staff": v["staff"]} for v in values])
+        if rows:
+            conn.execute(batch_rows_table.insert(), [
+                {"batch_id": r.batch_id, "row_key": r.row_key, "row_number": r.row_number, "outcome": r.outcome,
+                 "credential_id": r.credential_id, "code": r.code, "at": _iso(r.at)} for r in rows])
+
+    @contextmanager
+    def batch_lock(self, batch_id: str, *, timeout: float = 10.0) -> Iterator[None]:
+        """Exclude other runs of the batch ``batch_id`` on these records (any process, any output folder).
+
+        PostgreSQL: a session advisory lock on a connection held for the run (released if the process
+        dies); SQLite: an ``fcntl`` byte-range lock on ``<database>.batch-lock``. Waits up to ``timeout``
+        seconds, then ``kaga:batch-in-progress``.
+        """
+        key = int(hashlib.sha256(batch_id.encode()).hexdigest()[:15], 16)
+        busy = RecordsError(BATCH_IN_PROGRESS, f"another run of this batch ({batch_id[:12]}…) is in progress; "
+                            f"waited {timeout:g} s. Let it finish (or stop it), then run again: the rerun resumes")
+        deadline = time.monotonic() + max(timeout, 0.0)
+        if self.dialect == "postgresql":
+            try:
+                conn = self.engine.connect()
+            except OperationalError as error:
+                raise RecordsError(RECORDS_UNAVAILABLE, f"issuance records unavailable ({type(error.orig).__name__})") from None
+            try:
+                while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+                    conn.rollback()
+                    if time.monotonic() >= deadline:
+                        raise busy
+                    time.sleep(0.05)
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+            finally:
+                conn.close()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        fd = os.open(f"{database}.batch-lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        offset = key % (1 << 31)
+        try:
+            while True:
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        raise busy from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)
+
 
     def journal_row(self, conn: Connection, row: BatchRow) -> None:
         """Write one batch row's outcome inside the caller's transaction (with its issuance record)."""

@@ -305,6 +305,7 @@ class CityIssuer:
         valid_for: timedelta | None = None,
         credential_id: str | None = None,
         record: bool = True,
+        within: Any = None,
     ) -> IssuedCredential:
         """Validate ``claims``, build the credential, add status entries, sign it and record it.
 
@@ -312,6 +313,8 @@ class CityIssuer:
         subject's did:key — or ``holder_key`` — as ``cnf``), ``data-integrity`` (``eddsa-rdfc-2022``),
         ``vc-jwt`` or ``jwt-vc11`` (ES256K, VC 1.1). ``staff`` names who issued it, for the record
         (``record=False`` leaves recording to the caller, as the batch engine does in its own transaction).
+        ``within(conn, credential_id)`` runs in the same transaction after the record (OpenID4VCI spends
+        its offer there): if it raises, nothing is committed and no credential is returned.
         Raises :class:`InputError` with a claim rule's code before anything is allocated or signed.
         """
         kind = CredentialKind.parse(type)
@@ -339,6 +342,8 @@ class CityIssuer:
                 extra = {} if conn is None else {"conn": conn}
                 self.records.record_issued(credential["id"], kind.type_name, subject, list_id, index,
                                            staff or "unknown", fmt, now, **extra)
+            if within is not None:
+                within(conn, credential["id"])
             return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index)
 
         transaction = getattr(self.records, "transaction", None) if record else None
@@ -481,28 +486,31 @@ def run_csv_batch(
     progress: bool = True,
     result_name: str = "results.csv",
     on_row: Any = None,
+    workers: int | None = None,
+    group_size: int = 500,
+    lock_timeout: float = 10.0,
 ) -> JSONObject:
     """Issue one credential per CSV row into ``out_dir`` (``row-000001.jwt`` …) with the batch engine
-    of :mod:`kaga_vc.issuer.batch`: per-row errors in ``out_dir/results.csv``, resumable, exactly once.
+    of :mod:`kaga_vc.issuer.batch`: per-row errors in ``out_dir/results.csv``, resumable, exactly once,
+    released only after the records commit; signed in ``workers`` processes (default: one per core),
+    ``group_size`` rows per commit.
     """
-    from .batch import Issued, run_batch
+    from ._parallel import ParallelIssuer
+    from .batch import read_csv_rows, run_batch
 
     if issuer.records is None:
         raise InputError(MALFORMED_VALUE_ERROR, "batch issuance needs the issuance records")
     fmt = parse_format(format)
     staff = staff or "batch"
     check_batch_header(csv_path)
-
-    def issue_one(row: Mapping[str, str]) -> Issued:
-        kind, subject, claims = row_claims(row)
-        issued = issuer.issue(kind, subject, claims, format=fmt, staff=staff, record=False)
-        return Issued(issued.id, issued.kind.type_name, issued.subject, issued.status_list_id, issued.status_index,
-                      issued.format, staff, issued.issued_at, issued.serialise(),
-                      "json" if isinstance(issued.document, dict) else "jwt")
-
+    rows = read_csv_rows(csv_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store: Any = issuer.records
-    summary = run_batch(Path(csv_path), issue_one, out / result_name, store, out_dir=out, progress=progress,
-                        on_row=on_row)
+    signer = ParallelIssuer(issuer, fmt, staff, workers=workers, rows=len(rows))
+    try:
+        summary = run_batch(rows, None, out / result_name, store, out_dir=out, progress=progress, on_row=on_row,
+                            issue_group=signer, group_size=group_size, lock_timeout=lock_timeout)
+    finally:
+        signer.close()
     return {**summary.to_json(), "outDir": str(out)}

@@ -8,7 +8,14 @@ from typing import Any
 import coincurve
 from eth_hash.auto import keccak
 
-from ..errors import INVALID_KEY, KEYSTORE_CORRUPTED, KEYSTORE_WRONG_PASSWORD, InputError, KeystoreError
+from ..errors import (
+    INVALID_KEY,
+    KEYSTORE_CORRUPTED,
+    KEYSTORE_KDF_OUT_OF_RANGE,
+    KEYSTORE_WRONG_PASSWORD,
+    InputError,
+    KeystoreError,
+)
 from ._private import PrivateKey
 from ._public import PublicKey
 from ._types import KeyType
@@ -69,6 +76,7 @@ def import_v3_keystore(keystore: dict[str, Any] | str, password: str) -> Private
         data = json.loads(keystore) if isinstance(keystore, str) else keystore
         if not isinstance(data, dict) or "crypto" not in {k.lower() for k in data}:
             raise KeystoreError(KEYSTORE_CORRUPTED, "not an Ethereum V3 keystore")
+        check_v3_kdf(data)
         secret = Account.decrypt(data, password)
     except KeystoreError:
         raise
@@ -79,3 +87,41 @@ def import_v3_keystore(keystore: dict[str, Any] | str, password: str) -> Private
     except Exception:  # noqa: BLE001 - eth-account raises many unrelated types on bad files
         raise KeystoreError(KEYSTORE_CORRUPTED, "the V3 keystore is damaged or unsupported") from None
     return PrivateKey(KeyType.SECP256K1, bytes(secret))
+
+
+#: what a V3 keystore may ask before we derive: geth's "standard" scrypt is n = 2^18, r = 8, p = 1 and
+#: its pbkdf2 uses c = 262,144; a planted pbkdf2 c = 2^31 - 1 would run for hours, scrypt 2^31 exhaust memory
+MAX_V3_SCRYPT_N = 2**20
+MAX_V3_SCRYPT_RP = 16
+MAX_V3_PBKDF2_C = 2_000_000
+
+
+def check_v3_kdf(data: dict[str, Any]) -> None:
+    """Refuse a V3 keystore whose KDF parameters would exhaust memory or time (before eth-account runs it)."""
+    crypto = next((v for k, v in data.items() if k.lower() == "crypto"), None)
+    if not isinstance(crypto, dict):
+        raise KeystoreError(KEYSTORE_CORRUPTED, "not an Ethereum V3 keystore")
+    kdf, params = crypto.get("kdf"), crypto.get("kdfparams")
+    if not isinstance(params, dict):
+        raise KeystoreError(KEYSTORE_CORRUPTED, "the V3 keystore has no kdfparams")
+
+    def integer(name: str) -> int:
+        value = params.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise KeystoreError(KEYSTORE_CORRUPTED, f"the V3 keystore's kdfparams.{name} is not a positive integer")
+        return value
+
+    if integer("dklen") != 32:
+        raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, "the V3 keystore's dklen must be 32")
+    if kdf == "scrypt":
+        n, r, p = integer("n"), integer("r"), integer("p")
+        if n > MAX_V3_SCRYPT_N or n & (n - 1) or r * p > MAX_V3_SCRYPT_RP:
+            raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, f"the V3 keystore's scrypt parameters exceed n = 2^20, "
+                                                          f"r·p = {MAX_V3_SCRYPT_RP}")
+    elif kdf == "pbkdf2":
+        if params.get("prf") != "hmac-sha256":
+            raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, "the V3 keystore's pbkdf2 prf must be hmac-sha256")
+        if integer("c") > MAX_V3_PBKDF2_C:
+            raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, f"the V3 keystore's pbkdf2 c exceeds {MAX_V3_PBKDF2_C:,}")
+    else:
+        raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, "the V3 keystore's kdf must be scrypt or pbkdf2")

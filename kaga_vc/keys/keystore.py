@@ -29,6 +29,7 @@ from .._files import write_atomically
 from ..errors import (
     KEYSTORE_CORRUPTED,
     KEYSTORE_EXISTS,
+    KEYSTORE_KDF_OUT_OF_RANGE,
     KEYSTORE_UNREADABLE,
     KEYSTORE_WRONG_PASSWORD,
     InputError,
@@ -42,6 +43,9 @@ from ._types import KeyType
 FORMAT_VERSION = 1
 DEFAULT_SCRYPT_N = 2**17  # OWASP's scrypt minimum is 2**17 with r=8, p=1
 MIN_SCRYPT_N = 2**10  # below this a file is refused as tampered (a downgrade attack)
+#: above this a file is refused before deriving: n = 2^20 with r = 8 already takes 1 GiB of memory, and a
+#: planted n = 2^31 would end in MemoryError (or the OOM killer) instead of a clear error
+MAX_SCRYPT_N = 2**20
 _MAX_FILE = 64 * 1024
 
 
@@ -73,8 +77,7 @@ def decrypt_key(data: dict[str, Any], password: str) -> PrivateKey:
         kdf, cipher = data["kdf"], data["cipher"]
         if kdf.get("name") != "scrypt" or cipher.get("name") != "A256GCM":
             raise KeystoreError(KEYSTORE_CORRUPTED, "unsupported keystore algorithms")
-        if not isinstance(kdf.get("n"), int) or kdf["n"] < MIN_SCRYPT_N or kdf.get("r") != 8 or kdf.get("p") != 1:
-            raise KeystoreError(KEYSTORE_CORRUPTED, "keystore KDF parameters are out of range")
+        check_scrypt_params(kdf)
         header = {k: v for k, v in data.items()}
         header["cipher"] = {k: v for k, v in cipher.items() if k != "ciphertext"}
         nonce, ciphertext = b64url_decode(cipher["nonce"]), b64url_decode(cipher["ciphertext"])
@@ -162,11 +165,29 @@ def _aad(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
+def check_scrypt_params(kdf: Any) -> None:
+    """Refuse scrypt parameters outside ``MIN_SCRYPT_N``..``MAX_SCRYPT_N`` (a power of two), r = 8, p = 1.
+
+    Checked before any derivation, so a file asking for 2^31 (memory) is a typed error, not MemoryError.
+    """
+    n = kdf.get("n") if isinstance(kdf, dict) else None
+    if not isinstance(n, int) or isinstance(n, bool) or n < MIN_SCRYPT_N or kdf.get("r") != 8 or kdf.get("p") != 1:
+        # weaker than we ever write: a downgraded (tampered) file
+        raise KeystoreError(KEYSTORE_CORRUPTED, "keystore KDF parameters are out of range")
+    if n > MAX_SCRYPT_N or n & (n - 1):
+        raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE,
+                            f"keystore scrypt n must be a power of two from 2^10 to 2^20, not {str(n)[:20]}")
+
+
 def _derive(password: str, kdf: dict[str, Any]) -> bytes:
+    check_scrypt_params(kdf)
     salt = b64url_decode(kdf["salt"])
     if len(salt) < 16:
         raise KeystoreError(KEYSTORE_CORRUPTED, "keystore salt is too short")
-    return Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(password.encode("utf-8"))
+    try:
+        return Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(password.encode("utf-8"))
+    except MemoryError:
+        raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, "not enough memory for the keystore's scrypt parameters") from None
 
 
 # -- sealed data (the holder wallet reuses the keystore's scheme for its credentials) -------------
@@ -182,11 +203,12 @@ def derive_data_key(password: str, kdf: dict[str, Any]) -> bytes:
     if not isinstance(password, str) or not password:
         raise InputError(KEYSTORE_WRONG_PASSWORD, "a non-empty password is needed")
     try:
-        if kdf.get("name") != "scrypt" or not isinstance(kdf.get("n"), int) or kdf["n"] < MIN_SCRYPT_N:
-            raise KeystoreError(KEYSTORE_CORRUPTED, "KDF parameters are out of range")
-        if kdf.get("r") != 8 or kdf.get("p") != 1:
-            raise KeystoreError(KEYSTORE_CORRUPTED, "KDF parameters are out of range")
+        if kdf.get("name") != "scrypt":
+            raise KeystoreError(KEYSTORE_KDF_OUT_OF_RANGE, "unsupported KDF")
+        check_scrypt_params(kdf)
         return _derive(password, kdf)
+    except KeystoreError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, InputError):
         raise KeystoreError(KEYSTORE_CORRUPTED, "KDF parameters are malformed") from None
 

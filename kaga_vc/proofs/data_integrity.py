@@ -5,8 +5,8 @@ https://www.w3.org/TR/vc-data-integrity/ — §4.2 "Add Proof" and §4.4 "Verify
 module checks the proof object, the purpose against the verification relationships of the
 resolved DID document, ``challenge``, ``domain`` and ``expires``, and hands the suite the key.
 
-Proof sets (several proofs) and proof chains (``previousProof``) are refused with their own codes
-(``kaga:proof-set-unsupported``, ``kaga:proof-chain-unsupported``) rather than half-checked.
+Proof sets (several proofs) and proof chains (``previousProof``) are verified as VC-DI §4.5 says:
+every proof must hold, each over the document with the proofs it names as previous.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from ..errors import (
     INVALID_VERIFICATION_METHOD,
     MALFORMED_PROOF_ERROR,
     MISMATCHED_PROOF_PURPOSE_ERROR,
-    PROOF_CHAIN_UNSUPPORTED,
     PROOF_EXPIRED,
     PROOF_MISSING,
-    PROOF_SET_UNSUPPORTED,
     PROOF_VERIFICATION_ERROR,
     UNSUPPORTED_CRYPTOSUITE,
     VERIFICATION_METHOD_NOT_FOUND,
@@ -69,10 +67,13 @@ class ProofOptions:
     domain: str | None = None
     expires: datetime | None = None
     nonce: str | None = None
+    id: str | None = None
+    previous_proof: str | tuple[str, ...] | None = None
 
     def to_json(self, cryptosuite: str) -> JSONObject:
         created = self.created or datetime.now(UTC)
-        proof: JSONObject = {
+        proof: JSONObject = {"id": self.id} if self.id is not None else {}
+        proof |= {
             "type": DATA_INTEGRITY_PROOF,
             "cryptosuite": cryptosuite,
             "created": format_datetime(created),
@@ -87,6 +88,8 @@ class ProofOptions:
             proof["domain"] = self.domain
         if self.nonce is not None:
             proof["nonce"] = self.nonce
+        if self.previous_proof is not None:
+            proof["previousProof"] = self.previous_proof if isinstance(self.previous_proof, str) else list(self.previous_proof)
         return proof
 
 
@@ -169,7 +172,27 @@ def unsecured(document: JSONObject) -> JSONObject:
     return {k: v for k, v in document.items() if k != "proof"}
 
 
-# -- add proof (VC-DI §4.2) -----------------------------------------------------------------------
+# -- add proof (VC-DI §4.2, §4.3 proof sets and chains) ---------------------------------------
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+_CONTEXTS_DEFINING_DI = (DATA_INTEGRITY_CONTEXT, "https://www.w3.org/ns/credentials/v2")
+
+
+def with_data_integrity_context(document: JSONObject) -> JSONObject:
+    """``document`` with the Data Integrity context appended when no context of it defines the terms.
+
+    VC-DI 1.0 §2.4.2 (context injection): a document whose contexts do not map the Data Integrity
+    terms — a VCDM 1.1 credential under ``https://www.w3.org/2018/credentials/v1`` — gets
+    ``https://w3id.org/security/data-integrity/v2`` appended before it is secured, so that the
+    document, and with it the proof configuration (which takes the document's ``@context``),
+    defines ``DataIntegrityProof``, ``cryptosuite`` and ``proofValue``.
+    """
+    context = document.get("@context")
+    items = context if isinstance(context, list) else [context] if context is not None else []
+    if any(item in _CONTEXTS_DEFINING_DI for item in items):
+        return document
+    return {**document, "@context": [*items, DATA_INTEGRITY_CONTEXT]}
+
+
 def add_proof(
     document: JSONObject,
     *,
@@ -180,13 +203,22 @@ def add_proof(
     challenge: str | None = None,
     domain: str | None = None,
     expires: datetime | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | Sequence[str] | None = None,
     loader: DocumentLoader,
 ) -> JSONObject:
-    """Return a copy of ``document`` secured with one proof by ``signer`` (VC-DI §4.2)."""
+    """Return a copy of ``document`` secured with one more proof by ``signer`` (VC-DI §4.2, §4.3).
+
+    A document that already has proofs gets the new proof added to its proof set; with
+    ``previous_proof`` (the ``id`` s of proofs already there) the new proof is a link of a proof
+    chain and signs the document together with those proofs (§4.3 "Add Proof Set/Chain").
+    """
     if not isinstance(document, dict):
         raise InputError("MALFORMED_VALUE_ERROR", "only a JSON object can be secured")
-    if "proof" in document:
-        raise UnsupportedError(PROOF_SET_UNSUPPORTED, "the document already has a proof; proof sets are not supported")
+    existing = all_proofs(document) if "proof" in document else []
+    previous: str | tuple[str, ...] | None = None
+    if previous_proof is not None:
+        previous = previous_proof if isinstance(previous_proof, str) else tuple(previous_proof)
     options = ProofOptions(
         verification_method=signer.key_id,
         proof_purpose=ProofPurpose(proof_purpose),
@@ -194,8 +226,19 @@ def add_proof(
         challenge=challenge,
         domain=domain,
         expires=expires,
+        id=proof_id,
+        previous_proof=previous,
     )
-    return suite.create_proof(copy.deepcopy(document), options, signer, loader)
+    if proof_id is not None and any(item.get("id") == proof_id for item in existing):
+        raise InputError("MALFORMED_VALUE_ERROR", f"the document already has a proof with id {proof_id!r}")
+    base = with_data_integrity_context(copy.deepcopy(unsecured(document)))
+    if previous is not None:
+        # §4.3 step 3: the new proof signs the document with the proofs it names
+        base["proof"] = _previous_proofs({"previousProof": options.to_json("")["previousProof"]}, existing)
+    secured = suite.create_proof(base, options, signer, loader)
+    if not existing:
+        return secured
+    return {**unsecured(base), "proof": [*copy.deepcopy(existing), secured["proof"]]}
 
 
 # -- verify proof (VC-DI §4.4) --------------------------------------------------------------------
@@ -210,29 +253,54 @@ class ProofCheck:
     errors: list[KagaError] = field(default_factory=list)
     could_not_check: list[KagaError] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    proofs: list[ProofCheck] = field(default_factory=list)  # one per proof of a set or chain
 
     @property
     def verified(self) -> bool:
         return not self.errors and not self.could_not_check
 
+    @property
+    def controllers(self) -> tuple[str, ...]:
+        """The DIDs whose keys made the proofs (one for a single proof)."""
+        items = self.proofs or [self]
+        return tuple(dict.fromkeys(item.controller for item in items if item.controller is not None))
+
 
 _REQUIRED = ("type", "verificationMethod", "proofPurpose", "proofValue")
+MAX_PROOFS = 10  # each proof costs a canonicalisation of the document: bound the work a sender can ask for
 
 
-def single_proof(document: JSONObject) -> JSONObject:
-    """The one proof of ``document``; refuse none, sets and chains with their own codes."""
+def all_proofs(document: JSONObject) -> list[JSONObject]:
+    """Every proof of ``document`` (a proof set is a list); PROOF_MISSING / MALFORMED_PROOF_ERROR otherwise."""
     proof = document.get("proof")
     if proof is None:
         raise ProofError(PROOF_MISSING, "the document has no proof")
-    if isinstance(proof, list):
-        if len(proof) != 1:
-            raise UnsupportedError(PROOF_SET_UNSUPPORTED, f"proof sets ({len(proof)} proofs) are not supported")
-        proof = proof[0]
-    if not isinstance(proof, dict):
-        raise ProofError(MALFORMED_PROOF_ERROR, "proof must be a JSON object")
-    if "previousProof" in proof:
-        raise UnsupportedError(PROOF_CHAIN_UNSUPPORTED, "proof chains (previousProof) are not supported")
-    return proof
+    proofs = proof if isinstance(proof, list) else [proof]
+    if not proofs:
+        raise ProofError(PROOF_MISSING, "the document's proof set is empty")
+    if not all(isinstance(item, dict) for item in proofs):
+        raise ProofError(MALFORMED_PROOF_ERROR, "every proof must be a JSON object")
+    if len(proofs) > MAX_PROOFS:
+        raise ProofError(MALFORMED_PROOF_ERROR, f"more than {MAX_PROOFS} proofs", proofs=len(proofs))
+    return proofs
+
+
+def _previous_proofs(proof: JSONObject, proofs: Sequence[JSONObject]) -> list[JSONObject]:
+    """VC-DI §4.5 step 3.2: the proofs of the set that ``proof.previousProof`` names."""
+    if "previousProof" not in proof:
+        return []
+    previous = proof["previousProof"]
+    ids = [previous] if isinstance(previous, str) else previous
+    if not isinstance(ids, list) or not ids or not all(isinstance(item, str) for item in ids):
+        raise ProofError(MALFORMED_PROOF_ERROR, "proof.previousProof must be a string or a list of strings")
+    matching: list[JSONObject] = []
+    for proof_id in ids:
+        found = [item for item in proofs if item.get("id") == proof_id and item is not proof]
+        if not found:
+            raise ProofError(PROOF_VERIFICATION_ERROR, f"previousProof {proof_id!r} names no other proof of the document",
+                             previous_proof=proof_id)
+        matching.extend(item for item in found if not any(item is m for m in matching))
+    return matching
 
 
 def verify_proof(
@@ -247,13 +315,66 @@ def verify_proof(
     now: datetime | None = None,
     max_clock_skew: timedelta = timedelta(minutes=5),
 ) -> ProofCheck:
-    """Verify the one Data Integrity proof of ``document``; every problem goes in the result."""
-    check = ProofCheck()
+    """Verify every Data Integrity proof of ``document``: one proof, a proof set or a proof chain.
+
+    VC-DI 1.0 §4.5 "Verify Proof Sets and Chains": each proof is verified over the unsecured
+    document with, as its ``proof``, the proofs its ``previousProof`` names (none otherwise), and
+    the document verifies only if every proof does. Every problem goes in the result, each with
+    the index of its proof when there are several; ``controllers`` lists the DIDs of all signers.
+    """
     try:
-        proof = single_proof(document)
+        proofs = all_proofs(document)
+        inputs = [(proof, _previous_proofs(proof, proofs)) for proof in proofs]
     except KagaError as error:
+        check = ProofCheck()
         check.errors.append(error)
         return check
+    ids = [proof["id"] for proof in proofs if isinstance(proof.get("id"), str)]
+    if len(ids) != len(set(ids)):
+        check = ProofCheck()
+        check.errors.append(ProofError(MALFORMED_PROOF_ERROR, "two proofs of the set have the same id"))
+        return check
+    at = now or datetime.now(UTC)
+    checks: list[ProofCheck] = []
+    for proof, previous in inputs:
+        input_document = unsecured(document)
+        if previous:
+            input_document["proof"] = previous
+        checks.append(_verify_one(input_document, proof, suites=suites, resolver=resolver, expected_purpose=expected_purpose,
+                                  loader=loader, challenge=challenge, domain=domain, now=at, max_clock_skew=max_clock_skew))
+    if len(checks) == 1:
+        return checks[0]
+    combined = ProofCheck(proof=checks[0].proof, verification_method=checks[0].verification_method,
+                          controller=checks[0].controller, cryptosuite=checks[0].cryptosuite, proofs=checks)
+    for index, item in enumerate(checks):
+        combined.errors.extend(_in_proof(error, index) for error in item.errors)
+        combined.could_not_check.extend(_in_proof(error, index) for error in item.could_not_check)
+        combined.checks.extend(name for name in item.checks if name not in combined.checks)
+    if len(proofs) > 1:
+        combined.checks.append("proofSet" if not any(previous for _, previous in inputs) else "proofChain")
+    return combined
+
+
+def _in_proof(error: KagaError, index: int) -> KagaError:
+    error.context.setdefault("proof", index)
+    return error
+
+
+def _verify_one(
+    document: JSONObject,
+    proof: JSONObject,
+    *,
+    suites: Mapping[str, Cryptosuite],
+    resolver: Resolver,
+    expected_purpose: ProofPurpose,
+    loader: DocumentLoader,
+    challenge: str | None,
+    domain: str | Sequence[str] | None,
+    now: datetime,
+    max_clock_skew: timedelta,
+) -> ProofCheck:
+    """VC-DI §4.4 for one ``proof`` over ``document`` (unsecured, or holding the previous proofs)."""
+    check = ProofCheck()
     check.proof = proof
 
     # §4.4 step 3: required members, and the proof type
@@ -293,7 +414,6 @@ def verify_proof(
 
     # challenge / domain / expires
     _check_binding(proof, challenge, domain, check)
-    now = now or datetime.now(UTC)
     if "expires" in proof:
         try:
             expires = parse_datetime(proof["expires"], "proof.expires", code=MALFORMED_PROOF_ERROR)
@@ -331,6 +451,12 @@ def verify_proof(
         else:  # the DID could not be resolved here: not the same as "checked and wrong"
             check.could_not_check.append(error)
         return check
+    except KagaError as error:
+        check.errors.append(error)
+        return check
+    except Exception as exc:  # noqa: BLE001 - a resolver plug-in failing in its own way: could not check
+        check.could_not_check.append(ResolutionError("kaga:resolver-failed", f"resolving {url.did} failed: {type(exc).__name__}"))
+        return check
     try:
         method = did_document.verification_method(str(url))
     except KagaError as error:
@@ -356,8 +482,7 @@ def verify_proof(
     try:
         public_key = method.public_key()
         proof_options = {k: v for k, v in proof.items() if k != "proofValue"}
-        unsecured_document = unsecured(document)
-        suite.verify_proof(unsecured_document, {**proof_options, "proofValue": proof["proofValue"]}, public_key, loader)
+        suite.verify_proof(document, {**proof_options, "proofValue": proof["proofValue"]}, public_key, loader)
         check.checks.append("signature")
     except KagaError as error:
         if error.code == "kaga:context-load-failed":

@@ -57,13 +57,13 @@ class EcdsaRdfc2019:
     def create_proof(self, document: JSONObject, options: ProofOptions, signer: Signer, loader: DocumentLoader) -> JSONObject:
         if signer.key_type not in self.key_types:
             raise UnsupportedError(UNSUPPORTED_KEY_TYPE, f"{self.name} signs with P-256 or P-384 keys, not {signer.key_type.value}")
-        document = unsecured(document)
+        # the document as given: unsecured, or holding the previous proofs of a chain (VC-DI §4.3)
         proof = options.to_json(self.name)
         signature = signer.sign(self.hash_data(document, proof, loader, signer.key_type))
         if len(signature) != _SIGNATURE_SIZE[signer.key_type]:
             raise ProofError(PROOF_GENERATION_ERROR, "the signer returned a signature of the wrong size")
         proof["proofValue"] = encode_proof_value(signature)
-        return {**document, "proof": proof}
+        return {**unsecured(document), "proof": proof}
 
     def verify_proof(self, document: JSONObject, proof: JSONObject, public_key: PublicKey, loader: DocumentLoader) -> None:
         if public_key.key_type not in self.key_types:

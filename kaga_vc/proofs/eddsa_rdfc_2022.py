@@ -51,13 +51,13 @@ class EddsaRdfc2022:
     def create_proof(self, document: JSONObject, options: ProofOptions, signer: Signer, loader: DocumentLoader) -> JSONObject:
         if signer.key_type not in self.key_types:
             raise UnsupportedError(UNSUPPORTED_KEY_TYPE, f"{self.name} signs with Ed25519 keys, not {signer.key_type.value}")
-        document = unsecured(document)
+        # the document as given: unsecured, or holding the previous proofs of a chain (VC-DI §4.3)
         proof = options.to_json(self.name)
         signature = signer.sign(self.hash_data(document, proof, loader))
         if len(signature) != 64:
             raise ProofError(PROOF_GENERATION_ERROR, "the signer returned a signature that is not 64 bytes")
         proof["proofValue"] = encode_proof_value(signature)
-        return {**document, "proof": proof}
+        return {**unsecured(document), "proof": proof}
 
     def verify_proof(self, document: JSONObject, proof: JSONObject, public_key: PublicKey, loader: DocumentLoader) -> None:
         if public_key.key_type not in self.key_types:

@@ -19,7 +19,7 @@ from ._entry import (
     parse_entry,
     status_entries_of,
 )
-from ._lists import StatusListInfo, StatusLists, StatusStore
+from ._lists import IndexReservations, StatusListInfo, StatusLists, StatusStore
 from ._source import (
     DirectoryStatusListSource,
     FileStatusListSource,
@@ -37,6 +37,7 @@ __all__ = [
     "BitstringStatusList",
     "DirectoryStatusListSource",
     "FileStatusListSource",
+    "IndexReservations",
     "MappingStatusListSource",
     "StatusEntry",
     "StatusListDocument",

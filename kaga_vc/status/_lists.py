@@ -34,6 +34,8 @@ from ._entry import LIST_CREDENTIAL_TYPE, LIST_TYPE, StatusEntry, StatusPurpose
 JSONObject = dict[str, Any]
 
 DEFAULT_MAX_FILL = 0.75
+#: how long a published status list credential is valid unless the caller says otherwise (issue 13)
+DEFAULT_LIST_VALIDITY = timedelta(days=7)
 """Open a new list once this share of the current one is allocated (keeps random probing cheap)."""
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -214,8 +216,16 @@ class StatusLists:
         self, list_id: str, purpose: str, *, issuer: str, now: datetime | None = None, ttl: timedelta | None = None,
         valid_for: timedelta | None = None,
     ) -> JSONObject:
-        """The ``BitstringStatusListCredential`` (VCDM 2.0) for one list and purpose, not yet signed."""
+        """The ``BitstringStatusListCredential`` (VCDM 2.0) for one list and purpose, not yet signed.
+
+        It always carries ``validFrom`` and ``validUntil`` (``valid_for``, default
+        :data:`DEFAULT_LIST_VALIDITY`): a list without an end would let anyone who kept an old copy
+        (taken before a revocation) present it forever; an expired list is "could not check".
+        """
         now = _now(now)
+        valid_for = DEFAULT_LIST_VALIDITY if valid_for is None else valid_for
+        if valid_for <= timedelta(0):
+            raise InputError(MALFORMED_VALUE_ERROR, "a status list's validity must be positive")
         url = self.url(list_id, purpose)
         credential: JSONObject = {
             "@context": [VC_V2],
@@ -230,8 +240,7 @@ class StatusLists:
                 "encodedList": self.bitstring(list_id, purpose).encode(),
             },
         }
-        if valid_for is not None:
-            credential["validUntil"] = _xsd(now + valid_for)
+        credential["validUntil"] = _xsd(now + valid_for)
         if ttl is not None:
             credential["credentialSubject"]["ttl"] = int(ttl.total_seconds() * 1000)
         return credential
@@ -274,3 +283,51 @@ class StatusLists:
             return written
         write_atomically(target, json.dumps(documents, indent=2, ensure_ascii=False) + "\n", mode=0o644)
         return [target]
+
+
+class IndexReservations:
+    """Random status indices chosen in memory for a group of credentials, claimed later in the group's
+    commit transaction (``IssuanceStore.claim_status_indices``).
+
+    The indices already claimed in the current list are read once (and again after a new list is
+    opened); a reservation avoids them and every earlier reservation of this process. Another process
+    can still claim the same index first: the commit then reports it as taken and that credential is
+    signed again with a new reservation (see :mod:`kaga_vc.issuer.batch`), so uniqueness rests on the
+    store alone, as with :meth:`StatusLists.allocate_index`.
+    """
+
+    def __init__(self, lists: StatusLists) -> None:
+        self.lists = lists
+        self._list: tuple[str, int] | None = None
+        self._used: set[int] = set()
+
+    def reserve(self, count: int, *, now: datetime | None = None) -> list[tuple[str, int]]:
+        now = _now(now)
+        out: list[tuple[str, int]] = []
+        rng = self.lists._rng
+        while len(out) < count:
+            if self._list is None or len(self._used) >= self._list[1] * self.lists.max_fill:
+                self._open(now)
+            assert self._list is not None
+            list_id, size = self._list
+            index = rng.randrange(size)
+            if index in self._used:
+                continue
+            self._used.add(index)
+            out.append((list_id, index))
+        return out
+
+    def taken(self, list_id: str, index: int) -> None:
+        """An index another process claimed first: never reserve it again."""
+        if self._list is not None and self._list[0] == list_id:
+            self._used.add(index)
+
+    def _open(self, now: datetime) -> None:
+        store: Any = self.lists.store
+        info = store.current_status_list()
+        if info is None or (self._list is not None and info.list_id == self._list[0]) \
+                or info.allocated >= info.size * self.lists.max_fill:
+            info = self.lists._create(now, None)
+        self._list = (info.list_id, info.size)
+        self._used = set(store.allocated_indices(info.list_id))
+        self.lists.forget()

@@ -6,7 +6,16 @@ Importing it loads no Ethereum code and no QR library; ``kaga_vc.verifier.qr`` l
 from __future__ import annotations
 
 from ._verify import RESPONSE_FORMAT, credential_types, disclosed_claims, issuance_of, verify_response
-from .bundle import TrustBundle, TrustedIssuer, build_bundle, read_bundle, sync_bundle
+from .bundle import (
+    BundleMemory,
+    TrustBundle,
+    TrustedIssuer,
+    build_bundle,
+    check_bundle,
+    default_bundle_memory_path,
+    read_bundle,
+    sync_bundle,
+)
 from .nonces import NonceStore, default_nonce_path
 from .policy import Policy, PurposePolicy
 from .request import CredentialQuery, PresentationRequest, create_request, parse_request, read_request
@@ -14,6 +23,7 @@ from .response import PresentationResponse, decode_response, encode_response
 
 __all__ = [
     "RESPONSE_FORMAT",
+    "BundleMemory",
     "CredentialQuery",
     "NonceStore",
     "Policy",
@@ -23,9 +33,11 @@ __all__ = [
     "TrustBundle",
     "TrustedIssuer",
     "build_bundle",
+    "check_bundle",
     "create_request",
     "credential_types",
     "decode_response",
+    "default_bundle_memory_path",
     "default_nonce_path",
     "disclosed_claims",
     "encode_response",

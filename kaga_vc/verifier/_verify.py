@@ -35,7 +35,6 @@ from ..credentials import (
     verify_presentation,
 )
 from ..errors import (
-    BUNDLE_STALE,
     CLAIM_NOT_DISCLOSED,
     CREDENTIAL_TYPE_NOT_ACCEPTED,
     HOLDER_NOT_SUBJECT,
@@ -45,7 +44,7 @@ from ..errors import (
     KagaError,
 )
 from ..proofs.jose._common import id_of
-from .bundle import TrustBundle, read_bundle
+from .bundle import BundleMemory, TrustBundle, check_bundle, read_bundle
 from .nonces import NonceStore
 from .policy import Policy
 from .request import ANY_TYPE, PresentationRequest, parse_request, read_request
@@ -202,7 +201,8 @@ def _load_request(request: PresentationRequest | str, bundle: TrustBundle | None
     return parsed
 
 
-def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now: datetime) -> TrustBundle | None:
+def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now: datetime,
+                 memory: BundleMemory | None = None) -> TrustBundle | None:
     if isinstance(bundle, TrustBundle):
         loaded = bundle
     else:
@@ -211,20 +211,13 @@ def _load_bundle(bundle: TrustBundle | str, policy: Policy, out: _Collector, now
         except KagaError as error:
             out.error(error)
             return None
-    if policy.trusted_cities and loaded.city not in policy.trusted_cities:
-        out.add("kaga:bundle-signer-not-trusted", f"the bundle is signed by {loaded.city}, not a trusted city")
-    elif not policy.trusted_cities:
-        out.warn("kaga:bundle-signer-not-pinned", "no trusted city is configured: any validly signed bundle is accepted",
-                 city=loaded.city)
+    problems, warnings = check_bundle(loaded, trusted_cities=policy.trusted_cities,
+                                      trust_any_city=policy.trust_any_city, grace=policy.bundle_grace,
+                                      max_age=policy.max_bundle_age, stale_action=policy.stale_bundle,
+                                      memory=memory, now=now)
+    out.problems.extend(problems)
+    out.warnings.extend(warnings)
     _check_contexts(loaded, out)
-    age = loaded.age(now)
-    if age > policy.max_bundle_age:
-        detail = f"the trust bundle is {int(age.total_seconds())} s old (policy: at most {int(policy.max_bundle_age.total_seconds())} s)"
-        context = {"created": loaded.created.isoformat(), "age_seconds": int(age.total_seconds())}
-        if policy.stale_bundle == "refuse":
-            out.add(BUNDLE_STALE, detail, **context)
-        else:
-            out.warn(BUNDLE_STALE, detail, **context)
     out.checks.append("bundle")
     return loaded
 
@@ -248,18 +241,29 @@ def verify_response(
     nonce_store: NonceStore | None = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = timedelta(minutes=5),
+    audience: str | None = None,
+    bundle_memory: BundleMemory | None = None,
 ) -> VerificationResult:
     """Verify a wallet's response against ``request``, offline, trusting what ``bundle`` says.
+
+    ``audience``: what the presentations must be bound to (``domain`` / KB-JWT ``aud``); the
+    request's verifier DID by default, the ``client_id`` when OpenID4VP carried the request.
 
     Returns a :class:`~kaga_vc.credentials.VerificationResult` (format ``kaga-presentation-response``)
     whose ``details`` hold ``claims`` (every disclosed claim, merged), ``credentials`` (per credential:
     format, issuer, types, subject, issuedAt, claims), ``request`` and ``bundle``. Never raises for
     "invalid". Without a ``nonce_store`` replay is not ruled out (warning ``kaga:challenge-not-checked``).
+    The newest bundle seen is remembered in ``bundle_memory`` (default: beside the nonce store) and an
+    older one refused (``kaga:bundle-rollback``); see :func:`~kaga_vc.verifier.bundle.check_bundle`.
     """
     now = now or datetime.now(UTC)
     policy = policy or Policy()
     out = _Collector()
-    loaded = _load_bundle(bundle, policy, out, now)
+    if bundle_memory is None and nonce_store is not None:
+        with BundleMemory.beside(nonce_store) as memory:
+            loaded = _load_bundle(bundle, policy, out, now, memory)
+    else:
+        loaded = _load_bundle(bundle, policy, out, now, bundle_memory)
     req = _load_request(request, loaded, out, now, max_clock_skew)
     if req is None or loaded is None:
         return _result(False, out, now, None, {})
@@ -296,7 +300,8 @@ def verify_response(
             if item.issuer and item.issued_at and item.issuer not in pins:
                 pins[item.issuer] = item.issued_at
         resolver = loaded.resolver(pins)
-        presented = _verify_presentation(presentation, fmt, resolver, req, now, max_clock_skew)
+        presented = _verify_presentation(presentation, fmt, resolver, req, now, max_clock_skew,
+                                         audience or req.verifier)
         own = [p for p in presented.problems if "credential" not in p.context]
         for problem in own:
             out.problems.append(Problem(problem.code, problem.detail, problem.type,
@@ -352,13 +357,13 @@ def verify_response(
 
 
 def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: PresentationRequest, now: datetime,
-                         skew: timedelta) -> VerificationResult:
+                         skew: timedelta, audience: str) -> VerificationResult:
     if fmt == DATA_INTEGRITY:
         from ..credentials._verify_di import verify_presentation_di
 
-        return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=req.verifier,
+        return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=audience,
                                       now=now, max_clock_skew=skew, verify_embedded=None)
-    return verify_presentation(presentation, resolver=resolver, challenge=req.nonce, domain=req.verifier, now=now,
+    return verify_presentation(presentation, resolver=resolver, challenge=req.nonce, domain=audience, now=now,
                                max_clock_skew=skew)
 
 

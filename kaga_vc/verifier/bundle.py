@@ -4,6 +4,7 @@ A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``, ``kid`` the city'
 ``<city>#controller`` for a did:ethr city, signed ES256K with its owner key) whose payload is::
 
     {"format": "kaga-vc/trust-bundle/1", "city": <city DID>, "createdAt": <ISO 8601>,
+     "sequence": <int, strictly increasing per city>, "expiresAt": <ISO 8601>,
      "chain": {"chainId", "block", "blockTimestamp"},
      "issuers": [{"did", "types": [...], "name"}],            # who is trusted for what
      "histories": [<kaga-vc/did-ethr-history/1>, ...],        # full did:ethr histories (issuers, city)
@@ -20,6 +21,13 @@ with that key. Verifiers pin the city's DID (``trusted_city``); a bundle of anot
 ``kaga:bundle-signer-not-trusted``. The price: a city that hands its DID to another owner on the
 registry must still sign bundles with the original identity key, or verifiers must pin a new DID.
 
+Rollback: every bundle carries a ``sequence`` that only grows and an ``expiresAt``. A verifier keeps
+the newest bundle it has seen per city (:class:`BundleMemory`) and refuses an older one
+(``kaga:bundle-rollback``: a revocation cannot be undone by replaying the bundle from before it), and
+refuses an expired one (``kaga:bundle-expired``, with an optional grace). Both checks, and the pinning
+of the city (no trusted city is a refusal, ``kaga:bundle-signer-not-pinned``, unless the policy
+explicitly trusts any city), are in :func:`check_bundle`, the one function the verifier calls.
+
 Offline resolution: :meth:`TrustBundle.resolver` resolves did:ethr from the histories with the
 DID Resolution ``versionTime`` of each credential's issuance, so a credential signed before a key
 rotation still verifies and one signed after a key's revocation does not.
@@ -28,28 +36,41 @@ rotation still verifies and one signed after a key's revocation does not.
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from ..did import DIDURL, KeyMethod, ResolutionOptions, ResolutionResult, Resolver
 from ..did._syntax import DID
 from ..errors import (
+    BUNDLE_EXPIRED,
     BUNDLE_INVALID,
+    BUNDLE_ROLLBACK,
     BUNDLE_SIGNATURE_INVALID,
+    BUNDLE_SIGNER_NOT_PINNED,
     BUNDLE_SIGNER_NOT_TRUSTED,
+    BUNDLE_STALE,
     InputError,
     KagaError,
     ProofError,
 )
 from ..keys import Signer
 
+if TYPE_CHECKING:
+    from ..results import Problem
+
 JSONObject = dict[str, Any]
 FORMAT = "kaga-vc/trust-bundle/1"
 BUNDLE_TYP = "kaga-bundle+jwt"
 #: bundles carry whole histories and status lists: far above the 64 KiB of a credential JWT
 MAX_BUNDLE_BYTES = 32 * 1024 * 1024
+#: how long a bundle is valid unless the city says otherwise: a business syncs at least weekly
+DEFAULT_BUNDLE_VALIDITY = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +104,16 @@ class TrustBundle:
     contexts: Mapping[str, str] = field(default_factory=dict)
     chain: Mapping[str, Any] = field(default_factory=dict)
     token: str = ""
+    sequence: int = 0
+    expires: datetime | None = None
 
     FORMAT: ClassVar[str] = FORMAT
 
     def age(self, now: datetime | None = None) -> timedelta:
         return (now or datetime.now(UTC)) - self.created
+
+    def is_expired(self, now: datetime | None = None, grace: timedelta = timedelta(0)) -> bool:
+        return self.expires is None or (now or datetime.now(UTC)) > self.expires + grace
 
     @property
     def digest(self) -> str:
@@ -116,6 +142,8 @@ class TrustBundle:
             "format": FORMAT,
             "city": self.city,
             "createdAt": self.created.isoformat().replace("+00:00", "Z"),
+            "sequence": self.sequence,
+            "expiresAt": _iso(self.expires),
             "chain": dict(self.chain),
             "issuers": [i.to_json() for i in self.issuers.values()],
             "histories": [h.to_json() for h in self.histories.values()],
@@ -129,6 +157,8 @@ class TrustBundle:
         return {
             "city": self.city,
             "createdAt": self.created.isoformat(),
+            "sequence": self.sequence,
+            "expiresAt": self.expires.isoformat() if self.expires else None,
             "ageSeconds": int(self.age(now).total_seconds()),
             "digest": self.digest,
             "chain": dict(self.chain),
@@ -186,10 +216,15 @@ def build_bundle(
     contexts: Mapping[str, str] | None = None,
     chain: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    sequence: int | None = None,
+    valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
 ) -> TrustBundle:
     """Assemble and sign a bundle with the city's identity key (``signer``; its DID is the bundle's ``city``).
 
     For a did:ethr city that is the owner key at ``#controller`` (see :func:`city_signing_method`).
+    ``sequence`` must grow with every bundle the city signs (default: the wall clock in milliseconds;
+    :class:`BundleSequence` keeps it strictly increasing across clock steps); the bundle expires
+    ``valid_for`` after its creation.
     """
     from ..proofs.jose._jws import alg_for_key_type, sign_compact
 
@@ -199,19 +234,27 @@ def build_bundle(
         city = str(DIDURL.parse(signer.key_id).did)
     except KagaError:
         raise InputError(BUNDLE_INVALID, f"signer key_id {signer.key_id!r} is not a DID URL") from None
+    if valid_for <= timedelta(0):
+        raise InputError(BUNDLE_INVALID, "a bundle's validity must be positive")
+    sequence = time.time_ns() // 1_000_000 if sequence is None else sequence
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        raise InputError(BUNDLE_INVALID, "a bundle's sequence is a positive integer")
     schemas = dict(schemas or {})
     for issuer in issuers:
         for kind in issuer.types:
             schemas.setdefault(kind, {})
+    created = (now or datetime.now(UTC)).replace(microsecond=0)
     bundle = TrustBundle(
         city=city,
-        created=(now or datetime.now(UTC)).replace(microsecond=0),
+        created=created,
         issuers={i.did: i for i in issuers},
         histories={h.did: h for h in histories},
         status_lists=dict(status_lists or {}),
         schemas=schemas,
         contexts=dict(contexts if contexts is not None else context_digests()),
         chain=dict(chain or {}),
+        sequence=sequence,
+        expires=created + valid_for,
     )
     if signer.key_id != city_signing_method(city):
         raise InputError(BUNDLE_INVALID, f"a bundle is signed with the city's identity key {city_signing_method(city)}, "
@@ -223,7 +266,11 @@ def build_bundle(
 
 def _replace_token(bundle: TrustBundle, token: str) -> TrustBundle:
     return TrustBundle(bundle.city, bundle.created, bundle.issuers, bundle.histories, bundle.status_lists,
-                       bundle.schemas, bundle.contexts, bundle.chain, token)
+                       bundle.schemas, bundle.contexts, bundle.chain, token, bundle.sequence, bundle.expires)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def sync_bundle(
@@ -234,6 +281,8 @@ def sync_bundle(
     status_lists: Mapping[str, Any] | None = None,
     schemas: Mapping[str, JSONObject] | None = None,
     now: datetime | None = None,
+    sequence: int | None = None,
+    valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
 ) -> TrustBundle:
     """Read the full did:ethr histories of the issuers (and the city) through ``ethr`` and sign a bundle.
 
@@ -252,7 +301,7 @@ def sync_bundle(
             chain = {"chainId": history.chain_id, "registry": history.registry, "block": history.block,
                      "blockTimestamp": history.block_timestamp}
     return build_bundle(signer=signer, issuers=issuers, histories=histories, status_lists=status_lists,
-                        schemas=schemas, chain=chain, now=now)
+                        schemas=schemas, chain=chain, now=now, sequence=sequence, valid_for=valid_for)
 
 
 def read_bundle(
@@ -281,8 +330,12 @@ def read_bundle(
         raise InputError(BUNDLE_INVALID, f"not a {FORMAT} bundle")
     try:
         created = datetime.fromisoformat(str(payload["createdAt"]))
-        if created.tzinfo is None:
-            raise ValueError("createdAt without a time zone")
+        expires = datetime.fromisoformat(str(payload["expiresAt"]))
+        if created.tzinfo is None or expires.tzinfo is None:
+            raise ValueError("createdAt / expiresAt without a time zone")
+        sequence = payload["sequence"]
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+            raise ValueError("sequence")
         histories = [DIDHistory.from_json(h) for h in payload.get("histories", [])]
         issuers = [
             TrustedIssuer(str(i["did"]), tuple(str(t) for t in i.get("types", [])), i.get("name"))
@@ -298,6 +351,8 @@ def read_bundle(
             contexts={str(k): str(v) for k, v in dict(payload.get("contexts", {})).items()},
             chain=dict(payload.get("chain", {})),
             token=token,
+            sequence=sequence,
+            expires=expires.astimezone(UTC),
         )
     except KagaError as error:
         raise InputError(BUNDLE_INVALID, f"malformed bundle: {error.detail}") from None
@@ -347,14 +402,186 @@ def verify_city_signature(jws: Any, city: str) -> None:
         verify_with_public_key(jws, public_key_from_did_key(city))
 
 
+# --- freshness, rollback and pinning: the one check the verifier runs on a bundle ------------------
+
+
+class BundleMemory:
+    """The newest bundle this verifier has seen, per city, in an SQLite file (WAL, ``synchronous=FULL``).
+
+    :meth:`remember` refuses a bundle older than the newest one seen (a lower ``sequence``), or another
+    bundle under the same sequence, with ``kaga:bundle-rollback``, and records a newer one atomically.
+    """
+
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS newest_bundles (city TEXT PRIMARY KEY, sequence INTEGER NOT NULL, "
+               "digest TEXT NOT NULL, created TEXT NOT NULL, seen_at INTEGER NOT NULL)")
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        from .._files import ensure_private_file
+
+        self.path = Path(path)
+        ensure_private_file(self.path)
+        self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(self._SCHEMA)
+
+    @classmethod
+    def beside(cls, nonce_store: Any) -> BundleMemory:
+        """The memory kept next to a :class:`~kaga_vc.verifier.NonceStore` (the verifier's own state)."""
+        return cls(Path(nonce_store.path).with_name("bundles.sqlite3"))
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def newest(self, city: str) -> tuple[int, str] | None:
+        row = self._conn.execute("SELECT sequence, digest FROM newest_bundles WHERE city = ?", (city,)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def check(self, bundle: TrustBundle) -> None:
+        """ProofError ``kaga:bundle-rollback`` if ``bundle`` is older than (or forks) the newest one seen."""
+        _refuse_rollback(bundle, self.newest(bundle.city))
+
+    def remember(self, bundle: TrustBundle) -> None:
+        """Check ``bundle`` and, when it is the newest seen, record it (one transaction)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            newest = self.newest(bundle.city)
+            _refuse_rollback(bundle, newest)
+            if newest is None or bundle.sequence > newest[0]:
+                self._conn.execute(
+                    "INSERT INTO newest_bundles (city, sequence, digest, created, seen_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(city) DO UPDATE SET sequence = excluded.sequence, digest = excluded.digest, "
+                    "created = excluded.created, seen_at = excluded.seen_at",
+                    (bundle.city, bundle.sequence, bundle.digest, bundle.created.isoformat(), int(time.time())))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+
+def next_bundle_sequence(path: str | os.PathLike[str]) -> int:
+    """The city's next bundle sequence, kept in ``path``: the wall clock in ms, but always above the last one.
+
+    An exclusive lock on the file serialises concurrent syncs; the file is replaced atomically.
+    """
+    import fcntl
+
+    from .._files import write_atomically
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            last = int(target.read_text(encoding="ascii").strip() or 0)
+        except FileNotFoundError:
+            last = 0
+        except ValueError:
+            raise InputError(BUNDLE_INVALID, f"{target} does not hold a bundle sequence") from None
+        sequence = max(last + 1, time.time_ns() // 1_000_000)
+        write_atomically(target, f"{sequence}\n", mode=0o600)
+        return sequence
+
+
+def default_bundle_memory_path(home: str | os.PathLike[str] | None = None) -> Path:
+    """``$KAGA_VC_HOME/verifier/bundles.sqlite3``, beside the nonce store."""
+    from .nonces import default_nonce_path
+
+    return default_nonce_path(home).with_name("bundles.sqlite3")
+
+
+def _refuse_rollback(bundle: TrustBundle, newest: tuple[int, str] | None) -> None:
+    if newest is None:
+        return
+    sequence, digest = newest
+    if bundle.sequence < sequence:
+        raise ProofError(BUNDLE_ROLLBACK, f"this bundle (sequence {bundle.sequence}) is older than one this verifier "
+                                          f"already saw (sequence {sequence}): refusing a rollback",
+                         sequence=bundle.sequence, newest=sequence)
+    if bundle.sequence == sequence and bundle.digest != digest:
+        raise ProofError(BUNDLE_ROLLBACK, f"another bundle with the same sequence {sequence} was already seen",
+                         sequence=bundle.sequence, newest=sequence)
+
+
+def check_bundle(
+    bundle: TrustBundle,
+    *,
+    trusted_cities: Sequence[str],
+    trust_any_city: bool = False,
+    grace: timedelta = timedelta(0),
+    max_age: timedelta | None = None,
+    stale_action: str = "warn",
+    memory: BundleMemory | None = None,
+    now: datetime | None = None,
+) -> tuple[list[Problem], list[Problem]]:
+    """``(problems, warnings)`` for a signature-checked bundle: pinning, expiry, rollback, age.
+
+    * no trusted city: a refusal ``kaga:bundle-signer-not-pinned`` — unless ``trust_any_city``,
+      then a warning with the same code; a city not pinned: ``kaga:bundle-signer-not-trusted``;
+    * past ``expiresAt`` + ``grace``: a refusal ``kaga:bundle-expired`` (within the grace: a warning);
+    * older than the newest bundle ``memory`` saw for this city: ``kaga:bundle-rollback`` (a newer
+      one is remembered);
+    * older than ``max_age``: ``kaga:bundle-stale``, a warning or (``stale_action="refuse"``) a refusal.
+    """
+    from ..results import Problem
+
+    now = now or datetime.now(UTC)
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    if trusted_cities:
+        if bundle.city not in trusted_cities:
+            problems.append(Problem(BUNDLE_SIGNER_NOT_TRUSTED, f"the bundle is signed by {bundle.city}, "
+                                                               "not a trusted city", None, {"city": bundle.city}))
+    elif trust_any_city:
+        warnings.append(Problem(BUNDLE_SIGNER_NOT_PINNED, "no trusted city is configured and any city is trusted "
+                                                          "explicitly: any validly signed bundle is accepted",
+                                None, {"city": bundle.city}))
+    else:
+        problems.append(Problem(BUNDLE_SIGNER_NOT_PINNED, "no trusted city is configured: pin the city "
+                                                          "(--city, $KAGA_VC_TRUSTED_CITY, Policy.trusted_cities)",
+                                None, {"city": bundle.city}))
+    expires = bundle.expires
+    if bundle.is_expired(now):
+        context = {"expires": _iso(expires), "now": _iso(now)}
+        if bundle.is_expired(now, grace):
+            problems.append(Problem(BUNDLE_EXPIRED, f"the trust bundle expired at {_iso(expires)}", None, context))
+        else:
+            warnings.append(Problem(BUNDLE_EXPIRED, f"the trust bundle expired at {_iso(expires)} (within the grace)",
+                                    None, context))
+    if memory is not None and not problems:
+        try:
+            memory.remember(bundle)
+        except KagaError as error:
+            problems.append(Problem.from_error(error))
+    age = bundle.age(now)
+    if max_age is not None and age > max_age:
+        detail = (f"the trust bundle is {int(age.total_seconds())} s old "
+                  f"(policy: at most {int(max_age.total_seconds())} s)")
+        stale = Problem(BUNDLE_STALE, detail, None, {"created": bundle.created.isoformat(),
+                                                     "age_seconds": int(age.total_seconds())})
+        (problems if stale_action == "refuse" else warnings).append(stale)
+    return problems, warnings
+
+
 __all__ = [
     "BUNDLE_TYP",
+    "DEFAULT_BUNDLE_VALIDITY",
     "FORMAT",
+    "BundleMemory",
     "PinnedTimeMethod",
     "TrustBundle",
     "TrustedIssuer",
     "build_bundle",
+    "check_bundle",
     "context_digests",
+    "default_bundle_memory_path",
+    "next_bundle_sequence",
     "read_bundle",
     "sync_bundle",
 ]

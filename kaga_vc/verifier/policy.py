@@ -29,18 +29,29 @@ class Policy:
     ``purposes`` empty accepts any purpose; otherwise a request's purpose must be listed.
     A bundle older than ``max_bundle_age`` gives ``kaga:bundle-stale`` as a warning
     (``stale_bundle="warn"``, the default) or as a refusal (``"refuse"``). ``trusted_cities``
-    pins the DIDs allowed to sign bundles (empty: any, with a warning).
+    pins the DIDs allowed to sign bundles; empty refuses every bundle (``kaga:bundle-signer-not-pinned``)
+    unless ``trust_any_city`` says, explicitly, that any validly signed bundle will do. A bundle past
+    its ``expiresAt`` is refused (``kaga:bundle-expired``) unless within ``bundle_grace``.
     """
 
     purposes: Mapping[str, PurposePolicy] = field(default_factory=dict)
     max_bundle_age: timedelta = timedelta(days=7)
     stale_bundle: StaleAction = "warn"
     trusted_cities: tuple[str, ...] = ()
+    trust_any_city: bool = False
+    bundle_grace: timedelta = timedelta(0)
+
+    def pinned(self, *cities: str) -> Policy:
+        """This policy with ``cities`` added to the trusted cities."""
+        from dataclasses import replace
+
+        return replace(self, trusted_cities=tuple(dict.fromkeys((*self.trusted_cities, *cities))))
 
     @classmethod
     def from_json(cls, data: Any) -> Policy:
         """``{"purposes": {"p": {"types": [...], "issuers": [...]}}, "maxBundleAgeSeconds": 604800,
-        "staleBundle": "warn"|"refuse", "trustedCities": [...]}``."""
+        "staleBundle": "warn"|"refuse", "trustedCities": [...], "trustAnyCity": false,
+        "bundleGraceSeconds": 0}``."""
         try:
             purposes = {
                 str(name): PurposePolicy(tuple(map(str, rule.get("types", []))), tuple(map(str, rule.get("issuers", []))))
@@ -49,8 +60,14 @@ class Policy:
             stale = data.get("staleBundle", "warn")
             if stale not in ("warn", "refuse"):
                 raise ValueError(stale)
+            trust_any = data.get("trustAnyCity", False)
+            if not isinstance(trust_any, bool):
+                raise TypeError(trust_any)
+            grace = int(data.get("bundleGraceSeconds", 0))
+            if grace < 0:
+                raise ValueError(grace)
             return cls(purposes, timedelta(seconds=int(data.get("maxBundleAgeSeconds", 7 * 86400))), stale,
-                       tuple(map(str, data.get("trustedCities", []))))
+                       tuple(map(str, data.get("trustedCities", []))), trust_any, timedelta(seconds=grace))
         except (AttributeError, TypeError, ValueError):
             raise InputError(MALFORMED_VALUE_ERROR, "malformed verifier policy") from None
 

@@ -94,9 +94,11 @@ def test_export(home: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["k"] == 2
     assert (out / "access-counts.csv").exists() and (out / "access-counts.json").exists()
+    for view in ("access-counts.png", "access-counts.svg", "index.html"):  # for people to look at
+        assert (out / view).stat().st_size > 0, view
     refused = invoke("log", "export", "--out", str(out), "--json")
-    assert refused.exit_code == ExitCode.BAD_INPUT
-    assert json.loads(refused.stdout)["error"]["code"] == "MALFORMED_VALUE_ERROR"
+    assert refused.exit_code == ExitCode.USAGE  # a missing required flag: a usage error, as typer's own
+    assert json.loads(refused.stdout)["error"]["code"] == "kaga:usage-error"
     assert invoke("log", "export", "--anonymized", "--k", "1", "--out", str(out)).exit_code == ExitCode.USAGE
 
 

@@ -18,14 +18,23 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert took < 60
     out = result.output
-    for expected in ("city DID did:ethr:0x539:", "Hanako verified=True", "kaga:credential-revoked",
+    for expected in ("city DID did:ethr:0x539:", "ryokan: Hanako accepted", "kaga:credential-revoked",
                      "anchored on chain", "log verify: verified", "proof checked against block", "demo complete"):
         assert expected in out, expected
     run = tmp_path / "run-1"  # each run gets its own folder under --workdir
-    with AccessLog.open(str(run / "accesslog.db"), log_key=None) as log:
+    with AccessLog.open(str(run / "home" / "accesslog.db"), log_key=None) as log:
         assert len(log) == 5 and log.verify().ok and log.batches()[0].size == 5
         assert [e.body["result"] for e in log.entries()] == ["accepted"] * 3 + ["refused", "accepted"]
     assert (run / "open-data" / "access-counts.csv").read_text().count("\n") >= 2
+    # plain words, not Python reprs; every kept file listed
+    assert "verified=" not in out and "['" not in out and "None" not in out
+    for kept in ("env", "password.txt", "trust-bundle.jwt", "hanako/kyc.sd-jwt", "ryokan/visit-1-request.png",
+                 "hanako/visit-1-response.png", "ryokan/verifier-key.json", "open-data/access-counts.csv"):
+        assert (run / kept).is_file(), kept
+        assert f"  {kept}" in out, kept
+    # the resident's history: one line per visit, none repeated
+    history = [line for line in out.splitlines() if "proof checked against block" in line]
+    assert len(history) == 2 and len(set(history)) == 2
 
 
 def test_demo_runs_twice_in_the_same_workdir(tmp_path: Path) -> None:
@@ -34,5 +43,5 @@ def test_demo_runs_twice_in_the_same_workdir(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "demo complete" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-2"]
-    with AccessLog.open(str(tmp_path / "run-2" / "accesslog.db"), log_key=None) as log:
+    with AccessLog.open(str(tmp_path / "run-2" / "home" / "accesslog.db"), log_key=None) as log:
         assert len(log) == 5 and log.verify().ok

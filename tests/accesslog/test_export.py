@@ -23,7 +23,7 @@ def population(sqlite_log: AccessLog, ryokan: Party, clinic: Party) -> tuple[Acc
     residents = [make_party() for _ in range(8)]
     for i, resident in enumerate(residents):
         for visit in range(3):  # many visits by the same people: they must not count as more people
-            sqlite_log.record(entry(ryokan, resident, time=START + timedelta(days=i, hours=visit)))
+            sqlite_log.record(entry(ryokan, resident, time=START + timedelta(days=visit, hours=i)))
     # a rare combination: two residents at the clinic, refused once
     for resident in residents[:2]:
         sqlite_log.record(entry(clinic, resident, purpose="consultation", verifier_category="healthcare",
@@ -63,7 +63,7 @@ def test_the_export_holds_no_identifier_nor_exact_time(population: tuple[AccessL
     for bucket in ("day", "week", "month"):
         out = tmp_path / bucket
         export_anonymized(log, out, k=2, bucket=bucket)  # type: ignore[arg-type]
-        text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+        text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix != ".png")  # SVG, HTML too
         assert "did:" not in text
         for party in [*residents, ryokan, clinic]:
             assert party.did.split(":")[-1] not in text
@@ -85,3 +85,46 @@ def test_buckets(population: tuple[AccessLog, list[Party]], tmp_path: Path) -> N
 def test_k_below_two_is_refused(sqlite_log: AccessLog, tmp_path: Path, k: int) -> None:
     with pytest.raises(InputError):
         export_anonymized(sqlite_log, tmp_path, k=k)
+
+
+def _cells(rows: list[dict[str, str]] | tuple[dict[str, object], ...]) -> dict[tuple[str, ...], int]:
+    return {(str(r["period"]), str(r["verifier_category"]), str(r["credential_type"]), str(r["purpose"]),
+             str(r["result"])): int(str(r["count"])) for r in rows}
+
+
+def test_weekly_and_monthly_exports_do_not_recover_a_suppressed_cell(sqlite_log: AccessLog, ryokan: Party,
+                                                                     tmp_path: Path) -> None:
+    """Issue 13: month − (weeks inside it) gave away a suppressed week cell of one resident."""
+    crowd = [make_party() for _ in range(3)]
+    # 2026-10-05 .. 2026-10-11 is ISO week 41, all inside October: three residents each day of it
+    for day in range(7):
+        for resident in crowd:
+            sqlite_log.record(entry(ryokan, resident, time=datetime(2026, 10, 5 + day, 10, tzinfo=UTC)))
+    lonely = make_party()  # one resident alone in week 42 (2026-10-14): must stay invisible
+    sqlite_log.record(entry(ryokan, lonely, time=datetime(2026, 10, 14, 10, tzinfo=UTC)))
+    weeks = _cells(export_anonymized(sqlite_log, tmp_path / "w", k=3, bucket="week").cells)
+    months = _cells(export_anonymized(sqlite_log, tmp_path / "m", k=3, bucket="month").cells)
+    days = _cells(export_anonymized(sqlite_log, tmp_path / "d", k=3, bucket="day").cells)
+    key = ("lodging", "KagaResidentCredential", "lodging-check-in", "accepted")
+    month = months[("2026-10", *key)]
+    week_sum = sum(n for cell, n in weeks.items() if cell[1:] == key and cell[0] in ("2026-W41", "2026-W42"))
+    day_sum = sum(n for cell, n in days.items() if cell[1:] == key and cell[0].startswith("2026-10"))
+    assert month == week_sum == day_sum == 21  # the lonely resident is in none of them
+    assert ("2026-W42", *key) not in weeks
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3",
+                                  "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "＝HYPERLINK(1)", "＋1", "－1", "＠SUM(1)"])
+def test_every_csv_cell_is_escaped(sqlite_log: AccessLog, ryokan: Party, tmp_path: Path, text: str) -> None:
+    """Issue 13: credential types from refused presentations reached the CSV as live formulas."""
+    residents = [make_party() for _ in range(2)]
+    for resident in residents:
+        sqlite_log.record(entry(ryokan, resident, credential_types=[text], purpose=text, result="refused",
+                                reason="kaga:issuer-not-trusted", time=START))
+    export_anonymized(sqlite_log, tmp_path, k=2, bucket="month")
+    rows = list(csv.reader((tmp_path / "access-counts.csv").open(encoding="utf-8", newline="")))
+    assert len(rows) == 2
+    for cell in rows[1]:
+        assert not cell[:1] in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"), cell
+        assert "\r" not in cell and "\t" not in cell
+    assert rows[1][2].startswith("'")

@@ -127,3 +127,42 @@ def test_vc11_credentials_with_data_integrity_round_trip(no_network: None) -> No
     assert result.valid_until == datetime(2026, 1, 1, tzinfo=UTC)
     expired = verify_credential(signed, resolver=RESOLVER, now=datetime(2027, 1, 1, tzinfo=UTC))
     assert expired.codes == ["kaga:credential-expired"]
+
+
+@pytest.mark.node
+@node_ready
+def test_digital_bazaar_verifies_our_vc_1_1_with_data_integrity() -> None:
+    """VC-DI 1.0 §2.4.2: a 1.1 credential gets the Data Integrity context; Digital Bazaar refuses it without."""
+    signer = make_signer(seed=23)
+    did = signer.key_id.split("#")[0]
+    credential = {
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "id": "urn:uuid:4f0c3c1e-6d2b-4a8e-9b1d-2e7f5a6c8d90",
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:resident-1"},
+    }
+    signed = issue_credential(credential, signer=signer)
+    assert _node({"op": "verify", "credential": signed, "documents": _documents(did)})["verified"] is True
+    signed["issuanceDate"] = "2025-01-02T00:00:00Z"
+    assert _node({"op": "verify", "credential": signed, "documents": _documents(did)})["verified"] is False
+
+
+@pytest.mark.node
+@node_ready
+def test_digital_bazaar_verifies_our_proof_chain() -> None:
+    from kaga_vc.proofs import EddsaRdfc2022, add_proof, default_document_loader
+
+    issuer, witness = make_signer(seed=24), make_signer(seed=25)
+    did = issuer.key_id.split("#")[0]
+    first = add_proof(unsigned_credential(issuer=did), suite=EddsaRdfc2022(), signer=issuer,
+                      proof_id="urn:uuid:proof-1", loader=default_document_loader())
+    chain = add_proof(first, suite=EddsaRdfc2022(), signer=witness, previous_proof="urn:uuid:proof-1",
+                      loader=default_document_loader())
+    documents = {**_documents(did), **_documents(witness.key_id.split("#")[0])}
+    answer = _node({"op": "verify", "credential": chain, "documents": documents})
+    assert answer["verified"] is True, answer
+    assert verify_credential(chain, resolver=RESOLVER, now=NOW).verified
+    chain["proof"][0]["created"] = "2025-01-05T00:00:00Z"
+    assert _node({"op": "verify", "credential": chain, "documents": documents})["verified"] is False

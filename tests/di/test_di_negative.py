@@ -116,8 +116,9 @@ def _undefined_type() -> dict[str, Any]:
 
 
 def _proof_set() -> dict[str, Any]:
-    doc = copy.deepcopy(SIGNED)
-    doc["proof"] = [doc["proof"], copy.deepcopy(doc["proof"])]
+    # a proof set whose second proof (by another key) no longer holds
+    doc = raw_sign(copy.deepcopy(SIGNED), OTHER)
+    doc["proof"][1]["created"] = "2025-01-04T00:00:00Z"
     return doc
 
 
@@ -165,8 +166,9 @@ CASES = [
     Case("malformed-created", mutate(_set(["proof", "created"], "yesterday")), "INVALID_PROOF_CONFIGURATION"),
     Case("proof-expired", lambda: raw_sign(unsigned_credential(issuer=ED.key_id.split("#")[0]), ED,
                                            expires=datetime(2025, 3, 1, tzinfo=UTC)), "kaga:proof-expired"),
-    Case("proof-set", _proof_set, "kaga:proof-set-unsupported"),
-    Case("proof-chain", mutate(_set(["proof", "previousProof"], "urn:uuid:1")), "kaga:proof-chain-unsupported"),
+    Case("proof-set-one-proof-broken", _proof_set, "PROOF_VERIFICATION_ERROR"),
+    Case("previousProof-names-nothing", mutate(_set(["proof", "previousProof"], "urn:uuid:1")), "PROOF_VERIFICATION_ERROR"),
+    Case("previousProof-not-a-string", mutate(_set(["proof", "previousProof"], 1)), "MALFORMED_PROOF_ERROR"),
     Case("vm-not-in-document", mutate(lambda d: d["proof"].update(verificationMethod=ED.key_id.split("#")[0] + "#nope")),
          "kaga:verification-method-not-found"),
     Case("vm-not-a-did-url", mutate(_set(["proof", "verificationMethod"], "https://example.com/keys/1")), "INVALID_VERIFICATION_METHOD"),

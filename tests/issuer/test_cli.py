@@ -143,3 +143,14 @@ def test_batch_of_a_file_that_is_not_a_residents_csv_is_refused_up_front(
     assert code == 3, text
     assert json.loads(text)["error"]["code"] in ("MALFORMED_VALUE_ERROR", "PARSING_ERROR")
     assert not list(out.glob("row-*")) if out.exists() else True
+
+
+def test_batch_with_a_rejected_row_exits_1(env: dict[str, str], tmp_path: Path) -> None:
+    rows = (EXAMPLES / "residents.csv").read_text(encoding="utf-8").splitlines()
+    source = tmp_path / "some-bad.csv"
+    broken = rows[1].replace(rows[1].split(",")[4], "not-a-date", 1)  # birthDate of the first resident
+    source.write_text("\n".join([rows[0], broken, rows[2]]) + "\n", encoding="utf-8")
+    code, text = run("issue", "batch", str(source), "--out", str(tmp_path / "issued"), "--json")
+    assert code == 1, text  # a rejected row is reported by the exit code too, not only in results.csv
+    summary = json.loads(text)
+    assert (summary["issued"], summary["rejected"]) == (1, 1)

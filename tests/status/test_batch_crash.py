@@ -78,15 +78,15 @@ def _run(args: list[str], kill_after: int | None) -> tuple[int, list[str]]:
     return process.returncode, lines
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_kill_at_random_points_then_finish(backend: str, tmp_path: Path, city_home: Path,
+@pytest.mark.parametrize(("backend", "workers"), [("sqlite", "1"), ("postgresql", "2")])
+def test_kill_at_random_points_then_finish(backend: str, workers: str, tmp_path: Path, city_home: Path,
                                            request: pytest.FixtureRequest) -> None:
     csv_path, out = tmp_path / "residents.csv", tmp_path / "out"
     result = out / "results.csv"
     _write_csv(csv_path)
     url = (f"sqlite:///{tmp_path / 'records.sqlite3'}" if backend == "sqlite"
            else request.getfixturevalue("postgres_database"))
-    args = [str(csv_path), str(out), str(city_home), url]
+    args = [str(csv_path), str(out), str(city_home), url, workers, "7"]
     rng = random.Random(20260401)
     kills = 0
     for _ in range(5):  # each run gets a little further, then dies at a random row
@@ -114,7 +114,7 @@ def test_kill_at_random_points_then_finish(backend: str, tmp_path: Path, city_ho
     assert {r.credential_id for r in records} == set(by_row.values())
 
     # the output files: one per valid row, nothing else, each the credential that was recorded
-    files = sorted(p.name for p in out.iterdir() if p.name != "results.csv")
+    files = sorted(p.name for p in out.iterdir() if p.name not in ("results.csv", ".kaga-batch"))
     assert files == [f"row-{n:06d}.jwt" for n in valid]
     for n in valid:
         token = (out / f"row-{n:06d}.jwt").read_text()
@@ -130,3 +130,4 @@ def test_kill_at_random_points_then_finish(backend: str, tmp_path: Path, city_ho
     assert all(line["code"] for line in lines_out if line["outcome"] == "rejected")
     assert {line["credentialId"] for line in lines_out if line["outcome"] == "issued"} == set(by_row.values())
     assert not list(out.glob(".*.tmp"))
+    assert not list((out / ".kaga-batch").glob("pending-*"))  # every staged group released or dropped

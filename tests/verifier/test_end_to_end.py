@@ -209,7 +209,7 @@ def test_tampered_bundle(world: World, sd_jwt: object, tmp_path: Path) -> None:
     req = request(world)
     with NonceStore(tmp_path / "n.sqlite3") as store:
         result = verify_response(world.wallet.present(req.token).compact, request=req.token, bundle=tampered,
-                                 nonce_store=store)
+                                 nonce_store=store, policy=Policy(trusted_cities=(world.config.did,)))
     assert not result.verified and result.codes == ["kaga:bundle-signature-invalid"]
     with pytest.raises(KagaError) as garbage:
         read_bundle(bundle.token[:-40] + "!" * 40)
@@ -277,11 +277,12 @@ import socket, sys
 def refuse(*a, **k): raise RuntimeError("socket opened")
 socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse
 from pathlib import Path
-from kaga_vc.verifier import NonceStore, verify_response
+from kaga_vc.verifier import NonceStore, Policy, verify_response
 d = Path({str(tmp_path)!r})
 with NonceStore(d / "n.sqlite3") as store:
     r = verify_response((d / "response.txt").read_text(), request=(d / "request.jwt").read_text(),
-                        bundle=(d / "bundle.jwt").read_text(), nonce_store=store)
+                        bundle=(d / "bundle.jwt").read_text(), nonce_store=store,
+                    policy=Policy(trusted_cities=({world.config.did!r},)))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("web3", "eth_tester", "evm", "eth_account")
                or m.startswith("kaga_vc.registry"))
 print(r.verified, heavy)

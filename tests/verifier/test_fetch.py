@@ -26,7 +26,7 @@ class _Server:
         routes = self.routes
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's API
+            def do_GET(self) -> None:
                 status, body, headers = routes.get(self.path, (404, b"not found", {}))
                 self.send_response(status)
                 for name, value in headers.items():
@@ -65,12 +65,12 @@ def test_fetch_verifies_and_saves(server: _Server, token: str, world: Any, tmp_p
     server.routes["/vc/trust-bundle.jwt"] = (200, token.encode() + b"\n", {"Content-Type": "application/jwt"})
     out = tmp_path / "bundle.jwt"
     url = server.url("/vc/trust-bundle.jwt")
-    result = runner.invoke(app, ["bundle", "fetch", url, "--out", str(out), "--city", world.config.did, "--json"])
+    result = runner.invoke(app, ["bundle", "fetch", url, "--out", str(out), "--city", world.config.did, "--allow-private-address", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["url"] == url and summary["city"] == world.config.did
     assert out.read_text().strip() == token
-    assert fetch_bundle(url).city == world.config.did
+    assert fetch_bundle(url, allow_private_addresses=True).city == world.config.did
 
 
 def test_tampered_bundle_is_not_saved(server: _Server, token: str, tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_tampered_bundle_is_not_saved(server: _Server, token: str, tmp_path: Pat
     forged = ".".join([header, payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB"), signature])
     server.routes["/b"] = (200, forged.encode(), {})
     out = tmp_path / "bundle.jwt"
-    result = runner.invoke(app, ["bundle", "fetch", server.url("/b"), "--out", str(out), "--json"])
+    result = runner.invoke(app, ["bundle", "fetch", server.url("/b"), "--out", str(out), "--trust-any-city", "--allow-private-address", "--json"])
     assert result.exit_code in (ExitCode.INVALID, ExitCode.BAD_INPUT), result.output
     assert "error" in json.loads(result.stdout)
     assert not out.exists()
@@ -88,7 +88,7 @@ def test_bundle_of_another_city_is_refused(server: _Server, token: str, tmp_path
     server.routes["/b"] = (200, token.encode(), {})
     out = tmp_path / "bundle.jwt"
     other = "did:ethr:0x539:0x1111111111111111111111111111111111111111"
-    result = runner.invoke(app, ["bundle", "fetch", server.url("/b"), "--out", str(out), "--city", other, "--json"])
+    result = runner.invoke(app, ["bundle", "fetch", server.url("/b"), "--out", str(out), "--city", other, "--allow-private-address", "--json"])
     assert result.exit_code == ExitCode.INVALID, result.output
     assert json.loads(result.stdout)["error"]["code"] == "kaga:bundle-signer-not-trusted"
     assert not out.exists()
@@ -98,14 +98,14 @@ def test_bundle_of_another_city_is_refused(server: _Server, token: str, tmp_path
 def test_unreachable_bundle_could_not_check(server: _Server, tmp_path: Path, route: str, status: int) -> None:
     if route != "/missing":
         server.routes[route] = (status, b"", {"Location": "https://elsewhere.example/b"} if status == 302 else {})
-    result = runner.invoke(app, ["bundle", "fetch", server.url(route), "--out", str(tmp_path / "b"), "--json"])
+    result = runner.invoke(app, ["bundle", "fetch", server.url(route), "--out", str(tmp_path / "b"), "--trust-any-city", "--allow-private-address", "--json"])
     assert result.exit_code == ExitCode.COULD_NOT_CHECK, result.output
     assert json.loads(result.stdout)["error"]["code"] == "kaga:bundle-unavailable"
 
 
 def test_nothing_listens() -> None:
     with pytest.raises(BundleFetchError):
-        fetch_bundle("http://127.0.0.1:9/bundle.jwt", timeout=2)
+        fetch_bundle("http://127.0.0.1:9/bundle.jwt", timeout=2, allow_private_addresses=True)
 
 
 @pytest.mark.parametrize(
@@ -120,5 +120,5 @@ def test_only_https_or_loopback_http(url: str, no_network: None) -> None:
 def test_oversized_body_is_refused(server: _Server) -> None:
     server.routes["/big"] = (200, b"a" * 2048, {})
     with pytest.raises(InputError) as info:
-        fetch_bundle(server.url("/big"), max_bytes=1024)
+        fetch_bundle(server.url("/big"), max_bytes=1024, allow_private_addresses=True)
     assert info.value.code == BUNDLE_INVALID

@@ -28,6 +28,7 @@ from kaga_vc.keys import KeySigner
 from kaga_vc.verifier import (
     CredentialQuery,
     NonceStore,
+    Policy,
     TrustedIssuer,
     build_bundle,
     create_request,
@@ -61,7 +62,8 @@ def _bundle(issuer: str, kind: str, histories: tuple[DIDHistory, ...] = ()) -> A
 def _verify(response: Any, request: Any, bundle: Any, tmp_path: Path) -> Any:
     with NonceStore(tmp_path / "nonces.sqlite3") as store:
         return verify_response(response if isinstance(response, str) else json.dumps(response), request=request.token,
-                               bundle=bundle.token, nonce_store=store, now=NOW)
+                               bundle=bundle.token, nonce_store=store, now=NOW,
+                               policy=Policy(trusted_cities=(bundle.city,)))
 
 
 @pytest.mark.parametrize(("issuer", "alg"), [(ED, "EdDSA"), (ETHR, "ES256K")], ids=["did:key", "did:ethr"])

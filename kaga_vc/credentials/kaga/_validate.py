@@ -5,9 +5,13 @@ the *field*, never the value: a claim may be personal data, and an individual nu
 must never be echoed anywhere, not even in an error message.
 
 The individual number rule comes first: any text anywhere in the claims or the evidence that holds
-twelve or more digits in a row (after Unicode compatibility folding, so full-width digits count,
-and ignoring spaces and hyphens between digits, so ``1234-5678-9012`` counts) is refused with
-``kaga:individual-number-refused``. No field of these credentials legitimately holds such a run.
+twelve or more digits in a row is refused with ``kaga:individual-number-refused``. Digits are read
+after Unicode compatibility folding (full-width and circled digits count), digits of any script count,
+kanji numerals count (〇 零 一 二 三 四 五 六 七 八 九 and the formal 壱 弐 参 …), and *any* separator between
+them is ignored — spaces of every kind, hyphens, dashes, commas, dots, slashes, brackets, symbols,
+invisible format characters — so ``1234-5678-9012``, ``1,234,567,890,123`` and ``一二三四 五六七八 九〇一二``
+all count. Only a letter (or a kanji that is not a numeral) ends a run. No field of these credentials
+legitimately holds such a run.
 """
 
 from __future__ import annotations
@@ -56,7 +60,14 @@ SCHEMA_VIOLATION = "kaga:schema-violation"
 MAX_TEXT = 100
 EARLIEST_DATE = date(1900, 1, 1)
 
-_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑‒–—―−ー－./_・]*\d){11,}")
+_DIGIT_RUN = re.compile(r"\d{12,}")
+#: kanji numerals written digit by digit (positional 十 百 千 end a run: 12 digits are not written that way)
+_KANJI_DIGITS = {**dict.fromkeys("〇零", "0"), **dict.fromkeys("一壱壹弌", "1"), **dict.fromkeys("二弐貳貮弍", "2"),
+                 **dict.fromkeys("三参參弎", "3"), **dict.fromkeys("四肆", "4"), **dict.fromkeys("五伍", "5"),
+                 **dict.fromkeys("六陸", "6"), **dict.fromkeys("七漆柒", "7"), **dict.fromkeys("八捌", "8"),
+                 **dict.fromkeys("九玖", "9")}
+#: letters that are used as dashes between digit groups (katakana prolonged sound marks)
+_DASH_LETTERS = frozenset("ーｰ〜～")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Hiragana, katakana (with ー and ・), and spaces between words (ASCII or ideographic).
 _KANA = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb]+(?:[ \u3000][\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb]+)*")
@@ -124,8 +135,25 @@ def refuse_individual_number(value: Any, path: str = "claims") -> None:
 def contains_individual_number(text: str) -> bool:
     """True if ``text`` holds 12+ digits in a row (digits of any script, full-width forms, separators,
     and invisible format characters such as zero-width spaces between them included)."""
-    visible = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
-    return bool(_DIGIT_RUN.search(visible))
+    return bool(_DIGIT_RUN.search(digits_only(text)))
+
+
+def digits_only(text: str) -> str:
+    """``text`` folded for the individual-number rule: each digit (any script, kanji numerals) as ASCII,
+    each separator dropped, anything else (letters, other kanji) as a space that ends a run."""
+    out = []
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch in _KANJI_DIGITS:
+            out.append(_KANJI_DIGITS[ch])
+        elif ch.isdecimal() or unicodedata.category(ch) == "Nd":
+            out.append(str(unicodedata.decimal(ch, 0)))
+        elif ch.isdigit():  # superscripts and the like NFKC did not fold
+            out.append(str(unicodedata.digit(ch, 0)))
+        elif ch in _DASH_LETTERS or unicodedata.category(ch)[0] in "PSZC":
+            continue  # a separator: punctuation, symbols, spaces, controls and format characters
+        else:
+            out.append(" ")
+    return "".join(out)
 
 
 def text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:

@@ -330,6 +330,8 @@ def split_sd_jwt(text: str, *, limits: JOSELimits = DEFAULT_LIMITS) -> SDJWTPart
     text = text.strip()
     if len(text) > limits.max_token_bytes:
         raise InputError(DOCUMENT_TOO_LARGE, f"SD-JWT longer than {limits.max_token_bytes} bytes")
+    if not text.isascii():  # every part is base64url (RFC 9901 §4); a non-ASCII one crashed the KB-JWT check
+        raise InputError(PARSING_ERROR, "an SD-JWT is ASCII (base64url parts separated by '~')")
     parts = text.split("~")
     if len(parts) < 2:
         raise InputError(PARSING_ERROR, "an SD-JWT has the form <jwt>~<disclosures>~[<kb-jwt>]")
