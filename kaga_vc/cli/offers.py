@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from ..errors import MALFORMED_VALUE_ERROR, InputError
+from ..errors import MALFORMED_VALUE_ERROR, PARSING_ERROR, InputError
 from ._common import JsonOption, error_boundary, out_console, print_json
 
 ISSUER_URL_ENV = "KAGA_VC_ISSUER_URL"
@@ -26,6 +26,26 @@ ExpiresOption = typer.Option(30, "--expires-in-days", min=1, max=365, help="Days
 NoPinOption = typer.Option(False, "--no-pin", help="No transaction code (PIN): anyone holding the QR code redeems it.")
 OfferFormatOption = typer.Option("sd-jwt", "--format", help="sd-jwt (dc+sd-jwt, default), ldp (Data Integrity) or "
                                  "jwt (VC 1.1 JWT).")
+
+
+def _read_residents(file: Path, row_claims: Any) -> tuple[list[tuple[str, dict[str, Any], str | None]], list[Any]]:
+    """The rows of a residents CSV as (kind, claims, row id), and (name, address) for the letters."""
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "type" not in reader.fieldnames:
+            raise InputError(MALFORMED_VALUE_ERROR, f"{file.name} is not a residents CSV (no 'type' column)")
+        rows: list[tuple[str, dict[str, Any], str | None]] = []
+        people: list[Any] = []
+        for number, row in enumerate(reader, start=1):
+            try:
+                kind, _subject, claims = row_claims({k: v for k, v in row.items() if k is not None})
+            except InputError as error:
+                raise InputError(error.code, f"row {number}: {error.detail}") from None
+            rows.append((kind, claims, f"row-{number:06d}"))
+            people.append((str(claims.get("fullName", "")), claims.get("address")))
+    if not rows:
+        raise InputError(MALFORMED_VALUE_ERROR, f"{file.name} has no resident row")
+    return rows, people
 
 
 def _issuer_url(value: str | None) -> str:
@@ -123,21 +143,10 @@ def offers(
     from .issue import staff_name
 
     url = _issuer_url(issuer_url)
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "type" not in reader.fieldnames:
-            raise InputError(MALFORMED_VALUE_ERROR, f"{file.name} is not a residents CSV (no 'type' column)")
-        rows: list[tuple[str, dict[str, Any], str | None]] = []
-        people = []
-        for number, row in enumerate(reader, start=1):
-            try:
-                kind, _subject, claims = row_claims({k: v for k, v in row.items() if k is not None})
-            except InputError as error:
-                raise InputError(error.code, f"row {number}: {error.detail}") from None
-            rows.append((kind, claims, f"row-{number:06d}"))
-            people.append((str(claims.get("fullName", "")), claims.get("address")))
-    if not rows:
-        raise InputError(MALFORMED_VALUE_ERROR, f"{file.name} has no resident row")
+    try:
+        rows, people = _read_residents(file, row_claims)
+    except UnicodeDecodeError:
+        raise InputError(PARSING_ERROR, f"{file.name} is not UTF-8 text (a residents CSV)") from None
     records_store, store = _store(records)
     try:
         try:
