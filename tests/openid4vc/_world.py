@@ -106,7 +106,7 @@ def make_world(base: Path) -> Iterator[World]:
     issuer_dir, verifier_dir = base / "issuer", base / "verifier"
     issuer_dir.mkdir()
     verifier_dir.mkdir()
-    init_city(PASSWORD, home=issuer_dir / "home", scrypt_n=FAST)
+    config, _ = init_city(PASSWORD, home=issuer_dir / "home", scrypt_n=FAST)
     registry = open_embedded(issuer_dir / "home")
     _, stamp = registry.head()
     close_registry(registry)
@@ -118,7 +118,8 @@ def make_world(base: Path) -> Iterator[World]:
         shutil.copy2(issuer_dir / name, verifier_dir / name)
     try:
         verifier = start_server(["--role", "verifier", "--bundle", str(bundle_path)], workdir=verifier_dir,
-                                name="verifier", env={"KAGA_VC_SCRYPT_N": str(FAST)})
+                                name="verifier",  # the shop pins the city (no trust in any city)
+                                env={"KAGA_VC_SCRYPT_N": str(FAST), "KAGA_VC_TRUSTED_CITY": config.did})
         try:
             yield World(issuer_dir, verifier_dir, issuer, verifier, bundle_path)
         finally:

@@ -102,17 +102,19 @@ def test_bundle_hosted_and_fetched_by_url(keys: Keys, tmp_path: Path) -> None:
             assert served.headers["cache-control"].startswith("public, max-age=")
             assert client.get("/vc/trust-bundle.jwt",
                               headers={"If-None-Match": served.headers["etag"]}).status_code == 304
-        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(server.cert), "KAGA_VC_HOME": str(tmp_path / "shop")}
+        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(server.cert), "SSL_CERT_FILE": str(server.cert),
+               "KAGA_VC_HOME": str(tmp_path / "shop")}
         out = tmp_path / "shop-bundle.jwt"
         fetched = subprocess.run([sys.executable, "-c", "from kaga_vc.cli import main; main()", "bundle", "fetch",
-                                  url, "--city", city_did, "--out", str(out), "--json"],
+                                  url, "--city", city_did, "--allow-private-address", "--out", str(out), "--json"],
                                  check=False, env=env, capture_output=True, text=True, timeout=120)
         assert fetched.returncode == 0, fetched.stdout + fetched.stderr
         assert out.read_text().strip() == first.token
         # pinned to another city: refused, nothing saved
         other = tmp_path / "other.jwt"
         refused = subprocess.run([sys.executable, "-c", "from kaga_vc.cli import main; main()", "bundle", "fetch",
-                                  url, "--city", _did_key_signer().key_id.split("#")[0], "--out", str(other)],
+                                  url, "--city", _did_key_signer().key_id.split("#")[0], "--allow-private-address",
+                                  "--out", str(other)],
                                  check=False, env=env, capture_output=True, text=True, timeout=120)
         assert refused.returncode != 0 and not other.exists()
         # a new bundle replaces the file: the next request serves it, with a new ETag
