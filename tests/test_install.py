@@ -2,7 +2,7 @@
 ``kaga-vc did resolve`` prints every did:key vector's document (issue 2, "Done when").
 
 Also checks what only an installed copy can show: the bundled JSON-LD contexts are in the wheel
-(with the digests index.json records), the code does not reach for ``../shared``, and the install
+(with the digests index.json records), the code does not reach for the project notes' sibling folder, and the install
 really is a copy and not an editable link back to this work tree.
 
 How the environment is built, and why:
