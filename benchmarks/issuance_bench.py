@@ -1,6 +1,6 @@
 """The city's issuance throughput per format, and didkit issuing equivalent credentials (run on demand).
 
-    python benchmarks/issuance_bench.py [--n 300] [--batch 4000] [--workers N]
+    python benchmarks/issuance_bench.py [--n 300] [--batch 4000] [--workers N] [--emit]
 
 For each format, issues ``n`` residency credentials through ``CityIssuer.issue`` — claim validation,
 JSON Schema check, two status list entries claimed in the SQLite issuance records, signing, and the
@@ -13,7 +13,8 @@ Then the whole batch pipeline, ``run_csv_batch`` on a generated CSV of ``--batch
 (validation, schema, status entries, signing in a process pool, group commits of the records and the
 journal, files released after commit) for SD-JWT and Data Integrity, and the machine-readable lines
 ``rate issuance-sd-jwt N``, ``rate issuance-data-integrity N`` (credentials/s) and
-``ratio issuance-sd-jwt/didkit-jwt-signing X`` for benchmarks/run_all.py.
+``ratio issuance-sd-jwt/didkit-jwt-signing X`` for benchmarks/run_all.py (with ``--emit``, also a last
+``RESULT {json}`` line holding didkit's bare JWT signing rate).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--batch", type=int, default=4000, help="rows of the whole-pipeline batch runs")
     parser.add_argument("--workers", type=int, default=None, help="signing processes (default: one per core)")
+    parser.add_argument("--emit", action="store_true", help="end with a RESULT {json} line for run_all.py")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -143,6 +145,12 @@ def main() -> None:
     print(f"rate issuance-data-integrity {batches['data-integrity']:.0f}")
     if peers:
         print(f"ratio issuance-sd-jwt/didkit-jwt-signing {batches['sd-jwt'] / peers['EdDSA JWT VC']:.3f}")
+    if args.emit:
+        result = {f"rate single {fmt}": value for fmt, value in results.items()}
+        if peers:
+            result["rate didkit-jwt-signing"] = peers["EdDSA JWT VC"]
+            result["rate didkit-ldp-signing"] = peers["Ed25519Signature2020 (LDP)"]
+        print("RESULT " + json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Cold start of the offline verifier: ``kaga-vc verify RESPONSE --request R --bundle B`` from process start to result.
 
-    python benchmarks/verify_cold_start.py [--n 10]
+    python benchmarks/verify_cold_start.py [--n 10] [--emit]
 
 Sets up a throw-away world first (the city's did:ethr on an embedded chain, an SD-JWT KYC credential
 in a wallet, a signed trust bundle), then for each run creates a fresh request and response and times
@@ -8,9 +8,13 @@ the whole ``kaga-vc verify`` process (interpreter start, imports, bundle signatu
 SD-JWT + KB-JWT, status list, nonce store). Side by side, in the same run:
 
 * ``python -c pass``: the interpreter's own start (the floor);
-* did-jwt-vc (Node): a process that verifies a VC 1.1 JWT presentation (``tests/interop/jose``; skipped
-  when its packages are not installed);
+* did-jwt-vc (Node): a fresh process that verifies a VC 1.1 JWT presentation holding a VC 1.1 JWT
+  (``benchmarks/peers``, installed by run_all.py; skipped when its packages are not installed);
+* ``kaga-vc --help`` (the typer app's own start);
 * the warm, in-process ``verify_response`` (what a long-running verifier pays per presentation).
+
+Then one ``python -X importtime`` run of the same verify: the import time per top-level package (what
+the README's cold-start table shows). With ``--emit`` a last ``RESULT {json}`` line of medians (s).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "benchmarks" / "peers"
 sys.path.insert(0, str(ROOT))
 
 
@@ -46,10 +51,24 @@ def summary(name: str, samples: list[float], base: float | None = None) -> str:
     return f"{name:<58} p50 {p50 * 1000:7.1f} ms  p90 {p90 * 1000:7.1f} ms  {ratio}"
 
 
+def import_table(stderr: str) -> dict[str, int]:
+    """Self import time (µs) per top-level package from ``python -X importtime`` output."""
+    table: dict[str, int] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        fields = line[len("import time:"):].split("|")
+        name = fields[2].strip().split(".")[0]
+        table[name] = table.get(name, 0) + int(fields[0])
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10)
-    n = parser.parse_args().n
+    parser.add_argument("--emit", action="store_true", help="end with a RESULT {json} line for run_all.py")
+    args = parser.parse_args()
+    n = args.n
 
     from kaga_vc.credentials import issue_credential
     from kaga_vc.holder import create_wallet
@@ -101,25 +120,36 @@ def main() -> None:
         cold.append(time.perf_counter() - start)
         assert done.returncode == 0 and json.loads(done.stdout)["verified"], done.stdout[-800:] + done.stderr[-800:]
 
+    env = {**__import__("os").environ, **env_home}
+    help_runs = [timed([*cli, "--help"]) for _ in range(n)]
+    req, resp = fresh(999)
+    verify_args = ["verify", str(resp), "--request", str(req), "--bundle", str(work / "bundle.jwt"), "--city", config.did,
+                   "--json"]
+    traced = subprocess.run([sys.executable, "-X", "importtime", "-c", "from kaga_vc.cli import main; main()",
+                             *verify_args], capture_output=True, text=True, check=False, env=env)
+    assert traced.returncode == 0, traced.stderr[-800:]
+    imports = import_table(traced.stderr)
+
     peer: list[float] = []
-    node_dir = ROOT / "tests" / "interop" / "jose"
-    if shutil.which("node") and (node_dir / "node_modules" / "did-jwt-vc").is_dir():
-        from tests._jose_support import ED, HOLDER_ED, credential_v11, did_of
+    if shutil.which("node") and (PEERS / "node_modules" / "did-jwt-vc").is_dir():
+        from kaga_vc.did import did_key_from_public_key
+        from kaga_vc.keys import KeyType, PrivateKey
 
-        def node(request: dict[str, object]) -> dict[str, object]:
-            out = subprocess.run(["node", str(node_dir / "didjwtvc.mjs")], input=json.dumps(request),
-                                 capture_output=True, text=True, check=True)
-            return dict(json.loads(out.stdout))
-
-        vc = node({"op": "sign-vc", "did": did_of(ED), "kid": ED.key_id, "alg": "EdDSA",
-                   "privateKeyHex": ED.key.to_bytes().hex(), "payload": credential_v11(did_of(ED), did_of(HOLDER_ED))})
-        vp = node({"op": "sign-vp", "did": did_of(HOLDER_ED), "kid": HOLDER_ED.key_id, "alg": "EdDSA",
-                   "privateKeyHex": HOLDER_ED.key.to_bytes().hex(), "options": {"challenge": "n", "domain": "d"},
-                   "payload": {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiablePresentation"],
-                               "holder": did_of(HOLDER_ED), "verifiableCredential": [vc["jwt"]]}})
-        request = json.dumps({"op": "verify-vp", "jwt": vp["jwt"], "now": int(datetime(2026, 6, 1, tzinfo=UTC).timestamp()),
-                              "options": {"challenge": "n", "domain": "d", "audience": "d"}})
-        peer = [timed(["node", str(node_dir / "didjwtvc.mjs")], stdin=request) for _ in range(n)]
+        issuer_key, holder_key = PrivateKey.generate(KeyType.ED25519), PrivateKey.generate(KeyType.ED25519)
+        issuer_did, holder_did = (did_key_from_public_key(k.public_key) for k in (issuer_key, holder_key))
+        vc = {"sub": holder_did, "nbf": 1767225600, "vc": {"@context": ["https://www.w3.org/2018/credentials/v1"],
+              "type": ["VerifiableCredential", "KycCredential"], "credentialSubject": {"ageOver18": True}}}
+        signed = subprocess.run(["node", str(PEERS / "vp_verify.mjs")], capture_output=True, text=True, check=True,
+                                input=json.dumps({"op": "sign", "issuer": issuer_did, "holder": holder_did,
+                                                  "issuerKeyHex": issuer_key.to_bytes().hex(),
+                                                  "holderKeyHex": holder_key.to_bytes().hex(), "vc": vc,
+                                                  "challenge": "n", "domain": "d"}))
+        request = json.dumps({"op": "verify", "vp": json.loads(signed.stdout)["vp"], "challenge": "n", "domain": "d",
+                              "now": int(datetime(2026, 6, 1, tzinfo=UTC).timestamp())})
+        check = subprocess.run(["node", str(PEERS / "vp_verify.mjs")], input=request, capture_output=True, text=True,
+                               check=False)
+        assert json.loads(check.stdout or "{}").get("verified") is True, check.stdout + check.stderr[-800:]
+        peer = [timed(["node", str(PEERS / "vp_verify.mjs")], stdin=request) for _ in range(n)]
 
     warm = []
     with NonceStore(work / "warm.sqlite3") as store:
@@ -138,7 +168,22 @@ def main() -> None:
     if peer:
         print(summary("did-jwt-vc verify-vp, node process (peer, cold)", peer, base))
         print(f"kaga-vc verify cold / did-jwt-vc cold: {statistics.median(cold) / statistics.median(peer):.2f}x")
+    print(summary("kaga-vc --help (cold process)", help_runs, base))
     print(summary("verify_response in process (warm)", warm))
+    print("\nimports of the cold verify (python -X importtime), self time per top-level package:")
+    total = sum(imports.values())
+    for name, micros in sorted(imports.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {name:<40} {micros / 1000:7.1f} ms")
+    print(f"  {'(all ' + str(len(imports)) + ' packages)':<40} {total / 1000:7.1f} ms")
+    if args.emit:
+        result = {"python -c pass": base, "kaga-vc verify cold": statistics.median(cold),
+                  "kaga-vc --help cold": statistics.median(help_runs), "verify_response warm": statistics.median(warm),
+                  "imports total": total / 1e6}
+        if peer:
+            result["did-jwt-vc verify-vp cold"] = statistics.median(peer)
+        top = sorted(imports.items(), key=lambda kv: -kv[1])[:20]
+        result.update({f"import {name}": micros / 1e6 for name, micros in top})
+        print("RESULT " + json.dumps(result))
     shutil.rmtree(work, ignore_errors=True)
 
 
