@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ._entry import AccessEntry, RecordedEntry, canonical, record_hash
 from ._export import OpenDataExport, export_anonymized
-from ._keyfile import load_or_create_log_key
+from ._keyfile import DEFAULT_KEY_FILE, ENV_LOG_KEY, load_or_create_log_key
 from ._log import (
     AccessLog,
     AnchorBatch,
@@ -37,6 +37,8 @@ from ._store import log_url
 from ._verification import verify_and_record
 
 __all__ = [
+    "DEFAULT_KEY_FILE",
+    "ENV_LOG_KEY",
     "AccessEntry",
     "AccessLog",
     "AnchorBatch",

@@ -568,8 +568,7 @@ class AccessLog:
         nobody used before. Raises :class:`AccessLogError` ``kaga:challenge-invalid``,
         ``kaga:challenge-expired``, ``kaga:challenge-replayed``; ProofError/ResolutionError for signatures.
         """
-        from ..proofs.jose._did_keys import verify_jws_with_did
-        from ..proofs.jose._jws import parse_compact
+        from ..proofs.jose import parse_compact, verify_jws_with_did
 
         moment = (now or datetime.now(UTC)).timestamp()
         jws = parse_compact(response)
@@ -618,7 +617,7 @@ class AccessLog:
 
 def answer_challenge(challenge: Challenge, *, did: str, signer: Signer, now: datetime | None = None) -> str:
     """The subject's answer: a compact JWS over ``{iss, aud, nonce, iat, exp}`` with an authentication key."""
-    from ..proofs.jose._jws import alg_for_key_type, sign_compact
+    from ..proofs.jose import alg_for_key_type, sign_compact
 
     if str(DIDURL.parse(signer.key_id).did) != did:
         raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the DID")

@@ -84,7 +84,7 @@ def log_url(target: str | os.PathLike[str] | None = None, *, home: str | os.Path
     text = os.fspath(target) if target is not None else os.environ.get(ENV_LOG_URL) or None
     if text is None:
         if home is None:
-            from ..issuer.records import default_home  # $KAGA_VC_HOME, else the user data directory
+            from .._home import default_home
 
             home = default_home()
         text = str(Path(home) / DEFAULT_FILE)

@@ -37,13 +37,13 @@ NoChainOption = typer.Option(False, "--no-chain", help="Do not look the batch ro
 
 
 def _home() -> Path:
-    from ..issuer.records import default_home  # not the registry's: the verify path loads no Ethereum code
+    from .._home import default_home
 
     return default_home()
 
 
 def log_key_path(option: Path | None) -> Path:
-    from ..accesslog._keyfile import DEFAULT_KEY_FILE, ENV_LOG_KEY
+    from ..accesslog import DEFAULT_KEY_FILE, ENV_LOG_KEY
 
     if option is not None:
         return option
@@ -55,8 +55,7 @@ def log_key_path(option: Path | None) -> Path:
 def opened_log(target: str | None, key_file: Path | None = None, *, need_key: bool = False,
                create_key: bool = False, resolver: Any = None) -> Iterator[Any]:
     """Open the log for one command (with its key when the command needs it)."""
-    from ..accesslog import AccessLog, load_or_create_log_key
-    from ..accesslog._store import log_url
+    from ..accesslog import AccessLog, load_or_create_log_key, log_url
 
     url = log_url(target)
     if url.startswith("sqlite:///") and not need_key and not Path(url[len("sqlite:///"):]).exists():

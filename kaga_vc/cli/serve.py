@@ -130,8 +130,7 @@ def add(
 
     Example: kaga-vc admin-token add tanaka --file admin-tokens.json --scope status
     """
-    from ..server import add_client
-    from ..server._auth import SCOPES
+    from ..server import SCOPES, add_client
 
     secret = add_client(file, read_password(password_file, confirm=not file.exists()), name,
                         scopes=tuple(scope) if scope else SCOPES)
@@ -153,7 +152,7 @@ def list_(
 
     Example: kaga-vc admin-token list --file admin-tokens.json --json
     """
-    from ..server._auth import list_clients
+    from ..server import list_clients
 
     clients = list_clients(file, read_password(password_file))
     if as_json:
@@ -175,7 +174,7 @@ def remove(
 
     Example: kaga-vc admin-token remove tanaka --file admin-tokens.json
     """
-    from ..server._auth import remove_client
+    from ..server import remove_client
 
     remove_client(file, read_password(password_file), name)
     if as_json:

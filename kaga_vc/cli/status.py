@@ -95,7 +95,7 @@ def publish(
     fmt: str = typer.Option("data-integrity", "--format", help="data-integrity or vc-jwt."),
     valid_for: float | None = typer.Option(None, "--valid-for", help="Hours until the lists expire (default: 168, seven days)."),
     records: str | None = RecordsOption,
-    home: Path | None = typer.Option(None, "--home", envvar="KAGA_VC_HOME", help="The kaga-vc data directory."),
+    home: Path | None = typer.Option(None, "--home", help="The kaga-vc data directory (default: $KAGA_VC_HOME, else the user data directory)."),
     password_file: Path | None = typer.Option(None, "--password-file", help="File holding the keystore password."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -103,7 +103,7 @@ def publish(
 
     Example: kaga-vc status publish --out /var/www/city/status/
     """
-    from ..issuer.records import default_home
+    from .._home import default_home
     from ..issuer.service import open_city_issuer
     from ..status import StatusLists
 

@@ -6,6 +6,7 @@ from ._issue import create_presentation, issue_credential
 from ._json import parse_json
 from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
 from ._result import Problem, VerificationResult
+from ._verify_di import verify_presentation_di
 from .verify import (
     DATA_INTEGRITY,
     FORMATS,
@@ -36,4 +37,5 @@ __all__ = [
     "parse_json",
     "verify_credential",
     "verify_presentation",
+    "verify_presentation_di",
 ]

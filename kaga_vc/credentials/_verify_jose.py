@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..did import Resolver
-from ..proofs.jose._claims import DEFAULT_MAX_CLOCK_SKEW
-from ..proofs.jose._jws import DEFAULT_LIMITS, JOSELimits
+from ..proofs.jose import DEFAULT_LIMITS, DEFAULT_MAX_CLOCK_SKEW, JOSELimits
 from ._result import VerificationResult
 from .verify import JWT_VC11, SD_JWT, VC_JWT
 

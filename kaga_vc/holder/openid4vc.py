@@ -126,8 +126,7 @@ class OpenID4VPAnswer:
 
 
 def _verify_request_object(token: str, client_id: str, resolver: Resolver) -> JSONObject:
-    from ..proofs.jose import parse_compact
-    from ..proofs.jose._did_keys import verify_jws_with_did
+    from ..proofs.jose import parse_compact, verify_jws_with_did
 
     jws = parse_compact(token)
     if jws.header.get("typ") != "oauth-authz-req+jwt":

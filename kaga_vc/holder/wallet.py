@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .._encoding import b64url_decode, b64url_encode
+from .._home import default_home
 from ..credentials import SD_JWT, Problem, VerificationResult, create_presentation, detect_format, parse_json
 from ..did import Resolver, did_key_from_public_key
 from ..errors import (
@@ -49,9 +50,16 @@ from ..keys.keystore import (
     seal_data,
     write_private_file,
 )
-from ..verifier._verify import credential_types, disclosed_claims, issuance_of
-from ..verifier.request import ANY_TYPE, PresentationRequest, read_request
-from ..verifier.response import PresentationResponse, encode_response
+from ..verifier import (
+    ANY_TYPE,
+    PresentationRequest,
+    PresentationResponse,
+    credential_types,
+    disclosed_claims,
+    encode_response,
+    issuance_of,
+    read_request,
+)
 
 JSONObject = dict[str, Any]
 WALLET_VERSION = 1
@@ -95,10 +103,10 @@ def describe_credential(data: Any) -> tuple[str, str | None, tuple[str, ...], st
     if isinstance(data, str) and data.strip().startswith("{"):
         data = parse_json(data)
     if fmt == SD_JWT:
-        from ..proofs.jose.sd_jwt import _unverified_payload, process_disclosures, split_sd_jwt
+        from ..proofs.jose.sd_jwt import process_disclosures, split_sd_jwt, unverified_payload
 
         parts = split_sd_jwt(data)
-        payload = _unverified_payload(parts.jwt)
+        payload = unverified_payload(parts.jwt)
         processed = process_disclosures(payload, parts.disclosures, payload.get("_sd_alg", "sha-256")).payload
         view = VerificationResult(False, fmt, credential=processed)
         subject = processed.get("sub") if isinstance(processed.get("sub"), str) else None
@@ -108,7 +116,7 @@ def describe_credential(data: Any) -> tuple[str, str | None, tuple[str, ...], st
         subj = subj[0] if isinstance(subj, list) and subj else subj
         subject = subj.get("id") if isinstance(subj, dict) else None
     else:
-        from ..proofs.jose._jws import json_object
+        from ..proofs.jose import json_object
 
         parts3 = data.split(".")
         if len(parts3) != 3:
@@ -124,9 +132,9 @@ def describe_credential(data: Any) -> tuple[str, str | None, tuple[str, ...], st
 
 
 def _cnf_key(data: str) -> PublicKey | None:
-    from ..proofs.jose.sd_jwt import _unverified_payload, split_sd_jwt
+    from ..proofs.jose.sd_jwt import split_sd_jwt, unverified_payload
 
-    cnf = _unverified_payload(split_sd_jwt(data).jwt).get("cnf")
+    cnf = unverified_payload(split_sd_jwt(data).jwt).get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     try:
         return PublicKey.from_jwk(jwk) if isinstance(jwk, dict) else None
@@ -282,11 +290,7 @@ class Wallet:
 
 def default_wallet_path(home: str | os.PathLike[str] | None = None) -> Path:
     """``$KAGA_VC_HOME/wallet/wallet.json``."""
-    if home is None:
-        from platformdirs import user_data_dir
-
-        home = os.environ.get("KAGA_VC_HOME") or user_data_dir("kaga-vc", appauthor=False)
-    return Path(home) / "wallet" / WALLET_FILE
+    return Path(default_home() if home is None else home) / "wallet" / WALLET_FILE
 
 
 def create_wallet(path: str | os.PathLike[str], password: str, *, key_type: KeyType | str = KeyType.ED25519,

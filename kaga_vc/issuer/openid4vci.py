@@ -125,7 +125,8 @@ def _configuration_metadata(kind: CredentialKind, suffix: str) -> JSONObject:
         entry.update(vct=spec.vct, cryptographic_binding_methods_supported=["jwk"],
                      credential_signing_alg_values_supported=["EdDSA"])
     else:
-        from ..credentials.kaga._types import KAGA_CONTEXT, VC_V1, VC_V2
+        from ..credentials import VC_V1, VC_V2
+        from ..credentials.kaga import KAGA_CONTEXT
 
         types = ["VerifiableCredential", kind.type_name]
         definition: JSONObject = {"type": types}
@@ -288,8 +289,7 @@ def verify_key_proof(jwt: Any, *, credential_issuer: str, now: datetime | None =
     :class:`ProtocolError` ``kaga:key-proof-invalid`` (OAuth ``invalid_proof``); the nonce is checked by
     the caller against the store.
     """
-    from ..proofs.jose import parse_compact
-    from ..proofs.jose._jws import verify_with_public_key
+    from ..proofs.jose import parse_compact, verify_with_public_key
 
     def refuse(detail: str) -> ProtocolError:
         return ProtocolError(KEY_PROOF_INVALID, detail, oauth_error="invalid_proof")

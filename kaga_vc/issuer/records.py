@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from .._files import ensure_private_file, sqlite_path
+from .._home import default_home
 from .._migrations import upgrade
 from ..errors import (
     BATCH_IN_PROGRESS,
@@ -42,7 +43,6 @@ from ..errors import (
 )
 from ..status import StatusListInfo
 
-ENV_HOME = "KAGA_VC_HOME"
 ENV_RECORDS_URL = "KAGA_VC_RECORDS_URL"
 SQLITE_NAME = "issuance.sqlite3"
 
@@ -174,16 +174,6 @@ def _record(row: Any) -> IssuanceRecord:
         m["staff"], _dt(m["issued_at"]) or datetime.min.replace(tzinfo=UTC), m["status"], _dt(m["revoked_at"]),
         _dt(m["suspended_at"]), m["batch_id"], m["row_key"],
     )
-
-
-def default_home() -> Path:
-    """``$KAGA_VC_HOME``, else the platform's user data directory for kaga-vc."""
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("kaga-vc", appauthor=False))
 
 
 def pool_settings(pool_size: int | None = None, max_overflow: int | None = None) -> tuple[int, int]:

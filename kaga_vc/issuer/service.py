@@ -55,7 +55,7 @@ def parse_format(value: str) -> str:
 def city_dir(home: str | os.PathLike[str] | None = None) -> Path:
     """``<home>/city``, with ``home`` defaulting to ``$KAGA_VC_HOME`` (else the user data dir)."""
     if home is None:
-        from ..registry import default_home
+        from .._home import default_home
 
         home = default_home()
     return Path(home) / "city"

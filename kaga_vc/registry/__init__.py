@@ -11,10 +11,10 @@ eth-tester) loads when an embedded chain is opened, never at import.
 
 from __future__ import annotations
 
+from kaga_vc._home import default_home  # the one answer, re-exported for callers of the registry
 from kaga_vc.registry.chains import (
     ChainSettings,
     close_registry,
-    default_home,
     did_for,
     ethr_method,
     open_embedded,

@@ -20,10 +20,11 @@ from typing import Any
 from eth_abi.abi import decode, encode
 from eth_hash.auto import keccak
 
+from kaga_vc._home import default_home
 from kaga_vc.errors import ANCHOR_NOT_FOUND, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 from kaga_vc.keys import KeyType, PrivateKey, ethereum_address, to_checksum_address
 from kaga_vc.registry._errors import RPC_ERROR, TRANSACTION_REVERTED, RegistryError
-from kaga_vc.registry.chains import ChainSettings, close_registry, default_home, open_embedded
+from kaga_vc.registry.chains import ChainSettings, close_registry, open_embedded
 from kaga_vc.registry.client import Registry
 from kaga_vc.registry.contract import ZERO_ADDRESS, Artifact, read_artifact
 

@@ -13,26 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kaga_vc._home import default_home
 from kaga_vc.did.ethr import KNOWN_NETWORKS, EthrMethod, Profile
 from kaga_vc.errors import MALFORMED_VALUE_ERROR, InputError
 from kaga_vc.keys import KeyType, PrivateKey
 from kaga_vc.registry._errors import NO_REGISTRY, RegistryError
 from kaga_vc.registry.client import Registry
 
-ENV_HOME = "KAGA_VC_HOME"
 ENV_RPC_URL = "KAGA_VC_RPC_URL"
 ENV_REGISTRY = "KAGA_VC_REGISTRY"
 ENV_CHAIN_ID = "KAGA_VC_CHAIN_ID"
-
-
-def default_home() -> Path:
-    """``$KAGA_VC_HOME``, else the platform's user data directory for kaga-vc."""
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("kaga-vc", appauthor=False))
 
 
 @dataclass(frozen=True, slots=True)

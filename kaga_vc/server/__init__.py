@@ -9,7 +9,7 @@ See ``docs/server.md``.
 from __future__ import annotations
 
 from ._app import ROUTE_GROUPS, app_from_env, build_state, create_app
-from ._auth import AdminAuth, add_client
+from ._auth import SCOPES, AdminAuth, add_client, list_clients, remove_client
 from ._issuers import ServedIssuer
 from ._run import serve
 from ._settings import IssuerSettings, ServerSettings
@@ -17,6 +17,7 @@ from ._state import ServerState
 
 __all__ = [
     "ROUTE_GROUPS",
+    "SCOPES",
     "AdminAuth",
     "IssuerSettings",
     "ServedIssuer",
@@ -26,5 +27,7 @@ __all__ = [
     "app_from_env",
     "build_state",
     "create_app",
+    "list_clients",
+    "remove_client",
     "serve",
 ]

@@ -214,9 +214,9 @@ def _issuer_records_url(item: IssuerSettings, settings: ServerSettings, home: Pa
     if item.records_url:
         return item.records_url
     if home is None:
-        from ..registry import default_home
+        from .._home import default_home
 
-        home = Path(default_home())
+        home = default_home()
     directory = home / "server"
     directory.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{directory / f'issuer-{item.name}.sqlite3'}"

@@ -104,9 +104,14 @@ class ShopVerifier:
 
     def record(self, result: VerificationResult) -> None:
         """The access-log entry, as ``kaga-vc verify --request`` writes it."""
-        from ..accesslog import AccessEntry, AccessLog, load_or_create_log_key
-        from ..accesslog._keyfile import DEFAULT_KEY_FILE, ENV_LOG_KEY
-        from ..accesslog._store import log_url
+        from ..accesslog import (
+            DEFAULT_KEY_FILE,
+            ENV_LOG_KEY,
+            AccessEntry,
+            AccessLog,
+            load_or_create_log_key,
+            log_url,
+        )
         from ..did import DIDURL
 
         signer = self.signer()
@@ -121,9 +126,9 @@ class ShopVerifier:
 
 
 def _default_home() -> Path:
-    from ..issuer.records import default_home
+    from .._home import default_home
 
-    return Path(default_home())
+    return default_home()
 
 
 def _shop(request: Request) -> ShopVerifier:

@@ -82,15 +82,14 @@ class SubjectAccess:
 def _home(state: ServerState) -> Path:
     if state.settings.home:
         return Path(state.settings.home)
-    from ..registry import default_home
+    from .._home import default_home
 
-    return Path(default_home())
+    return default_home()
 
 
 def open_subject_access(state: ServerState) -> SubjectAccess:
     """Open the log (with its subject-index key) and the operator key; ``kaga:log-unavailable`` if absent."""
-    from ..accesslog import AccessLog, load_or_create_log_key
-    from ..accesslog._keyfile import DEFAULT_KEY_FILE, ENV_LOG_KEY
+    from ..accesslog import DEFAULT_KEY_FILE, ENV_LOG_KEY, AccessLog, load_or_create_log_key
     from ..did import did_key_from_public_key
     from ..keys import KeySigner, KeyType, PrivateKey
     from ..keys.keystore import load_key, save_key

@@ -18,10 +18,18 @@ from .bundle import (
 )
 from .nonces import NonceStore, default_nonce_path
 from .policy import Policy, PurposePolicy
-from .request import CredentialQuery, PresentationRequest, create_request, parse_request, read_request
+from .request import (
+    ANY_TYPE,
+    CredentialQuery,
+    PresentationRequest,
+    create_request,
+    parse_request,
+    read_request,
+)
 from .response import PresentationResponse, decode_response, encode_response
 
 __all__ = [
+    "ANY_TYPE",
     "RESPONSE_FORMAT",
     "BundleMemory",
     "CredentialQuery",

@@ -43,7 +43,7 @@ from ..errors import (
     RESPONSE_INVALID,
     KagaError,
 )
-from ..proofs.jose._common import id_of
+from ..proofs.jose import id_of
 from .bundle import BundleMemory, TrustBundle, check_bundle, read_bundle
 from .nonces import NonceStore
 from .policy import Policy
@@ -103,7 +103,7 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _jwt_payload(token: str) -> JSONObject:
-    from ..proofs.jose._jws import json_object
+    from ..proofs.jose import json_object
 
     parts = token.split(".")
     if len(parts) != 3:
@@ -359,7 +359,7 @@ def verify_response(
 def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: PresentationRequest, now: datetime,
                          skew: timedelta, audience: str) -> VerificationResult:
     if fmt == DATA_INTEGRITY:
-        from ..credentials._verify_di import verify_presentation_di
+        from ..credentials import verify_presentation_di
 
         return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=audience,
                                       now=now, max_clock_skew=skew, verify_embedded=None)

@@ -45,8 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from ..did import DIDURL, KeyMethod, ResolutionOptions, ResolutionResult, Resolver
-from ..did._syntax import DID
+from ..did import DID, DIDURL, KeyMethod, ResolutionOptions, ResolutionResult, Resolver
 from ..errors import (
     BUNDLE_EXPIRED,
     BUNDLE_INVALID,
@@ -226,7 +225,7 @@ def build_bundle(
     :class:`BundleSequence` keeps it strictly increasing across clock steps); the bundle expires
     ``valid_for`` after its creation.
     """
-    from ..proofs.jose._jws import alg_for_key_type, sign_compact
+    from ..proofs.jose import alg_for_key_type, sign_compact
 
     if not issuers:
         raise InputError(BUNDLE_INVALID, "a bundle needs at least one trusted issuer")
@@ -316,7 +315,7 @@ def read_bundle(
     ``kaga:bundle-signer-not-trusted`` (another city than ``trusted_city``).
     """
     from ..did.ethr import DIDHistory
-    from ..proofs.jose._jws import JOSELimits, parse_compact
+    from ..proofs.jose import JOSELimits, parse_compact
 
     if isinstance(token, bytes):
         token = token.decode("ascii", "replace")
@@ -391,7 +390,7 @@ def verify_city_signature(jws: Any, city: str) -> None:
     """Check a bundle JWS against the key ``city``'s DID string commits to (see :func:`city_signing_method`)."""
     from ..did.ethr import parse_ethr_did
     from ..did.key import public_key_from_did_key
-    from ..proofs.jose._jws import verify_with_account, verify_with_public_key
+    from ..proofs.jose import verify_with_account, verify_with_public_key
 
     expected_kid = city_signing_method(city)
     if jws.header.get("kid") != expected_kid:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
+from .._home import default_home
 from ..errors import NONCE_REPLAYED, ProofError
 
 _SCHEMA = """
@@ -28,12 +29,7 @@ CREATE TABLE IF NOT EXISTS used_nonces (
 
 def default_nonce_path(home: str | os.PathLike[str] | None = None) -> Path:
     """``$KAGA_VC_HOME/verifier/nonces.sqlite3`` (the user data directory by default)."""
-    if home is None:
-        from platformdirs import user_data_dir
-
-        # the same directory as kaga_vc.registry.default_home(), without importing the registry layer
-        home = os.environ.get("KAGA_VC_HOME") or user_data_dir("kaga-vc", appauthor=False)
-    return Path(home) / "verifier" / "nonces.sqlite3"
+    return Path(default_home() if home is None else home) / "verifier" / "nonces.sqlite3"
 
 
 class NonceStore:

@@ -101,8 +101,7 @@ def create_openid4vp_request(
     ``<base>/openid4vp/request/<handle>`` serves the request object, ``<base>/openid4vp/response``
     takes the ``direct_post``.
     """
-    from ..proofs.jose import sign_compact
-    from ..proofs.jose._jws import alg_for_key_type
+    from ..proofs.jose import alg_for_key_type, sign_compact
 
     internal = create_request(signer=signer, purpose=purpose, credentials=credentials, location=location,
                               lifetime=lifetime, now=now, randbytes=randbytes)

@@ -119,7 +119,7 @@ def create_request(
 
     Raises InputError ``kaga:request-invalid`` (no purpose, no claim, a non-positive lifetime).
     """
-    from ..proofs.jose._jws import alg_for_key_type, sign_compact
+    from ..proofs.jose import alg_for_key_type, sign_compact
 
     if not purpose or not purpose.strip():
         raise InputError(REQUEST_INVALID, "a request needs a purpose")
@@ -161,7 +161,7 @@ def _uuid4(raw: bytes) -> str:
 
 def parse_request(token: str) -> tuple[PresentationRequest, Any]:
     """Decode a request without checking its signature (returns the request and the parsed JWS)."""
-    from ..proofs.jose._jws import parse_compact
+    from ..proofs.jose import parse_compact
 
     if not isinstance(token, str):
         raise InputError(REQUEST_INVALID, "a request is a compact JWS string")
@@ -215,7 +215,7 @@ def read_request(
     ProofError ``kaga:request-signature-invalid`` / ``kaga:request-verifier-mismatch`` /
     ``kaga:request-expired``, ResolutionError when the verifier's DID cannot be resolved.
     """
-    from ..proofs.jose._did_keys import verify_jws_with_did
+    from ..proofs.jose import verify_jws_with_did
 
     request, jws = parse_request(token)
     kid = jws.header.get("kid")

@@ -51,9 +51,9 @@ def received(world: World) -> dict[str, Any]:
 
 
 def test_the_npm_wallet_receives_an_sd_jwt_vc_with_the_pin(world: World, received: dict[str, Any]) -> None:
-    from kaga_vc.proofs.jose.sd_jwt import _unverified_payload, split_sd_jwt
+    from kaga_vc.proofs.jose.sd_jwt import split_sd_jwt, unverified_payload
 
-    payload = _unverified_payload(split_sd_jwt(received["credential"]).jwt)
+    payload = unverified_payload(split_sd_jwt(received["credential"]).jwt)
     assert payload["vct"].endswith("/KycCredential")
     assert payload["cnf"]["jwk"]["x"] == received["publicJwk"]["x"]  # bound to the wallet's own key
     assert {d["locale"] for d in received["metadataDisplay"]} == {"ja-JP", "en-US"}

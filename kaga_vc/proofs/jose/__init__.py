@@ -1,8 +1,27 @@
-"""JOSE securing: VC-JOSE-COSE (``vc+jwt``/``vp+jwt``), the VC 1.1 JWT encoding, SD-JWT VC (``dc+sd-jwt``)."""
+"""JOSE securing: VC-JOSE-COSE (``vc+jwt``/``vp+jwt``), the VC 1.1 JWT encoding, SD-JWT VC (``dc+sd-jwt``).
+
+Also the compact-JWS calls other layers build on (bundles, requests, the access log, OpenID4VC):
+:func:`sign_compact` / :func:`parse_compact`, :func:`alg_for_key_type`, :func:`verify_jws_with_did`
+(the signer's key taken from its DID document) and the key-level checks ``verify_with_*``.
+"""
 
 from __future__ import annotations
 
-from ._jws import ALGORITHMS, DEFAULT_LIMITS, CompactJWS, JOSELimits, parse_compact, sign_compact
+from ._claims import DEFAULT_MAX_CLOCK_SKEW
+from ._common import id_of
+from ._did_keys import verify_jws_with_did
+from ._jws import (
+    ALGORITHMS,
+    DEFAULT_LIMITS,
+    CompactJWS,
+    JOSELimits,
+    alg_for_key_type,
+    json_object,
+    parse_compact,
+    sign_compact,
+    verify_with_account,
+    verify_with_public_key,
+)
 from .jwt_vc11 import sign_jwt_vc11, sign_jwt_vp11, verify_jwt_vc11, verify_jwt_vp11
 from .sd_jwt import Decoys, issue_sd_jwt, present_sd_jwt, sd_jwt_vc_claims, verify_sd_jwt
 from .vc_jose import envelope, sign_vc_jwt, sign_vp_jwt, verify_vc_jwt, verify_vp_jwt
@@ -10,11 +29,15 @@ from .vc_jose import envelope, sign_vc_jwt, sign_vp_jwt, verify_vc_jwt, verify_v
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_CLOCK_SKEW",
     "CompactJWS",
     "Decoys",
     "JOSELimits",
+    "alg_for_key_type",
     "envelope",
+    "id_of",
     "issue_sd_jwt",
+    "json_object",
     "parse_compact",
     "present_sd_jwt",
     "sd_jwt_vc_claims",
@@ -23,9 +46,12 @@ __all__ = [
     "sign_jwt_vp11",
     "sign_vc_jwt",
     "sign_vp_jwt",
+    "verify_jws_with_did",
     "verify_jwt_vc11",
     "verify_jwt_vp11",
     "verify_sd_jwt",
     "verify_vc_jwt",
     "verify_vp_jwt",
+    "verify_with_account",
+    "verify_with_public_key",
 ]

@@ -426,7 +426,7 @@ def select_disclosures(issued: str, disclose: Iterable[str] | None) -> list[str]
     parts = split_sd_jwt(issued)
     if disclose is None:
         return list(parts.disclosures)
-    jws = _unverified_payload(parts.jwt)
+    jws = unverified_payload(parts.jwt)
     sd_alg = jws.get("_sd_alg", "sha-256")
     if not isinstance(sd_alg, str) or sd_alg not in HASHES:
         raise InputError(SD_HASH_ALGORITHM_NOT_ALLOWED, f"unsupported digest algorithm {sd_alg!r}")
@@ -445,8 +445,8 @@ def _concrete(pattern: Path, path: Path) -> Path:
     return tuple(path[i] if p == WILDCARD and i < len(path) else p for i, p in enumerate(pattern))
 
 
-def _unverified_payload(jwt: str) -> JSONObject:
-    # The holder reads its own stored credential: no signature check here (the verifier does it).
+def unverified_payload(jwt: str) -> JSONObject:
+    """The issuer-signed JWT's payload, unchecked: for a holder reading its own stored credential."""
     parts = jwt.split(".")
     if len(parts) != 3:
         raise InputError(PARSING_ERROR, "the issuer-signed part is not a compact JWS")
@@ -472,7 +472,7 @@ def present_sd_jwt(
         return chosen.presented
     if audience is None or nonce is None:
         raise InputError(MALFORMED_VALUE_ERROR, "key binding needs an audience and a nonce")
-    payload = _unverified_payload(parts.jwt)
+    payload = unverified_payload(parts.jwt)
     sd_alg = payload.get("_sd_alg", "sha-256")
     if not isinstance(sd_alg, str) or sd_alg not in HASHES:
         raise InputError(SD_HASH_ALGORITHM_NOT_ALLOWED, "unsupported digest algorithm (_sd_alg)")
@@ -664,6 +664,7 @@ __all__ = [
     "sd_jwt_vc_claims",
     "select_disclosures",
     "split_sd_jwt",
+    "unverified_payload",
     "verify_sd_jwt",
 ]
 
