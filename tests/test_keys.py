@@ -165,3 +165,16 @@ def test_b64url_decoder_is_strict(text: str) -> None:
     # "AB" decodes with non-zero padding bits: a second spelling of b"\x00", refused.
     with pytest.raises(InputError):
         b64url_decode(text) if text != "" else b64url_decode(None)  # type: ignore[arg-type]
+
+
+def test_the_key_codec_shortcut_table_matches_multiformats() -> None:
+    from multiformats import multicodec
+
+    from kaga_vc._encoding import _KEY_CODECS, multicodec_unwrap, multicodec_wrap
+
+    for name, prefix in _KEY_CODECS.items():
+        assert bytes(multicodec.wrap(name, b"")) == prefix, name
+        assert multicodec_unwrap(multicodec_wrap(name, b"\x01\x02")) == (name, b"\x01\x02")
+        assert multicodec.unwrap(prefix + b"\x01\x02")[0].name == name
+    # codecs outside the table still go through multiformats
+    assert multicodec_unwrap(bytes(multicodec.wrap("bls12_381-g2-pub", b"\x05"))) == ("bls12_381-g2-pub", b"\x05")

@@ -31,7 +31,7 @@ _SECRET_SIZES = {KeyType.ED25519: 32, KeyType.X25519: 32, KeyType.SECP256K1: 32,
 class PrivateKey:
     """A private key of one :class:`KeyType`, with its public key."""
 
-    __slots__ = ("_secret", "key_type", "public_key")
+    __slots__ = ("_ed25519", "_secret", "key_type", "public_key")
 
     def __init__(self, key_type: KeyType, secret: bytes) -> None:
         secret = bytes(secret)
@@ -39,6 +39,7 @@ class PrivateKey:
             raise InputError(INVALID_KEY, f"{key_type.value} private key must be {_SECRET_SIZES[key_type]} bytes")
         self.key_type = key_type
         self._secret = secret
+        self._ed25519: ed25519.Ed25519PrivateKey | None = None  # built on first signature, then reused
         self.public_key = PublicKey.from_raw(key_type, _derive_public(key_type, secret))
 
     # -- construction -----------------------------------------------------------------------
@@ -108,7 +109,9 @@ class PrivateKey:
     def sign(self, data: bytes) -> bytes:
         """Sign ``data``: Ed25519 (64 bytes) or deterministic-hash ECDSA as ``r || s`` (low-s)."""
         if self.key_type is KeyType.ED25519:
-            return ed25519.Ed25519PrivateKey.from_private_bytes(self._secret).sign(data)
+            if self._ed25519 is None:
+                self._ed25519 = ed25519.Ed25519PrivateKey.from_private_bytes(self._secret)
+            return self._ed25519.sign(data)
         if self.key_type is KeyType.SECP256K1:
             sig = coincurve.PrivateKey(self._secret).sign_recoverable(
                 data, hasher=lambda m: hashlib.sha256(m).digest()
@@ -143,6 +146,12 @@ class PrivateKey:
         return f"PrivateKey({self.key_type.value}, public={self.public_key.to_multikey()})"
 
     __str__ = __repr__
+
+    def __getstate__(self) -> tuple[KeyType, bytes]:  # the OpenSSL key object is rebuilt, never pickled
+        return self.key_type, self._secret
+
+    def __setstate__(self, state: tuple[KeyType, bytes]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PrivateKey) and other.key_type is self.key_type and other._secret == self._secret

@@ -4,6 +4,14 @@
 JWT encoding) credential using the city's JSON-LD context and referencing the type's JSON Schema
 through ``credentialSchema`` (type ``JsonSchema``, with its ``digestSRI``); :func:`check_schema`
 validates a credential against that schema with the ``jsonschema`` package (JSON Schema 2020-12).
+
+Population-scale issuance checks every credential, and jsonschema's interpreter costs about 1 ms per
+credential (more than signing it), so :func:`check_schema` first runs the same schema compiled once
+into Python by ``fastjsonschema``; jsonschema stays the reference: it decides (and names the failing
+path) whenever the compiled check does not accept. The compiled check only ever accepts what
+jsonschema accepts: the schemas use no keyword whose draft-07 meaning differs from 2020-12 (checked
+when compiling), ``const``/``enum`` booleans are typed (fastjsonschema compares ``1 == True``) and
+``format: date`` is the same calendar check; tests/issuer/test_schema_fast_path.py holds both to it.
 """
 
 from __future__ import annotations
@@ -249,6 +257,71 @@ def _validator(kind: CredentialKind) -> Any:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
+_SCHEMA_MAPS = frozenset({"properties", "$defs", "patternProperties"})
+_SCHEMA_ONE = frozenset({"items", "contains", "not", "additionalProperties", "propertyNames"})
+_SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf"})
+_SAME_IN_BOTH = frozenset({"type", "const", "enum", "required", "pattern", "format", "minLength", "maxLength",
+                           "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum",
+                           "exclusiveMaximum", "multipleOf", "minProperties", "maxProperties", "$ref", "$id",
+                           "title", "description", "$comment", "examples"})
+
+
+def _fast_schema(node: Any) -> Any:
+    """A schema node for fastjsonschema (draft-07), meaning what it means in 2020-12 to jsonschema:
+    booleans in ``const`` / ``enum`` typed (fastjsonschema compares ``1 == True``); any keyword outside
+    the ones both drafts read alike, or a ``$ref`` with siblings, refuses (jsonschema then does it all)."""
+    if isinstance(node, bool):
+        return node
+    if not isinstance(node, dict) or not node.keys() <= _SCHEMA_MAPS | _SCHEMA_ONE | _SCHEMA_LIST | _SAME_IN_BOTH:
+        raise ValueError("a schema the compiled check does not read as jsonschema does")
+    if "$ref" in node and len(node) > 1:
+        raise ValueError("$ref with siblings (ignored by draft-07)")
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS:
+            out[key] = {name: _fast_schema(member) for name, member in value.items()}
+        elif key in _SCHEMA_ONE:
+            out[key] = _fast_schema(value)
+        elif key in _SCHEMA_LIST:
+            out[key] = [_fast_schema(member) for member in value]
+        else:
+            out[key] = value
+    values = [node["const"]] if "const" in node else list(node.get("enum", []))
+    booleans = [x for x in values if isinstance(x, bool)]
+    others = [x for x in values if not isinstance(x, bool)]
+    if booleans:  # typed as jsonschema compares: a boolean const/enum accepts no number
+        rest = {key: value for key, value in out.items() if key not in ("const", "enum")}
+        out = {"allOf": [rest, {"anyOf": [{"type": "boolean", "enum": booleans},
+                                          {"not": {"type": "boolean"}, "enum": others or [None]}]}]}
+        if not others:
+            out["allOf"][1] = {"type": "boolean", "enum": booleans}
+    elif any(isinstance(x, (int, float)) for x in others):  # and a numeric one no boolean
+        out = {"allOf": [out, {"not": {"type": "boolean"}}]}
+    return out
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+@cache
+def _fast_validator(kind: CredentialKind) -> Any:
+    """The type's schema compiled once into Python (``None`` if it uses what only jsonschema reads)."""
+    import fastjsonschema
+
+    schema = load_schema(kind)
+    schema.pop("$schema", None)
+    try:
+        return fastjsonschema.compile(_fast_schema(schema), formats={"date": _is_date}, use_default=False,
+                                      use_formats=True)
+    except ValueError:
+        return None
+
+
 def kind_of(credential: Mapping[str, Any]) -> CredentialKind:
     """The city's credential type named in ``credential['type']``."""
     types = credential.get("type")
@@ -264,7 +337,17 @@ def check_schema(credential: Mapping[str, Any]) -> None:
 
     The detail gives the JSON path and the keyword that failed, never the offending value.
     """
-    errors = sorted(_validator(kind_of(credential)).iter_errors(dict(credential)), key=lambda e: list(e.path))
+    kind = kind_of(credential)
+    fast = _fast_validator(kind)
+    if fast is not None:
+        from fastjsonschema import JsonSchemaException
+
+        try:
+            fast(credential)
+            return
+        except JsonSchemaException:
+            pass  # jsonschema decides, and names the path
+    errors = sorted(_validator(kind).iter_errors(dict(credential)), key=lambda e: list(e.path))
     if errors:
         first = errors[0]
         where = first.json_path

@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..._encoding import b64url_decode, b64url_encode
@@ -98,6 +99,17 @@ _PATH_TOKEN = re.compile(r"\[(\d+|\*)\]|\.?([^.\[\]]+)")
 
 def parse_path(path: str) -> Path:
     """Parse ``address.street_address``, ``nationalities[0]``, ``nationalities[*]`` into a tuple."""
+    if isinstance(path, str) and len(path) <= 200:
+        return _parse_path_cached(path)  # a batch parses the same few paths for every credential
+    return _parse_path(path)
+
+
+@lru_cache(maxsize=1024)
+def _parse_path_cached(path: str) -> Path:
+    return _parse_path(path)
+
+
+def _parse_path(path: str) -> Path:
     if not isinstance(path, str) or not path or path.startswith(".") or path.endswith("."):
         raise InputError(MALFORMED_VALUE_ERROR, f"not a claim path: {path!r}")
     out: list[PathItem] = []
@@ -210,8 +222,14 @@ def issue_sd_jwt(
         span = decoys.maximum - decoys.minimum
         return decoys.minimum + (randbelow(span + 1) if span > 0 else 0)
 
+    # a set lookup for the plain paths (most of them), the pattern match only for those with a wildcard
+    exact = {p for p in patterns if WILDCARD not in p}
+    wild = [p for p in patterns if WILDCARD in p]
+
     def disclosable_at(path: Path) -> bool:
-        hit = [p for p in patterns if _matches(p, path)]
+        hit = [p for p in wild if _matches(p, path)]
+        if path in exact:
+            hit.append(path)
         used.update(hit)
         return bool(hit)
 
