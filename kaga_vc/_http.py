@@ -6,19 +6,34 @@ limit, no redirects, and no private, loopback or link-local addresses unless the
 connect, TLS, headers, body — must finish before one deadline. The host name is resolved once, every
 address is checked, and the connection goes to the checked address (TLS still verifies the name), so
 a DNS answer cannot point the fetch at ``169.254.169.254`` or ``127.0.0.1`` (SSRF, DNS rebinding).
+
+TLS trusts the system's certificate authorities, or exactly the PEM file named by the caller's
+``ca_file`` (the CLI's ``--ca-file``), else by ``$REQUESTS_CA_BUNDLE``, else by ``$SSL_CERT_FILE`` —
+the variables a corporate proxy or a private CA already sets for pip and requests.
 """
 
 from __future__ import annotations
 
 import http.client
 import ipaddress
+import os
 import socket
 import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .errors import ADDRESS_NOT_ALLOWED, FETCH_FAILED, URL_NOT_ALLOWED, InputError, UnavailableError
+from .errors import (
+    ADDRESS_NOT_ALLOWED,
+    FETCH_FAILED,
+    MALFORMED_VALUE_ERROR,
+    URL_NOT_ALLOWED,
+    InputError,
+    UnavailableError,
+)
+
+#: where a CA bundle may be named, first match wins (after the caller's own ``ca_file``)
+CA_ENV = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 class FetchFailed(UnavailableError):
@@ -42,13 +57,37 @@ def is_public_address(address: str) -> bool:
                 or ip.is_unspecified or getattr(ip, "is_site_local", False))
 
 
+def ca_file_in_use(ca_file: str | os.PathLike[str] | None = None) -> str | None:
+    """The CA bundle TLS will trust: ``ca_file``, else ``$REQUESTS_CA_BUNDLE``, else ``$SSL_CERT_FILE``
+    (None: the system's authorities)."""
+    if ca_file is not None and os.fspath(ca_file):
+        return os.fspath(ca_file)
+    return next((os.environ[name] for name in CA_ENV if os.environ.get(name)), None)
+
+
+def tls_context(ca_file: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """A verifying TLS context (hostname checked) over :func:`ca_file_in_use`.
+
+    An unreadable or empty CA file is the caller's input error (``MALFORMED_VALUE_ERROR``), never a
+    silent fall-back to the system's authorities.
+    """
+    chosen = ca_file_in_use(ca_file)
+    if chosen is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=chosen)
+    except (OSError, ssl.SSLError, ValueError):
+        raise InputError(MALFORMED_VALUE_ERROR, f"the CA file {chosen} cannot be read as PEM certificates") from None
+
+
 def http_get(url: str, *, deadline: float, max_bytes: int, accept: str,
-             allow_private_addresses: bool = False) -> FetchedBody:
+             allow_private_addresses: bool = False, ca_file: str | os.PathLike[str] | None = None) -> FetchedBody:
     """GET ``url`` (http or https) within ``deadline`` seconds overall; the body is cut at ``max_bytes + 1``.
 
     Raises InputError ``kaga:address-not-allowed`` for a host resolving to a non-public address (unless
     ``allow_private_addresses``) and :class:`FetchFailed` for anything that goes wrong on the wire,
-    the deadline included. Redirects are returned as they are (status 3xx), never followed.
+    the deadline included. Redirects are returned as they are (status 3xx), never followed. HTTPS
+    trusts :func:`tls_context` (``ca_file``, else the CA environment variables, else the system).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -68,6 +107,7 @@ def http_get(url: str, *, deadline: float, max_bytes: int, accept: str,
         if refused:
             raise InputError(ADDRESS_NOT_ALLOWED, f"{host} resolves to a non-public address ({refused[0]}); "
                                                   "refusing to fetch it unless private addresses are allowed")
+    context = tls_context(ca_file) if parts.scheme == "https" else None
     target = f"{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
 
     def remaining() -> float:
@@ -79,9 +119,9 @@ def http_get(url: str, *, deadline: float, max_bytes: int, accept: str,
     conn: http.client.HTTPConnection | None = None
     try:
         sock = socket.create_connection((addresses[0], port), timeout=remaining())
-        if parts.scheme == "https":
+        if context is not None:
             sock.settimeout(remaining())
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+            sock = context.wrap_socket(sock, server_hostname=host)
         conn = http.client.HTTPConnection(host, port, timeout=remaining())
         conn.sock = sock
         conn.putrequest("GET", target, skip_accept_encoding=True)

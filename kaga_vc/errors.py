@@ -114,6 +114,7 @@ CREDENTIAL_REVOKED = "kaga:credential-revoked"
 CREDENTIAL_SUSPENDED = "kaga:credential-suspended"
 STATUS_LIST_UNAVAILABLE = "kaga:status-list-unavailable"
 STATUS_LIST_INVALID = "kaga:status-list-invalid"
+STATUS_LIST_ROLLBACK = "kaga:status-list-rollback"  # older than a list this verifier already saw (issue 13)
 STATUS_NOT_CHECKED = "kaga:status-not-checked"
 STATUS_LIST_FULL = "kaga:status-list-full"
 STATUS_TRANSITION_INVALID = "kaga:status-transition-invalid"

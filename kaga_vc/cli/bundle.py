@@ -26,7 +26,8 @@ app = typer.Typer(help="Trust bundles: issuers' did:ethr histories, status lists
                   no_args_is_help=True)
 
 CityOption = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY, "
-                          "else the city set up in $KAGA_VC_HOME).")
+                          "else the city whose keys are in $KAGA_VC_HOME, i.e. the city's own home; a shop "
+                          "must name it).")
 TrustAnyCityOption = typer.Option(False, "--trust-any-city", help="DANGEROUS: accept a bundle signed by any city "
                                   "(no pinned city). Anyone can make a city; use only for tests.")
 TRUSTED_CITY_ENV = "KAGA_VC_TRUSTED_CITY"
@@ -41,16 +42,33 @@ def parse_issuer(value: str, default_types: tuple[str, ...]) -> Any:
     return TrustedIssuer(did.strip(), kinds)
 
 
-def trusted_city(value: str | None) -> str | None:
-    """The pinned city: ``--city``, else ``$KAGA_VC_TRUSTED_CITY``, else the city of ``$KAGA_VC_HOME/city``."""
-    import os
+def trusted_city(value: str | None, *, quiet: bool = False) -> str | None:
+    """The pinned city: ``--city``, else ``$KAGA_VC_TRUSTED_CITY``, else this home's own city.
 
-    from ..errors import KagaError
+    The last one is the city's own home trusting itself: ``$KAGA_VC_HOME/city`` holds the city's
+    configuration *and* its owner keystore (made by ``kaga-vc city init`` here). A shop's home has no
+    city, so a shop pins nothing implicitly and is refused until it names the city; a copied
+    ``city.json`` without the keys is not "this home's city" either. When the home's city is used, a
+    note on stderr says so (``quiet`` skips it).
+    """
+    import os
 
     if value or os.environ.get(TRUSTED_CITY_ENV):
         return value or os.environ.get(TRUSTED_CITY_ENV)
-    from ..issuer.service import read_city
+    city = home_city()
+    if city is not None and not quiet:
+        err_console.print(f"note: trusting this home's own city {city} ($KAGA_VC_HOME/city); "
+                          "pass --city or set $KAGA_VC_TRUSTED_CITY to pin another")
+    return city
 
+
+def home_city() -> str | None:
+    """The DID of the city set up in ``$KAGA_VC_HOME`` with its keys (``city init``), else None."""
+    from ..errors import KagaError
+    from ..issuer.service import OWNER_FILE, city_dir, read_city
+
+    if not (city_dir() / OWNER_FILE).is_file():
+        return None
     try:
         return read_city().did
     except KagaError:
@@ -148,6 +166,9 @@ def fetch(
     allow_private_address: bool = typer.Option(False, "--allow-private-address", help="Allow a host on a loopback, "
                                                "private or link-local address (a local mirror); refused by default."),
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds for the whole download (one deadline)."),
+    ca_file: Path | None = typer.Option(None, "--ca-file", help="PEM file of the certificate authorities to trust "
+                                        "for HTTPS (else $REQUESTS_CA_BUNDLE, else $SSL_CERT_FILE, else the "
+                                        "system's)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Download a trust bundle, check the city's signature, then save it for offline use.
@@ -161,7 +182,7 @@ def fetch(
     from ..verifier.fetch import fetch_bundle, install_bundle
 
     bundle = fetch_bundle(url, trusted_city=pinned_city(city, trust_any_city), timeout=timeout,
-                          allow_private_addresses=allow_private_address)
+                          allow_private_addresses=allow_private_address, ca_file=ca_file)
     with BundleMemory(default_bundle_memory_path()) as memory:
         install_bundle(bundle, out, memory=memory)
     summary = {**bundle.summary(), "out": str(out), "url": url}

@@ -59,12 +59,14 @@ def verify(
                                       "alone, it checks one credential (issuer keys, status, trust) with no network."),
     policy: str | None = typer.Option(None, "--policy", help="Verifier policy (JSON file): purposes, bundle age, trusted cities."),
     city: str | None = typer.Option(None, "--city", help="The city DID that must have signed the bundle (else $KAGA_VC_TRUSTED_CITY, "
-                                    "else the city set up in $KAGA_VC_HOME; none: the bundle is refused)."),
+                                    "else the city whose keys are in $KAGA_VC_HOME, the city's own home; "
+                                    "none: the bundle is refused)."),
     trust_any_city: bool = typer.Option(False, "--trust-any-city", help="DANGEROUS: with --bundle, accept a bundle "
                                         "signed by any city (no pinned city). For tests only."),
     status_lists: str | None = typer.Option(
         None, "--status-lists", help="Check status against these status list credentials: a file or directory "
-        "written by kaga-vc status publish (else status is not checked: a warning)."),
+        "written by kaga-vc status publish (else status is not checked: a warning). A list older than one "
+        "seen before is refused (remembered in $KAGA_VC_HOME/verifier/status-lists.sqlite3)."),
     verifier_key: Path | None = typer.Option(None, "--verifier-key", dir_okay=False, help="With --request: the verifier's keystore "
                                              "that signs the access-log entry (default: the one `request create` uses)."),
     log: str | None = typer.Option(None, "--log", help="With --request: the access log to record in (else $KAGA_VC_ACCESSLOG_URL, "
@@ -111,9 +113,10 @@ def verify(
     skew = timedelta(seconds=max_clock_skew)
     source = None
     if status_lists is not None:
-        from ..status import load_status_lists
+        from ..status import StatusListMemory, default_status_memory_path, load_status_lists
 
-        source = load_status_lists(status_lists)
+        # an older list than one this verifier already saw is refused (kaga:status-list-rollback)
+        source = StatusListMemory(default_status_memory_path()).guard(load_status_lists(status_lists))
     presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
     # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
     with chain_resolver(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as resolver:

@@ -54,13 +54,14 @@ class WebMethod:
 
     def __init__(self, *, allow_network: bool = True, documents: Mapping[str, JSONObject] | None = None,
                  timeout: float = 5.0, max_bytes: int = MAX_DOCUMENT_BYTES, insecure_localhost: bool = False,
-                 allow_private_addresses: bool = False) -> None:
+                 allow_private_addresses: bool = False, ca_file: str | None = None) -> None:
         self.allow_network = allow_network
         self.documents: dict[str, JSONObject] = dict(documents or {})
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.insecure_localhost = insecure_localhost
         self.allow_private_addresses = allow_private_addresses or insecure_localhost
+        self.ca_file = ca_file  # None: $REQUESTS_CA_BUNDLE, else $SSL_CERT_FILE, else the system's authorities
 
     def resolve(self, did: DID, options: ResolutionOptions) -> ResolutionResult:
         url = did_web_url(did, insecure_localhost=self.insecure_localhost)
@@ -82,7 +83,7 @@ class WebMethod:
         try:
             fetched = http_get(url, deadline=self.timeout, max_bytes=self.max_bytes,
                                accept="application/did+json, application/json",
-                               allow_private_addresses=self.allow_private_addresses)
+                               allow_private_addresses=self.allow_private_addresses, ca_file=self.ca_file)
         except FetchFailed as exc:
             raise ResolutionError(WEB_UNREACHABLE, exc.detail) from None
         except InputError as exc:

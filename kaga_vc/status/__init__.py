@@ -20,6 +20,7 @@ from ._entry import (
     status_entries_of,
 )
 from ._lists import IndexReservations, StatusListInfo, StatusLists, StatusStore
+from ._memory import RememberingStatusListSource, StatusListMemory, default_status_memory_path
 from ._source import (
     DirectoryStatusListSource,
     FileStatusListSource,
@@ -39,9 +40,11 @@ __all__ = [
     "FileStatusListSource",
     "IndexReservations",
     "MappingStatusListSource",
+    "RememberingStatusListSource",
     "StatusEntry",
     "StatusListDocument",
     "StatusListInfo",
+    "StatusListMemory",
     "StatusListSource",
     "StatusLists",
     "StatusPurpose",
@@ -49,6 +52,7 @@ __all__ = [
     "VerifiedListCache",
     "apply_status",
     "check_entry",
+    "default_status_memory_path",
     "load_status_lists",
     "parse_entry",
     "status_entries_of",

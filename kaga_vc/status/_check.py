@@ -8,7 +8,9 @@ validity period), require the same issuer as the credential, the list type, a ma
 * ``kaga:credential-revoked`` / ``kaga:credential-suspended`` — checked, and the bit is set;
 * ``kaga:status-list-unavailable`` — could not check (no such list in the source, an unresolvable
   issuer, an expired list);
-* ``kaga:status-list-invalid`` — the list credential is tampered with, of another issuer, or malformed.
+* ``kaga:status-list-invalid`` — the list credential is tampered with, of another issuer, or malformed;
+* ``kaga:status-list-rollback`` — the source remembers lists (:class:`~kaga_vc.status.StatusListMemory`)
+  and this one is older than a list already seen for the URL.
 """
 
 from __future__ import annotations
@@ -174,6 +176,12 @@ def check_entry(
         value = bits.get(entry.index)
     except KagaError as error:
         return 0, [(STATUS_LIST_INVALID, f"{url}: {error.detail}", False)]
+    remember = getattr(source, "remember_verified", None)  # a remembering source: rollback check on verified facts
+    if callable(remember):
+        try:
+            remember(url, result.valid_from, str(subject.get("encodedList")), purposes)
+        except KagaError as error:
+            return 0, [(error.code, error.detail or f"status list {url} is older than one already seen", False)]
     return value, []
 
 

@@ -9,6 +9,7 @@ read with a timeout and a size limit. This module is never imported by the verif
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ def fetch_bundle(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = MAX_BUNDLE_BYTES,
     allow_private_addresses: bool = False,
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> TrustBundle:
     """Download a signed trust bundle and verify it (see :func:`read_bundle` for its errors).
 
@@ -48,14 +50,15 @@ def fetch_bundle(
     private or link-local addresses are refused unless ``allow_private_addresses`` (then plain http is
     allowed to a loopback address, a local mirror). Raises InputError ``kaga:bundle-invalid`` for a URL
     that may not be fetched, ``kaga:address-not-allowed`` for such a host, and :class:`BundleFetchError`
-    (``kaga:bundle-unavailable``) when the server cannot be read in time.
+    (``kaga:bundle-unavailable``) when the server cannot be read in time. HTTPS trusts ``ca_file`` (a PEM
+    file), else ``$REQUESTS_CA_BUNDLE``, else ``$SSL_CERT_FILE``, else the system's authorities.
     """
     from .._http import FetchFailed, http_get
 
     _check_url(url)
     try:
         fetched = http_get(url, deadline=timeout, max_bytes=max_bytes, accept="application/jwt, text/plain",
-                           allow_private_addresses=allow_private_addresses)
+                           allow_private_addresses=allow_private_addresses, ca_file=ca_file)
     except FetchFailed as exc:
         raise BundleFetchError(detail=exc.detail) from None
     if fetched.status != 200:
