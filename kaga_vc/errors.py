@@ -87,6 +87,9 @@ DOCUMENT_TOO_DEEP = "kaga:document-too-deep"
 DUPLICATE_JSON_KEY = "kaga:duplicate-json-key"
 VERIFICATION_METHOD_NOT_FOUND = "kaga:verification-method-not-found"
 CANONICALIZATION_TOO_COMPLEX = "kaga:canonicalization-too-complex"
+#: a secured JSON-LD document not in compacted form under its own @context (a full-IRI key, a typed
+#: @value, a null, an alias of a core term ...): its JSON could say other than what was signed (issue 11)
+NOT_COMPACTED = "kaga:not-compacted"
 
 # JOSE, JWT and SD-JWT (issue 4).
 ALGORITHM_NOT_ALLOWED = "kaga:algorithm-not-allowed"

@@ -18,6 +18,7 @@ from ..errors import (
     HOLDER_MISMATCH,
     ISSUER_MISMATCH,
     MALFORMED_VALUE_ERROR,
+    NOT_COMPACTED,
     InputError,
     KagaError,
 )
@@ -62,6 +63,14 @@ def _proof_problems(check: ProofCheck) -> list[Problem]:
     ]
 
 
+def _not_compacted(check: ProofCheck, now: datetime | None = None) -> VerificationResult | None:
+    """The refusal of a document not in compacted form (its other facts cannot be read soundly)."""
+    for error in check.errors:
+        if error.code == NOT_COMPACTED:
+            return _failed(error, now=now)
+    return None
+
+
 def _proof_details(check: ProofCheck) -> JSONObject:
     details: JSONObject = {}
     if check.cryptosuite:
@@ -88,6 +97,25 @@ def verify_credential_di(
         document = read_document(data)
         if is_presentation(document):
             raise InputError(MALFORMED_VALUE_ERROR, "this is a presentation: use verify_presentation")
+    except KagaError as error:
+        return _failed(error, now=now)
+
+    # the proof first: it also checks the document is in compacted form (kaga:not-compacted), and
+    # every fact below is read from the normalised document it returns, never from another spelling
+    check = verify_proof(
+        document,
+        suites=suites,
+        resolver=resolver,
+        expected_purpose=ProofPurpose.ASSERTION_METHOD,
+        loader=loader,
+        now=now,
+        max_clock_skew=max_clock_skew,
+    )
+    refused = _not_compacted(check, now)
+    if refused is not None:
+        return refused
+    document = check.document or document
+    try:
         credential = Credential.from_json(document)
     except KagaError as error:
         return _failed(error, now=now)
@@ -109,16 +137,7 @@ def verify_credential_di(
         problems.append(Problem(CREDENTIAL_EXPIRED, "the credential has expired", None, {"valid_until": not_after, "now": now}))
     checks.append("validityPeriod")
 
-    # the proof
-    check = verify_proof(
-        document,
-        suites=suites,
-        resolver=resolver,
-        expected_purpose=ProofPurpose.ASSERTION_METHOD,
-        loader=loader,
-        now=now,
-        max_clock_skew=max_clock_skew,
-    )
+    # the proof (verified above)
     problems.extend(_proof_problems(check))
     checks.extend(check.checks)
 
@@ -174,7 +193,7 @@ def verify_presentation_di(
     suites = default_suites() if suites is None else suites
     try:
         document = read_document(data)
-        presentation = Presentation.from_json(document)
+        Presentation.from_json(document)
     except KagaError as error:
         return _failed(error, now=now)
 
@@ -193,6 +212,16 @@ def verify_presentation_di(
         now=now,
         max_clock_skew=max_clock_skew,
     )
+    refused = _not_compacted(check, now)
+    if refused is not None:
+        return refused
+    # the holder is read from the normalised document; each embedded credential is verified on its
+    # own, over the JSON received (it has its own proof and passes the same compaction rule)
+    received = Presentation.from_json(document)
+    try:
+        presentation = Presentation.from_json(check.document) if check.document is not None else received
+    except KagaError as error:
+        return _failed(error, now=now)
     problems.extend(_proof_problems(check))
     checks.extend(check.checks)
     if challenge is None:
@@ -209,7 +238,7 @@ def verify_presentation_di(
 
     nested: list[JSONObject] = []
     if verify_embedded is not None:
-        for index, item in enumerate(presentation.verifiable_credential):
+        for index, item in enumerate(received.verifiable_credential):
             result = verify_embedded(item)
             nested.append(result.to_json())
             for problem in result.problems:
@@ -231,6 +260,6 @@ def verify_presentation_di(
         checked_at=now,
         issuer=None,
         subject=holder or check.controller,
-        credential=document,
+        credential=check.document or document,
         details={"presentation": True, "credentials": nested, **_proof_details(check)},
     )

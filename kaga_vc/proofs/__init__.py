@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._compacted import check_compacted
 from ._jsonld import DocumentLoader, canonize, default_document_loader, expand
 from .data_integrity import (
     DATA_INTEGRITY_PROOF,
@@ -26,6 +27,7 @@ __all__ = [
     "ProofPurpose",
     "add_proof",
     "canonize",
+    "check_compacted",
     "default_document_loader",
     "default_suites",
     "expand",

@@ -41,6 +41,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..keys import PublicKey, Signer
+from ._compacted import check_compacted
 from ._jsonld import DocumentLoader, canonize
 
 JSONObject = dict[str, Any]
@@ -254,6 +255,8 @@ class ProofCheck:
     could_not_check: list[KagaError] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     proofs: list[ProofCheck] = field(default_factory=list)  # one per proof of a set or chain
+    #: the document normalised by :func:`~kaga_vc.proofs.check_compacted` (what a verdict reads), once checked
+    document: JSONObject | None = None
 
     @property
     def verified(self) -> bool:
@@ -321,6 +324,11 @@ def verify_proof(
     document with, as its ``proof``, the proofs its ``previousProof`` names (none otherwise), and
     the document verifies only if every proof does. Every problem goes in the result, each with
     the index of its proof when there are several; ``controllers`` lists the DIDs of all signers.
+
+    The document must first be in compacted form under its own ``@context``
+    (:func:`~kaga_vc.proofs.check_compacted`, ``kaga:not-compacted``): a proof covers the RDF, and a
+    respelling that keeps the RDF must not change what a reader of the JSON sees. ``document`` of
+    the result is the normalised document; read the verdict's facts from it.
     """
     try:
         proofs = all_proofs(document)
@@ -343,7 +351,7 @@ def verify_proof(
         checks.append(_verify_one(input_document, proof, suites=suites, resolver=resolver, expected_purpose=expected_purpose,
                                   loader=loader, challenge=challenge, domain=domain, now=at, max_clock_skew=max_clock_skew))
     if len(checks) == 1:
-        return checks[0]
+        return _compacted(checks[0], document, loader)
     combined = ProofCheck(proof=checks[0].proof, verification_method=checks[0].verification_method,
                           controller=checks[0].controller, cryptosuite=checks[0].cryptosuite, proofs=checks)
     for index, item in enumerate(checks):
@@ -352,7 +360,27 @@ def verify_proof(
         combined.checks.extend(name for name in item.checks if name not in combined.checks)
     if len(proofs) > 1:
         combined.checks.append("proofSet" if not any(previous for _, previous in inputs) else "proofChain")
-    return combined
+    return _compacted(combined, document, loader)
+
+
+_PROOF_REFUSED = (UNSUPPORTED_CRYPTOSUITE, MALFORMED_PROOF_ERROR)
+
+
+def _compacted(check: ProofCheck, document: JSONObject, loader: DocumentLoader) -> ProofCheck:
+    """Add the compaction rule's verdict (``kaga:not-compacted``) and the normalised document to ``check``.
+
+    Skipped when a proof is of a kind this library refuses anyway (its own code says more).
+    """
+    if any(error.code in _PROOF_REFUSED for error in check.errors):
+        return check
+    try:
+        check.document = check_compacted(document, loader)
+        check.checks.append("compacted")
+    except KagaError as error:
+        if not any(seen.code == error.code for seen in (*check.errors, *check.could_not_check)):
+            # (an expansion error the signature step already reported is not reported twice)
+            (check.could_not_check if error.code == "kaga:context-load-failed" else check.errors).append(error)
+    return check
 
 
 def _in_proof(error: KagaError, index: int) -> KagaError:
