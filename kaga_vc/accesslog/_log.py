@@ -311,11 +311,11 @@ class AccessLog:
         index = subject_index(self._key, entry.subject)
         try:
             recipient = encryption_key(entry.subject, self.resolver)
+            return index, encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
         except KagaError:
             # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
             # under the keyed index, but without the sealed part: the claim names are not kept at all
             return index, None
-        return index, encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
 
     # --- read ---------------------------------------------------------------------------------------
 

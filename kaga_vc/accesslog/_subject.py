@@ -103,17 +103,21 @@ def agreement_private_key(key: PrivateKey) -> PrivateKey:
 def encrypt_subject_data(data: JSONObject, recipient: PublicKey) -> str:
     """Compact JWE of ``data`` to ``recipient`` (ECDH-ES, A256GCM); no header names the subject."""
     from jwcrypto import jwe, jwk  # type: ignore[import-untyped]
+    from jwcrypto.common import JWException  # type: ignore[import-untyped]
 
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
-    token = jwe.JWE(payload, protected=json.dumps({"alg": JWE_ALG, "enc": JWE_ENC}),
-                    recipient=jwk.JWK(**recipient.to_jwk()))
-    return str(token.serialize(compact=True))
+    try:
+        token = jwe.JWE(payload, protected=json.dumps({"alg": JWE_ALG, "enc": JWE_ENC}),
+                        recipient=jwk.JWK(**recipient.to_jwk()))
+        return str(token.serialize(compact=True))
+    except (JWException, ValueError, TypeError) as exc:  # e.g. a small-order point: the all-zero secret
+        raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"the subject's key cannot be encrypted to ({type(exc).__name__})") from None
 
 
 def decrypt_subject_data(token: str, key: PrivateKey) -> JSONObject:
     """Open a subject-data JWE with the subject's key; ``kaga:decryption-failed`` if it is not theirs."""
     from jwcrypto import jwe, jwk
-    from jwcrypto.common import JWException  # type: ignore[import-untyped]
+    from jwcrypto.common import JWException
 
     private = agreement_private_key(key)
     try:

@@ -45,11 +45,14 @@ def parse_json(data: str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES, max_de
         raise InputError(DOCUMENT_TOO_LARGE, f"document is larger than {max_bytes} bytes", limit=max_bytes)
     _check_text_depth(data, max_depth)
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        parsed = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except InputError:
         raise
     except (ValueError, RecursionError) as exc:
         raise InputError(PARSING_ERROR, f"not valid JSON: {exc}") from None
+    if "\\u" in data or not data.isascii():  # only escapes or non-ASCII text can hold a lone surrogate
+        check_structure(parsed, max_depth=max_depth)
+    return parsed
 
 
 def _check_text_depth(text: str, max_depth: int) -> None:
@@ -75,6 +78,19 @@ def _check_text_depth(text: str, max_depth: int) -> None:
             depth -= 1
 
 
+def _check_text(text: str) -> None:
+    """Refuse a string that is not Unicode text: a lone surrogate (``"\\ud800"``) has no UTF-8 form.
+
+    JSON allows the escape, but RFC 8259 §8.2 leaves its meaning open and the signed (canonical)
+    form is UTF-8: such a document cannot be signed or verified, and must not crash either.
+    """
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(PARSING_ERROR, "a string holds a lone surrogate (not Unicode text)") from None
+
+
 def check_structure(value: Any, *, max_depth: int = MAX_DEPTH, max_items: int = MAX_DOCUMENT_BYTES // 4) -> None:
     """Apply the depth and size limits to an already parsed value (a dict passed by a caller)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -90,11 +106,14 @@ def check_structure(value: Any, *, max_depth: int = MAX_DEPTH, max_items: int = 
             for key, item in current.items():
                 if not isinstance(key, str):
                     raise InputError(PARSING_ERROR, "object keys must be strings")
+                _check_text(key)
                 stack.append((item, depth + 1))
         elif isinstance(current, list):
             if depth > max_depth:
                 raise InputError(DOCUMENT_TOO_DEEP, f"document is nested deeper than {max_depth} levels", limit=max_depth)
             stack.extend((item, depth + 1) for item in current)
+        elif isinstance(current, str):
+            _check_text(current)
         elif isinstance(current, float) and not math.isfinite(current):
             raise InputError(PARSING_ERROR, "NaN and infinities are not JSON")
         elif not (current is None or isinstance(current, (str, int, float, bool))):

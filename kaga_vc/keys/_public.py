@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import coincurve
@@ -45,6 +46,37 @@ _CURVES: dict[KeyType, ec.EllipticCurve] = {
 _HASHES: dict[KeyType, Callable[[], hashes.HashAlgorithm]] = {KeyType.P256: hashes.SHA256, KeyType.P384: hashes.SHA384, KeyType.P521: hashes.SHA512}
 
 
+_P25519 = 2**255 - 19
+_PROBE_SCALAR = bytes([0x40] * 32)  # any fixed X25519 scalar (clamped to a multiple of the cofactor 8)
+
+
+@lru_cache(maxsize=1024)
+def _is_small_order(key_type: KeyType, raw: bytes) -> bool:
+    """Whether an Ed25519 / X25519 public key is a point of small order (or a non-canonical encoding).
+
+    Such a key is no one's key: for the Ed25519 identity point a signature of any message verifies
+    (``R`` = identity, ``S`` = 0), and key agreement with one yields the all-zero secret (RFC 7748
+    §6.1), which ``cryptography`` refuses with a ``ValueError``. The test is that refusal: the
+    X25519 product of a cofactor-clamped scalar and the (Montgomery form of the) point is zero
+    exactly when the point has small order. Ed25519 ``y`` must also be canonical (RFC 8032 §5.1.3).
+    """
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    value = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if key_type is KeyType.ED25519:
+        if value >= _P25519:
+            return True
+        if value == 1:  # the identity (its Montgomery form is the point at infinity)
+            return True
+        value = (1 + value) * pow(1 - value, _P25519 - 2, _P25519) % _P25519  # u = (1 + y) / (1 - y)
+    try:
+        x25519.X25519PrivateKey.from_private_bytes(_PROBE_SCALAR).exchange(
+            x25519.X25519PublicKey.from_public_bytes(value.to_bytes(32, "little")))
+    except ValueError:
+        return True
+    return False
+
+
 def _coord_size(key_type: KeyType) -> int:
     return key_type.info.public_size - 1
 
@@ -69,6 +101,8 @@ class PublicKey:
                     ed25519.Ed25519PublicKey.from_public_bytes(raw)
                 except ValueError as exc:
                     raise InputError(INVALID_KEY, "invalid Ed25519 public key") from exc
+            if _is_small_order(key_type, raw):
+                raise InputError(INVALID_KEY, f"the {key_type.value} public key is a point of small order")
             return cls(key_type, raw)
         try:
             point = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[key_type], raw)

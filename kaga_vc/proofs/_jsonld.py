@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import (
     CANONICALIZATION_TOO_COMPLEX,
     DOCUMENT_TOO_DEEP,
+    PARSING_ERROR,
     PROOF_TRANSFORMATION_ERROR,
     UNDEFINED_TERM,
     DocumentLoadError,
@@ -256,7 +257,13 @@ def canonize(document: JSONObject, loader: DocumentLoader | None = None) -> str:
         raise InputError(DOCUMENT_TOO_DEEP, "document is nested too deeply for RDF canonicalisation") from None
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # see expand()
         raise ProofError(PROOF_TRANSFORMATION_ERROR, f"RDF canonicalisation failed: {type(exc).__name__}") from None
-    return str(result)
+    text = str(result)
+    if not text.isascii():
+        try:  # the suites hash the UTF-8 form: a lone surrogate ("\ud800") has none
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(PARSING_ERROR, "the document holds a lone surrogate (not Unicode text)") from None
+    return text
 
 
 def _is_absolute_iri(value: str) -> bool:
