@@ -7,7 +7,9 @@ final ``mode`` before the rename, so secrets are never briefly world-readable.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -50,17 +52,31 @@ def ensure_private_file(path: str | os.PathLike[str]) -> Path:
     For SQLite databases holding personal data (issuance records, access log): SQLite creates its
     file with the process umask (usually 0644) and gives its ``-wal`` / ``-shm`` files the database
     file's permissions, so creating the file first is what keeps all three private.
+
+    An existing file is never opened here: closing *any* descriptor of a file drops every POSIX lock
+    the process holds on it (fcntl semantics), so an open-and-close beside a live SQLite connection of
+    this process silently removes that connection's locks. Another process then believes it is the
+    last user, checkpoints and deletes the WAL, and the two processes go on with diverging copies of
+    the database (a second open of the issuance records in a server made new offers invisible to it,
+    and would have lost its own writes).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+    try:  # a new file: nobody (no SQLite connection of ours either) can hold a lock on it yet
+        fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        if target.is_symlink():
+            raise OSError(errno.ELOOP, "refusing a database path that is a symbolic link", str(target)) from None
+        if stat.S_IMODE(target.stat().st_mode) != 0o600:
+            os.chmod(target, 0o600)
+    else:
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
     for suffix in ("-wal", "-shm", "-journal"):
         side = target.with_name(target.name + suffix)
-        if side.exists() and not side.is_symlink():
+        if side.exists() and not side.is_symlink() and stat.S_IMODE(side.stat().st_mode) != 0o600:
             os.chmod(side, 0o600)
     return target
 

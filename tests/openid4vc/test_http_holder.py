@@ -130,7 +130,6 @@ def test_unknown_state_is_refused(world: World) -> None:
     assert answer.status_code == 404 and answer.json()["kaga_code"] == "kaga:openid4vp-request-unknown"
 
 
-@pytest.mark.xfail(reason="after the merge of batch issuance and migrations a fresh offer can come back kaga:offer-unknown at the token endpoint (seen in the whole suite); under investigation, issue 15 stays open", strict=False)
 def test_issuance_refusals_each_with_its_code(world: World, wallet: Any, tmp_path: Path) -> None:
     session = world.session()
     offer = world.offer("kyc")
@@ -144,7 +143,6 @@ def test_issuance_refusals_each_with_its_code(world: World, wallet: Any, tmp_pat
     assert _refused(lambda: receive_offer(wallet, old.uri, tx_code=old.tx_code, session=session)) == "kaga:offer-expired"
 
 
-@pytest.mark.xfail(reason="after the merge of batch issuance and migrations a fresh offer can come back kaga:offer-unknown at the token endpoint (seen in the whole suite); under investigation, issue 15 stays open", strict=False)
 def test_key_proof_for_another_key_is_refused_over_http(world: World) -> None:
     from kaga_vc.keys import KeySigner, KeyType, PrivateKey
     from kaga_vc.proofs.jose import sign_compact

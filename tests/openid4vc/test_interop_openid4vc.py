@@ -64,7 +64,6 @@ def test_reused_offer_is_refused(world: World, received: dict[str, Any]) -> None
     assert not again["ok"] and "kaga:offer-used" in json.dumps(again)
 
 
-@pytest.mark.xfail(reason="after the merge of batch issuance and migrations a fresh offer can come back kaga:offer-unknown at the token endpoint (seen in the whole suite); under investigation, issue 15 stays open", strict=False)
 def test_wrong_pin_is_refused(world: World) -> None:
     offer = world.offer("kyc")
     wrong = "000000" if offer.tx_code != "000000" else "111111"
@@ -72,14 +71,12 @@ def test_wrong_pin_is_refused(world: World) -> None:
     assert not got["ok"] and "kaga:offer-tx-code-wrong" in json.dumps(got)
 
 
-@pytest.mark.xfail(reason="after the merge of batch issuance and migrations a fresh offer can come back kaga:offer-unknown at the token endpoint (seen in the whole suite); under investigation, issue 15 stays open", strict=False)
 def test_key_proof_for_another_key_is_refused(world: World) -> None:
     offer = world.offer("kyc")
     got = node(world, "receive", offer=offer.uri, pin=offer.tx_code, attack="other-key")
     assert not got["ok"] and "kaga:key-proof-invalid" in json.dumps(got)
 
 
-@pytest.mark.xfail(reason="after the merge of batch issuance and migrations a fresh offer can come back kaga:offer-unknown at the token endpoint (seen in the whole suite); under investigation, issue 15 stays open", strict=False)
 def test_a_c_nonce_not_ours_is_refused(world: World) -> None:
     offer = world.offer("kyc")
     got = node(world, "receive", offer=offer.uri, pin=offer.tx_code, attack="bad-nonce")
