@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -135,15 +135,22 @@ class ParallelIssuer:
             _init_worker(None, *init)
 
     def __call__(self, items: list[tuple[int, Mapping[str, str]]]) -> list[Issued | KagaError]:
+        return self.submit(items)()
+
+    def submit(self, items: list[tuple[int, Mapping[str, str]]]) -> Callable[[], list[Issued | KagaError]]:
+        """Reserve the group's status indices and start signing it in the pool; the returned call waits
+        for the results (in this process, without a pool, the signing happens in that call)."""
         slots = self.reservations.reserve(len(items))
         jobs = [(row, list_id, index) for (_n, row), (list_id, index) in zip(items, slots, strict=True)]
+
+        def convert(results: list[Issued | tuple[str, str]]) -> list[Issued | KagaError]:
+            return [KagaError(r[0], r[1]) if isinstance(r, tuple) else r for r in results]
+
         if self._pool is None:
-            results = _issue_jobs(jobs)
-        else:
-            size = max(1, -(-len(jobs) // (self.workers * 2)))
-            chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
-            results = [item for part in self._pool.map(_issue_jobs, chunks) for item in part]
-        return [KagaError(r[0], r[1]) if isinstance(r, tuple) else r for r in results]
+            return lambda: convert(_issue_jobs(jobs))
+        size = max(1, -(-len(jobs) // (self.workers * 2)))
+        futures = [self._pool.submit(_issue_jobs, jobs[i:i + size]) for i in range(0, len(jobs), size)]
+        return lambda: convert([item for future in futures for item in future.result()])
 
     def taken(self, list_id: str, index: int) -> None:
         self.reservations.taken(list_id, index)

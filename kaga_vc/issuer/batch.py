@@ -463,12 +463,25 @@ def run_batch(
                             advance()
                         else:
                             todo.append((number, row, key))
+                    # An issue_group with submit() (the process pool) signs the next group while this
+                    # one is recorded and released: the overlap is only of signing, never of release
+                    # (a group in flight when the batch stops is dropped, never recorded nor released).
+                    submit = getattr(issue_group, "submit", None)
                     position = 0
-                    while position < len(todo):
-                        group = todo[position:position + max(group_size, 1)]
-                        position += len(group)
+                    ahead: tuple[list[tuple[int, Mapping[str, str], str]], Callable[[], Any]] | None = None
+                    while position < len(todo) or ahead is not None:
+                        if ahead is None:
+                            group = todo[position:position + max(group_size, 1)]
+                            position += len(group)
+                            results = None if submit is None else submit([(n, r) for n, r, _k in group])
+                        else:
+                            (group, results), ahead = ahead, None
+                        if submit is not None and position < len(todo):
+                            following = todo[position:position + max(group_size, 1)]
+                            position += len(following)
+                            ahead = following, submit([(n, r) for n, r, _k in following])
                         retry = _issue_and_commit(group, issue_group, store, staging, batch, summary, outcomes,
-                                                  advance, on_row)
+                                                  advance, on_row, results=results)
                         todo.extend(retry)
             finally:
                 if staging is not None:
@@ -512,11 +525,14 @@ def _issue_and_commit(
     outcomes: dict[int, tuple[str, str | None, str | None, str | None]],
     advance: Callable[[], None],
     on_row: Callable[[int, str], None] | None,
+    *,
+    results: Callable[[], list[Issued | KagaError]] | None = None,
 ) -> list[tuple[int, Mapping[str, str], str]]:
-    """Issue one group, commit its records in one transaction, then release its files; the rows to retry."""
-    results = issue_group([(number, row) for number, row, _key in group])
+    """Issue one group (or collect its ``results`` submitted earlier), commit its records in one
+    transaction, then release its files; the rows to retry."""
+    results_of = results() if results is not None else issue_group([(number, row) for number, row, _key in group])
     issued: list[tuple[int, str, Issued]] = []
-    for (number, _row, key), result in zip(group, results, strict=True):
+    for (number, _row, key), result in zip(group, results_of, strict=True):
         if isinstance(result, KagaError):
             summary.rejected += 1
             summary.rejected_codes[result.code] = summary.rejected_codes.get(result.code, 0) + 1

@@ -233,7 +233,13 @@ def issue_sd_jwt(
         used.update(hit)
         return bool(hit)
 
+    # below a path that starts no pattern nothing is disclosable: that subtree is only checked, not rebuilt
+    starts = {p[:i] for p in exact for i in range(1, len(p))}
+
     def walk(value: Any, path: Path) -> Any:
+        if path and not wild and path not in starts:
+            _refuse_reserved(value)
+            return value
         if isinstance(value, dict):
             if "_sd" in value or "..." in value or "_sd_alg" in value:
                 raise InputError(MALFORMED_VALUE_ERROR, "claims must not use the reserved names _sd, _sd_alg or ...")
@@ -279,6 +285,18 @@ def issue_sd_jwt(
     header = {"alg": alg_for_key_type(signer.key_type), "typ": typ, "kid": signer.key_id}
     jwt = sign_compact(header, payload, signer)
     return "~".join([jwt, *(d.encoded for d in disclosures)]) + "~"
+
+
+def _refuse_reserved(value: Any) -> None:
+    """The reserved-name check of :func:`issue_sd_jwt`'s walk, for a subtree it leaves as it is."""
+    if isinstance(value, dict):
+        if "_sd" in value or "..." in value or "_sd_alg" in value:
+            raise InputError(MALFORMED_VALUE_ERROR, "claims must not use the reserved names _sd, _sd_alg or ...")
+        for member in value.values():
+            _refuse_reserved(member)
+    elif isinstance(value, list):
+        for member in value:
+            _refuse_reserved(member)
 
 
 def sd_jwt_vc_claims(
