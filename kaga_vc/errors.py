@@ -51,7 +51,6 @@ UNKNOWN_NETWORK = "unknownNetwork"
 
 # Project codes.
 UNSUPPORTED_KEY_TYPE = "kaga:unsupported-key-type"
-UNSUPPORTED_ALGORITHM = "kaga:unsupported-algorithm"
 INVALID_KEY = "kaga:invalid-key"
 CONTEXT_NOT_BUNDLED = "kaga:context-not-bundled"
 CONTEXT_DIGEST_MISMATCH = "kaga:context-digest-mismatch"
@@ -203,10 +202,32 @@ UNSUPPORTED_MEDIA_TYPE = "kaga:unsupported-media-type"  # a body that is not app
 ISSUER_UNKNOWN = "kaga:issuer-unknown"  # no configured issuer of that name or DID
 ADMIN_TOKENS_INVALID = "kaga:admin-tokens-invalid"  # the admin tokens file is unreadable or malformed
 
+# Codes raised in one place each, declared here so that this module lists them all (the registry's
+# codes are in kaga_vc/registry/_errors.py, the Kaga claim rules' in kaga_vc/credentials/kaga/_validate.py;
+# tests/test_error_codes.py checks that every code the library spells is declared and tested).
+CHALLENGE_NOT_CHECKED = "kaga:challenge-not-checked"  # warning: no challenge given, replay not ruled out
+KB_JWT_NOT_BOUND = "kaga:kb-jwt-not-bound"  # warning: a KB-JWT was present but no audience / nonce was asked for
+REQUIREMENT_NOT_MET = "kaga:requirement-not-met"  # a response does not satisfy the request's credential queries
+VERIFICATION_FAILED = "kaga:verification-failed"  # an access-log entry's reason when a refusal named no code
+FULL_DISCLOSURE = "kaga:full-disclosure"  # the wallet presents a whole credential (a format without selective disclosure)
+BUNDLE_UNAVAILABLE = "kaga:bundle-unavailable"  # a trust bundle could not be fetched (the fetch error's default)
+DID_WEB_UNREACHABLE = "kaga:did-web-unreachable"  # a did:web document could not be fetched
+UNSUPPORTED_PUBLIC_KEY_FORMAT = "kaga:unsupported-public-key-format"  # did:key publicKeyFormat not offered
+JSONLD_PROCESSOR_UNSUPPORTED = "kaga:jsonld-processor-unsupported"  # the installed pyld cannot report dropped terms
+HTTP_ERROR = "kaga:http-error"  # an HTTP exchange failed (a wallet's OpenID4VC call, a server error page)
+PASSWORD_REQUIRED = "kaga:password-required"  # a keystore password is needed and none was given
+CITY_EXISTS = "kaga:city-exists"  # city init over an existing city home
+CITY_NOT_INITIALISED = "kaga:city-not-initialised"  # no city in this home yet
+CITY_SETUP_FAILED = "kaga:city-setup-failed"  # city init could not write its DID to the registry
+ERROR = "kaga:error"  # KagaError's default code
+UNSUPPORTED = "kaga:unsupported"  # UnsupportedError's default code
+UNAVAILABLE = "kaga:unavailable"  # UnavailableError's default code
+
+
 class KagaError(Exception):
     """Root of every error kaga_vc raises on purpose."""
 
-    default_code = "kaga:error"
+    default_code = ERROR
 
     def __init__(self, code: str | None = None, detail: str = "", **context: Any) -> None:
         self.code = code or self.default_code
@@ -235,7 +256,7 @@ class InputError(KagaError, ValueError):
 class UnsupportedError(KagaError):
     """A suite, key type, DID method or algorithm this library does not support (or refuses)."""
 
-    default_code = "kaga:unsupported"
+    default_code = UNSUPPORTED
 
 
 class ResolutionError(KagaError):
@@ -277,7 +298,7 @@ class RecordsError(KagaError):
 class UnavailableError(KagaError):
     """A source needed to check something (a bundle URL, a server) could not be read: "could not check"."""
 
-    default_code = "kaga:unavailable"
+    default_code = UNAVAILABLE
 
 
 class RegistryError(KagaError):

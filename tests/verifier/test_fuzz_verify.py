@@ -129,14 +129,29 @@ def mutated_jwt(draw: st.DrawFn, token: str) -> str:
     return f"{header}.{payload}.{signature}" + (("~" + rest) if "~" in token or choice == "tail" else "")
 
 
-def _only_typed(call: Callable[[], Any]) -> None:
+def _declared_codes() -> frozenset[str]:
+    from kaga_vc import errors
+
+    return frozenset(v for k, v in vars(errors).items() if k.isupper() and isinstance(v, str))
+
+
+DECLARED = _declared_codes()
+
+
+def _only_typed(call: Callable[[], Any]) -> Any:
+    """Run ``call``: a KagaError with a declared code, or a result whose every code is declared (a refusal has one)."""
     try:
         outcome = call()
-    except KagaError:
-        return
+    except KagaError as error:
+        assert error.code in DECLARED, error.code
+        return None
     if isinstance(outcome, VerificationResult):
         assert outcome.verified in (True, False)
         json.dumps(outcome.to_json(), default=str)  # a result always serialises
+        assert outcome.verified or outcome.problems, "a refusal names its reason"
+        assert set(outcome.codes) <= DECLARED, set(outcome.codes) - DECLARED
+        assert {w.code for w in outcome.warnings} <= DECLARED, {w.code for w in outcome.warnings} - DECLARED
+    return outcome
 
 
 def _kvp(body: Any) -> str:
@@ -200,6 +215,74 @@ def test_fuzz_responses_requests_and_bundles(material: dict[str, Any], world: Wo
         _only_typed(lambda: parse_request(token))
         _only_typed(lambda: verify_response(material["sd-jwt"]["response"], request=token, bundle=bundle,
                                             policy=policy))
+
+    run()
+
+
+def test_fuzz_response_through_the_access_log(material: dict[str, Any], world: World, tmp_path: Path) -> None:
+    """verify_response and then the access-log recording step (AccessEntry.from_verification, record)."""
+    from kaga_vc.accesslog import AccessEntry, AccessLog
+
+    request, bundle = material["request"], material["bundle"]
+    policy = Policy(trusted_cities=(world.config.did,))
+    bodies = [decode_response(material[fmt]["response"]).to_json() for fmt in ("sd-jwt", "data-integrity", "vc-jwt")]
+    verifier = world.verifier.key_id.split("#")[0]
+    log = AccessLog.open(str(tmp_path / "log.db"), log_key=bytes(range(32)), signer=world.verifier)
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        body = data.draw(mutated(data.draw(st.sampled_from(bodies))))
+        result = _only_typed(lambda: verify_response(_kvp(body), request=request.token, bundle=bundle, policy=policy))
+        if result is not None:
+            before = len(log)
+            log.record(AccessEntry.from_verification(result, request, verifier=verifier))
+            assert len(log) == before + 1
+
+    try:
+        run()
+    finally:
+        log.close()
+
+
+def test_fuzz_cli_verify(material: dict[str, Any], world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kaga-vc verify`` in process: a credential file, and a response with --request --bundle --city."""
+    from typer.testing import CliRunner
+
+    from kaga_vc.cli._app import app
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path / "shop"))
+    runner = CliRunner()
+    request_file, bundle_file = tmp_path / "request.jwt", tmp_path / "bundle.jwt"
+    request_file.write_text(material["request"].token)
+    bundle_file.write_text(material["bundle"].token)
+    bodies = [decode_response(material[fmt]["response"]).to_json() for fmt in ("sd-jwt", "data-integrity")]
+
+    def check(args: list[str]) -> None:
+        done = runner.invoke(app, [*args, "--json"])
+        assert done.exit_code in (0, 1, 3, 4), (done.exit_code, done.output, done.exception)
+        body = json.loads(done.stdout)
+        codes = [p["code"] for p in body.get("problems", [])] + ([body["error"]["code"]] if "error" in body else [])
+        assert set(codes) <= DECLARED, set(codes) - DECLARED
+        assert done.exit_code == 0 or codes
+
+    @settings(max_examples=30, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        target = tmp_path / "input.txt"
+        fmt = data.draw(st.sampled_from(["data-integrity", "sd-jwt", "vc-jwt", "jwt-vc11", "response"]))
+        if fmt == "data-integrity":
+            target.write_text(json.dumps(data.draw(mutated(material[fmt]["credential"])), ensure_ascii=False))
+            check(["verify", str(target)])
+        elif fmt == "response":
+            target.write_text(_kvp(data.draw(mutated(data.draw(st.sampled_from(bodies))))))
+            check(["verify", str(target), "--request", str(request_file), "--bundle", str(bundle_file),
+                   "--city", world.config.did, "--no-log"])
+        else:
+            target.write_text(data.draw(mutated_jwt(material[fmt]["credential"])))
+            check(["verify", str(target)])
 
     run()
 
