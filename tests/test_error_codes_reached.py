@@ -93,3 +93,9 @@ def test_a_refusal_without_a_code_is_logged_as_verification_failed() -> None:
     refused = VerificationResult(False, "kaga-presentation-response", (), checked_at=datetime.now(UTC))
     entry = AccessEntry.from_verification(refused, verifier="did:web:shop.example", subject=None)
     assert entry.result == "refused" and entry.reason == errors.VERIFICATION_FAILED
+
+
+def test_a_missing_keystore_is_unreadable(tmp_path: Any) -> None:
+    from kaga_vc.keys.keystore import load_key
+
+    assert _code(lambda: load_key(tmp_path / "no-such-keystore.json", "password")) == errors.KEYSTORE_UNREADABLE

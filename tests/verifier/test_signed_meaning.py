@@ -112,3 +112,21 @@ def test_null_claim_and_one_element_false_through_verify_response(world: World, 
     result = _verify(world, req, response, bundle, tmp_path / "b")
     assert not result.verified and NOT_COMPACTED in result.codes
     assert "ageOver20" not in result.details.get("claims", {})
+
+
+def test_a_credential_outside_the_bundle_schema_is_refused(world: World, tmp_path: Path) -> None:
+    """The verifier's JSON Schema check reads the normalised credential (kaga:schema-invalid)."""
+    from kaga_vc.registry import ethr_method
+    from kaga_vc.verifier import TrustedIssuer, sync_bundle
+
+    wallet = create_wallet(tmp_path / "w.json", PASSWORD, scrypt_n=FAST)
+    document = world.issue("data-integrity", subject=wallet.did).document
+    strict = {"type": "object", "required": ["credentialSubject"],
+              "properties": {"credentialSubject": {"type": "object", "required": ["ageOver21"]}}}
+    bundle = sync_bundle(ethr_method(world.registry), signer=world.bundle_signer,
+                         issuers=[TrustedIssuer(world.config.did, ("KycCredential",))],
+                         status_lists=world.status_lists(), schemas={"KycCredential": strict})
+    req, response = _present(world, wallet, document)
+    result = _verify(world, req, response, bundle, tmp_path)
+    assert not result.verified
+    assert "kaga:schema-invalid" in result.codes
