@@ -130,3 +130,28 @@ def test_access_log_entry_of_a_small_order_subject_is_recorded_unsealed(tmp_path
         assert seqs == [0, 1, 2] and len(log) == 3
     finally:
         log.close()
+
+
+def test_non_ascii_anywhere_in_any_part_of_an_sd_jwt_is_refused_with_a_code() -> None:
+    from kaga_vc import verify_credential, verify_presentation
+    from kaga_vc.did import KeyMethod, Resolver
+    from kaga_vc.proofs.jose import issue_sd_jwt, present_sd_jwt
+
+    issuer, holder = make_signer(seed=5), make_signer(seed=6)
+    resolver = Resolver({"key": KeyMethod()})
+    issued = issue_sd_jwt({"iss": issuer.key_id.split("#")[0], "vct": "https://kaga.example/vct/Test",
+                           "iat": int(NOW.timestamp()), "ageOver18": True},
+                          signer=issuer, disclosable=["ageOver18"], holder_key=holder.key.public_key)
+    shown = present_sd_jwt(issued, disclose=["ageOver18"], holder_signer=holder, audience="did:web:shop.example",
+                           nonce="n-1", now=NOW)
+    parts = shown.split("~")  # issuer JWT, the disclosure, the KB-JWT
+    for index, part in enumerate(parts):
+        for position in (0, len(part) // 2, len(part) - 1):
+            for char in ("é", "加", "\ud800", "\x00"):
+                changed = list(parts)
+                changed[index] = part[:position] + char + part[position + 1:]
+                text = "~".join(changed)
+                for result in (verify_credential(text, resolver=resolver, now=NOW),
+                               verify_presentation(text, resolver=resolver, now=NOW, challenge="n-1",
+                                                   domain="did:web:shop.example")):
+                    assert result.verified is False and result.codes, (index, position, char)
