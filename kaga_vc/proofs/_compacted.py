@@ -40,7 +40,15 @@ from ..errors import (
     InputError,
     ProofError,
 )
-from ._jsonld import DocumentLoader, JSONObject, _kaga_cause, _options, default_document_loader, expand
+from ._jsonld import (
+    DocumentLoader,
+    JSONObject,
+    _kaga_cause,
+    _options,
+    default_document_loader,
+    expand,
+    processor,
+)
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -92,10 +100,10 @@ def _round_trip(body: JSONObject, contexts: list[Any], loader: DocumentLoader, p
 
 
 def _compact(expanded: list[Any], contexts: Sequence[Any], loader: DocumentLoader) -> JSONObject:
-    from pyld.jsonld import JsonLdError, JsonLdProcessor  # type: ignore[import-untyped]
+    from pyld.jsonld import JsonLdError  # type: ignore[import-untyped]
 
     try:
-        result = JsonLdProcessor().compact(expanded, {"@context": list(contexts)},
+        result = processor().compact(expanded, {"@context": list(contexts)},
                                            {**_options(loader), "skipExpansion": True, "compactArrays": True})
     except JsonLdError as exc:
         cause = _kaga_cause(exc)

@@ -39,6 +39,7 @@ JSONObject = dict[str, Any]
 DocumentLoader = Callable[[str, Mapping[str, Any]], JSONObject]
 
 _CACHE_SIZE = 64
+_PROCESSED_SIZE = 512
 _caches: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _strong_caches: dict[int, tuple[Any, Any]] = {}
 _lock = threading.Lock()
@@ -68,10 +69,12 @@ def _raise_dropped(term: str | None) -> None:
 class _LRU:
     """A small thread-safe LRU mapping (pyld's context resolver only calls ``get`` and ``[]=``)."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, *, processed: bool = True) -> None:
         self._data: OrderedDict[Any, Any] = OrderedDict()
         self._maxsize = maxsize
         self._lock = threading.Lock()
+        # processed active contexts (see processor()); kept beside the resolved contexts they come from
+        self.processed: _LRU | None = _LRU(_PROCESSED_SIZE, processed=False) if processed else None
 
     def get(self, key: Any, default: Any = None) -> Any:
         with self._lock:
@@ -135,14 +138,62 @@ def _options(loader: DocumentLoader) -> JSONObject:
     from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
     wrapped = _static_loader(loader)
+    shared = _shared_cache(loader)
     return {
         "documentLoader": wrapped,
         # a fresh resolver per operation (its per-operation cache is unbounded), over a shared,
         # bounded cache that belongs to this loader
-        "contextResolver": ContextResolver(_shared_cache(loader), wrapped),
+        "contextResolver": ContextResolver(shared, wrapped),
         "processingMode": "json-ld-1.1",
         "base": None,
+        _MEMO: shared.processed,
     }
+
+
+_MEMO = "kaga.processedContexts"
+_processor_class: Any = None
+
+
+def processor(**kwargs: Any) -> Any:
+    """A pyld ``JsonLdProcessor`` that remembers processed contexts across operations (same loader).
+
+    pyld keys its processed-context cache by the *active context object*, and a type-scoped
+    context (``VerifiableCredential``, ``DataIntegrityProof`` …) is applied to a fresh clone each
+    time, so it is processed again on every node of every document (most of the cost of expanding
+    or compacting a credential). Processing is a pure function of the active context, the local
+    context and the flags, and pyld never changes an active context once made (it clones first),
+    so the result is remembered under (active context, local context as canonical JSON, flags).
+    """
+    global _processor_class
+    if _processor_class is None:
+        import json
+
+        from pyld.jsonld import JsonLdProcessor  # type: ignore[import-untyped]
+
+        class MemoProcessor(JsonLdProcessor):  # type: ignore[misc]
+            def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any, override_protected: bool = False,
+                                 propagate: bool = True, validate_scoped: bool = True, cycles: Any = None) -> Any:
+                memo = options.get(_MEMO)
+                uid = active_ctx.get("_uuid") if isinstance(active_ctx, dict) else None
+                if memo is None or cycles or uid is None:
+                    return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                                    validate_scoped, cycles)
+                try:
+                    local = json.dumps(local_ctx, sort_keys=True, separators=(",", ":"))
+                except (TypeError, ValueError):
+                    return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                                    validate_scoped, cycles)
+                key = (uid, local, override_protected, propagate, validate_scoped, options.get("base"),
+                       options.get("processingMode"))
+                found = memo.get(key)
+                if found is None:
+                    found = super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                                     validate_scoped, cycles)
+                    memo[key] = found
+                return found
+
+        _processor_class = MemoProcessor
+    return _processor_class(**kwargs)
 
 
 def _kaga_cause(error: BaseException) -> KagaError | None:
@@ -165,10 +216,10 @@ def _kaga_cause(error: BaseException) -> KagaError | None:
     return None
 
 
-def _strict_processor(processor_class: Any) -> Any:
+def _strict_processor(processor_class: Any = None) -> Any:
     """A pyld processor that raises on every dropped term (pyld's ``on_property_dropped``)."""
     try:
-        return processor_class(on_property_dropped=_raise_dropped)
+        return (processor_class or processor)(on_property_dropped=_raise_dropped)
     except TypeError:  # a pyld without the hook would silently drop undefined terms: refuse
         raise UnsupportedError(
             "kaga:jsonld-processor-unsupported", "the installed pyld cannot report dropped terms; upgrade pyld"
@@ -177,11 +228,11 @@ def _strict_processor(processor_class: Any) -> Any:
 
 def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[Any]:
     """Expand ``document`` strictly (no dropped terms, no relative IRIs); raise KagaError."""
-    from pyld.jsonld import JsonLdError, JsonLdProcessor  # type: ignore[import-untyped]
+    from pyld.jsonld import JsonLdError
 
     loader = loader or default_document_loader()
     try:
-        expanded = _strict_processor(JsonLdProcessor).expand(document, _options(loader))
+        expanded = _strict_processor().expand(document, _options(loader))
     except (JsonLdError, _UndefinedTerm) as exc:
         cause = _kaga_cause(exc)
         if cause is not None:
@@ -240,12 +291,12 @@ def _count_blank_nodes(dataset: dict[str, Any]) -> int:
 
 def canonize(document: JSONObject, loader: DocumentLoader | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of ``document`` (expanded strictly first, with a work limit)."""
-    from pyld.jsonld import JsonLdError, JsonLdProcessor
+    from pyld.jsonld import JsonLdError
 
     loader = loader or default_document_loader()
     expanded = expand(document, loader)
     try:
-        dataset = JsonLdProcessor().to_rdf(expanded, {**_options(loader), "produceGeneralizedRdf": False})
+        dataset = processor().to_rdf(expanded, {**_options(loader), "produceGeneralizedRdf": False})
         # URDNA2015 as implemented by pyld is RDFC-1.0 (same algorithm, renamed by the W3C).
         result = _bounded_canonicaliser(_count_blank_nodes(dataset)).main(dataset, {"format": "application/n-quads"})
     except JsonLdError as exc:

@@ -179,3 +179,26 @@ def test_check_compacted_reads_an_embedded_context_under_that_context() -> None:
     with pytest.raises(KagaError) as refused:
         check_compacted(document)
     assert refused.value.code == NOT_COMPACTED
+
+
+def test_remembered_contexts_change_nothing() -> None:
+    """The processed-context memo (kaga_vc.proofs._jsonld.processor) gives what plain pyld gives, every time."""
+    from pyld import jsonld  # type: ignore[import-untyped]
+
+    from kaga_vc.contexts import default_loader
+    from kaga_vc.proofs import default_document_loader
+
+    loader = default_document_loader()
+    for document in (REVOKED, EXPIRED, _credential()):
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        plain = jsonld.normalize(unsecured, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                                             "documentLoader": lambda url, options=None: loader(url, options or {})})
+        assert canonize(unsecured) == canonize(unsecured, loader) == plain
+        fresh = default_loader()  # a new loader: a memo of its own, empty
+        assert canonize(unsecured, fresh) == plain
+    redefined = {"@context": [V2, {"name": "https://evil.example/name"}], "type": ["VerifiableCredential"],
+                 "issuer": ISSUER, "name": "x", "credentialSubject": {"id": "did:example:2"}}
+    for _ in range(2):  # a protected term redefined is refused again, never remembered as processed
+        with pytest.raises(KagaError) as refused:
+            canonize(redefined)
+        assert refused.value.code == "PROOF_TRANSFORMATION_ERROR"
