@@ -114,6 +114,15 @@ def test_valid_until_aliased_by_an_appended_inline_context_is_refused() -> None:
     _refused(hidden)
 
 
+def test_subject_id_aliased_by_an_embedded_context_is_refused() -> None:
+    hidden = copy.deepcopy(_credential())
+    subject = hidden["credentialSubject"]
+    subject_id = subject.pop("id")
+    hidden["credentialSubject"] = {"@context": {"i": "@id"}, "i": subject_id, **subject}
+    assert _same_rdf(hidden, _credential())  # would show no subject: no holder binding to check
+    _refused(hidden)
+
+
 def test_status_type_spelled_as_the_keyword_is_refused() -> None:
     hidden = copy.deepcopy(REVOKED)
     hidden["credentialStatus"]["@type"] = hidden["credentialStatus"].pop("type")
