@@ -88,6 +88,13 @@ def _xsd(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _xsd_ms(value: datetime) -> str:
+    """``xsd:dateTime`` to the millisecond: two publications in one second must still be ordered."""
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
 class StatusLists:
     """Allocate status entries, change statuses, and build / publish the signed status list credentials.
 
@@ -232,7 +239,7 @@ class StatusLists:
             "id": url,
             "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
             "issuer": issuer,
-            "validFrom": _xsd(now),
+            "validFrom": _xsd_ms(now),  # verifiers order lists by it (StatusListMemory)
             "credentialSubject": {
                 "id": f"{url}#list",
                 "type": LIST_TYPE,

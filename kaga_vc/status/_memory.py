@@ -20,18 +20,20 @@ import hashlib
 import os
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
 from ..errors import STATUS_LIST_ROLLBACK, StatusError
 from ._source import StatusListDocument, StatusListSource
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 class StatusListMemory:
     """Per status list URL, the newest verified list seen (SQLite, WAL, ``synchronous=FULL``)."""
 
-    _SCHEMA = ("CREATE TABLE IF NOT EXISTS newest_status_lists (url TEXT PRIMARY KEY, valid_from INTEGER NOT NULL, "
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS newest_status_lists (url TEXT PRIMARY KEY, valid_from_ms INTEGER NOT NULL, "
                "digest TEXT NOT NULL, seen_at INTEGER NOT NULL)")
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -54,7 +56,7 @@ class StatusListMemory:
         self.close()
 
     def newest(self, url: str) -> tuple[int, str] | None:
-        row = self._conn.execute("SELECT valid_from, digest FROM newest_status_lists WHERE url = ?", (url,)).fetchone()
+        row = self._conn.execute("SELECT valid_from_ms, digest FROM newest_status_lists WHERE url = ?", (url,)).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     def remember(self, url: str, valid_from: datetime | None, encoded_list: str, purposes: list[str]) -> None:
@@ -69,16 +71,17 @@ class StatusListMemory:
                                                             "was already seen: refusing a rollback", url=url)
                 self._conn.execute("COMMIT")
                 return
-            moment = int(valid_from.astimezone(UTC).timestamp())
+            # milliseconds: a city may publish twice in one second (revoke, publish, revoke, publish)
+            moment = (valid_from.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1)
             if newest is not None and (moment < newest[0] or (moment == newest[0] and digest != newest[1])):
-                seen = datetime.fromtimestamp(newest[0], UTC).isoformat()
+                seen = (_EPOCH + timedelta(milliseconds=newest[0])).isoformat()
                 raise StatusError(STATUS_LIST_ROLLBACK, f"status list {url} (validFrom {valid_from.isoformat()}) is not "
                                                         f"newer than one already seen (validFrom {seen}): refusing a "
                                                         "rollback", url=url)
             if newest is None or moment > newest[0]:
                 self._conn.execute(
-                    "INSERT INTO newest_status_lists (url, valid_from, digest, seen_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(url) DO UPDATE SET valid_from = excluded.valid_from, digest = excluded.digest, "
+                    "INSERT INTO newest_status_lists (url, valid_from_ms, digest, seen_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(url) DO UPDATE SET valid_from_ms = excluded.valid_from_ms, digest = excluded.digest, "
                     "seen_at = excluded.seen_at", (url, moment, digest, int(time.time())))
             self._conn.execute("COMMIT")
         except BaseException:

@@ -76,6 +76,22 @@ def test_another_list_under_the_same_valid_from_is_refused(sqlite_city: City, re
         assert STATUS_LIST_ROLLBACK in _verify(document, resolver, memory.guard(load_status_lists(first))).codes
 
 
+def test_two_publications_in_one_second_are_ordered(sqlite_city: City, resolver: Resolver, tmp_path: Path) -> None:
+    # a city may revoke and publish twice within a second: validFrom carries milliseconds, so the later
+    # list is newer (it was refused as a fork when validFrom had whole seconds: seen in the whole suite)
+    cid, document = sqlite_city.issue()
+    first, second = tmp_path / "first", tmp_path / "second"
+    sqlite_city.lists.publish(f"{first}/", sqlite_city.issuer.sign, issuer=sqlite_city.issuer.did,
+                              now=NOW + timedelta(milliseconds=100))
+    sqlite_city.lists.revoke(cid, at=NOW)
+    sqlite_city.lists.publish(f"{second}/", sqlite_city.issuer.sign, issuer=sqlite_city.issuer.did,
+                              now=NOW + timedelta(milliseconds=600))
+    with StatusListMemory(tmp_path / "memory.sqlite3") as memory:
+        assert _verify(document, resolver, memory.guard(load_status_lists(first))).verified
+        assert _verify(document, resolver, memory.guard(load_status_lists(second))).codes == [CREDENTIAL_REVOKED]
+        assert STATUS_LIST_ROLLBACK in _verify(document, resolver, memory.guard(load_status_lists(first))).codes
+
+
 def test_a_list_that_does_not_verify_is_not_remembered(sqlite_city: City, resolver: Resolver, tmp_path: Path) -> None:
     _, document = sqlite_city.issue()
     good = _publish(sqlite_city, tmp_path / "good", 0)
