@@ -5,7 +5,10 @@
 - the tree over ``n`` leaves splits at the largest power of two below ``n``; building it level by
   level and carrying an odd last node up unchanged gives exactly that tree;
 - inclusion proofs are the audit paths of RFC 9162 §2.1.3.1, verified by the algorithm of
-  §2.1.3.2, which needs only the leaf, its index, the tree size, the path and the root.
+  §2.1.3.2, which needs only the leaf, its index, the tree size, the path and the root;
+- consistency proofs (§2.1.4.1, verified by §2.1.4.2) show that a tree of m leaves is a prefix of a
+  later tree of n leaves from the two roots alone: an auditor holding only two signed tree heads
+  learns whether the log between them was appended to and never rewritten.
 
 https://www.rfc-editor.org/rfc/rfc9162#section-2.1
 """
@@ -95,3 +98,79 @@ def root_from_path(leaf_hash_value: bytes, index: int, tree_size: int, path: Seq
         fn >>= 1
         sn >>= 1
     return r if sn == 0 else None
+
+
+# --- consistency proofs (RFC 9162 §2.1.4) ----------------------------------------------------------------
+
+
+def _largest_power_below(n: int) -> int:
+    """The largest power of two strictly smaller than ``n`` (n >= 2): where MTH splits D[n]."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _subtree_root(hashes: Sequence[bytes]) -> bytes:
+    return MerkleTree(hashes).root
+
+
+def consistency_proof(leaf_hashes: Sequence[bytes], first: int) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 9162 §2.1.4.1: the tree of the first ``first`` leaves is a prefix of this one.
+
+    ``leaf_hashes`` are the n leaf hashes of the newer tree; ``0 <= first <= n``. Empty for ``first`` 0 or n
+    (every tree extends the empty one; a tree extends itself).
+    """
+    n = len(leaf_hashes)
+    if not 0 <= first <= n:
+        raise ValueError(f"a tree of {n} leaves has no prefix of {first}")
+    if first in (0, n):
+        return []
+    return _subproof(first, leaf_hashes, True)
+
+
+def _subproof(m: int, leaves: Sequence[bytes], whole: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if whole else [_subtree_root(leaves)]
+    k = _largest_power_below(n)
+    if m <= k:
+        return _subproof(m, leaves[:k], whole) + [_subtree_root(leaves[k:])]
+    return _subproof(m - k, leaves[k:], False) + [_subtree_root(leaves[:k])]
+
+
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes,
+                       path: Sequence[bytes]) -> bool:
+    """Whether ``path`` proves that the tree (``first``, ``first_root``) is a prefix of (``second``, ``second_root``).
+
+    RFC 9162 §2.1.4.2 for 0 < first < second; a tree is consistent with itself only with an empty proof
+    and the same root, and every tree extends the empty one (empty proof); a smaller second tree never.
+    """
+    if first < 0 or second < first or any(len(p) != 32 for p in path):
+        return False
+    if first == second:
+        return not path and first_root == second_root
+    if first == 0:
+        return not path
+    if not path:  # step 1
+        return False
+    nodes = list(path)
+    if first & (first - 1) == 0:  # step 2: first is a power of two, its root is a node of the second tree
+        nodes.insert(0, first_root)
+    fn, sn = first - 1, second - 1  # step 3
+    while fn & 1:  # step 4
+        fn >>= 1
+        sn >>= 1
+    fr = sr = nodes[0]  # step 5
+    for c in nodes[1:]:  # step 6
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == first_root and sr == second_root and sn == 0  # step 7
