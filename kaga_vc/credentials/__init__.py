@@ -7,6 +7,7 @@ from ._json import parse_json
 from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
 from ._result import Problem, VerificationResult
 from ._verify_di import verify_presentation_di
+from .parameters import VerifyParameters
 from .verify import (
     DATA_INTEGRITY,
     FORMATS,
@@ -30,6 +31,7 @@ __all__ = [
     "Presentation",
     "Problem",
     "VerificationResult",
+    "VerifyParameters",
     "create_presentation",
     "detect_format",
     "is_presentation",

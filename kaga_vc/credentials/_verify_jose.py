@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..did import Resolver
 from ..proofs.jose import DEFAULT_LIMITS, DEFAULT_MAX_CLOCK_SKEW, JOSELimits
@@ -28,7 +27,6 @@ def verify_jose_credential(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
-    **_: Any,
 ) -> VerificationResult:
     """Verify a ``vc+jwt``, VC 1.1 JWT or SD-JWT VC credential (key binding checked if present)."""
     token = _text(text)
@@ -60,7 +58,6 @@ def verify_jose_presentation(
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
     check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
-    **_: Any,
 ) -> VerificationResult:
     """Verify a ``vp+jwt``, a VC 1.1 JWT presentation or an SD-JWT+KB presentation.
 
@@ -100,11 +97,32 @@ def verify_jose_presentation(
     raise ValueError(f"not a JOSE format: {fmt!r}")
 
 
-def verify_credential(text: str | bytes, *, format: str, resolver: Resolver, **options: Any) -> VerificationResult:
+def verify_credential(
+    text: str | bytes,
+    *,
+    format: str,
+    resolver: Resolver,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    limits: JOSELimits = DEFAULT_LIMITS,
+) -> VerificationResult:
     """The name ``verify.py`` dispatches to (``format`` as a keyword)."""
-    return verify_jose_credential(text, format, resolver=resolver, **options)
+    return verify_jose_credential(text, format, resolver=resolver, now=now, max_clock_skew=max_clock_skew,
+                                  limits=limits)
 
 
-def verify_presentation(text: str | bytes, *, format: str, resolver: Resolver, **options: Any) -> VerificationResult:
-    """The name ``verify.py`` dispatches to (``format`` as a keyword; ``challenge``/``domain`` accepted)."""
-    return verify_jose_presentation(text, format, resolver=resolver, **options)
+def verify_presentation(
+    text: str | bytes,
+    *,
+    format: str,
+    resolver: Resolver,
+    challenge: str | None = None,
+    domain: str | Sequence[str] | None = None,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    limits: JOSELimits = DEFAULT_LIMITS,
+    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
+) -> VerificationResult:
+    """The name ``verify.py`` dispatches to (``format`` as a keyword; ``challenge``/``domain``)."""
+    return verify_jose_presentation(text, format, resolver=resolver, challenge=challenge, domain=domain, now=now,
+                                    max_clock_skew=max_clock_skew, limits=limits, check_embedded=check_embedded)

@@ -13,7 +13,7 @@ Each format's verifier lives in its own module; this module only recognises and 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PARSING_ERROR, InputError
 
@@ -55,38 +55,23 @@ def detect_format(data: str | bytes | dict[str, Any]) -> str:
 
 # -- the entry points -----------------------------------------------------------------------------
 #
-# Data Integrity is verified in ``_verify_di``. The JOSE family (``vc+jwt``, ``jwt-vc11``,
-# ``dc+sd-jwt``) is verified in ``_verify_jose``, imported lazily; that module provides
-#
-#     verify_credential(data, *, format, resolver, now, max_clock_skew, **options) -> VerificationResult
-#     verify_presentation(data, *, format, resolver, challenge, domain, now, max_clock_skew, **options)
-#
-# with ``data`` the text received. Until it exists, those formats get ``kaga:unsupported-format``.
+# Data Integrity is verified in ``_verify_di``, the JOSE family (``vc+jwt``, ``jwt-vc11``,
+# ``dc+sd-jwt``) in ``_verify_jose``. Both entry points take one frozen :class:`VerifyParameters`
+# (or the keyword arguments that build one): an unknown keyword is a ``TypeError``, never ignored.
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from types import ModuleType
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 
-from ..errors import UNSUPPORTED_FORMAT, KagaError, UnsupportedError
+from ..did import Resolver
+from ..errors import KagaError
+from ..proofs import Cryptosuite, DocumentLoader
+from ..proofs.jose import JOSELimits
 from ._result import Problem, VerificationResult
+from .parameters import VerifyParameters, build_parameters
 
-DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _jose() -> ModuleType | None:
-    import importlib
-
-    try:
-        return importlib.import_module(f"{__package__}._verify_jose")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__package__}._verify_jose":
-            raise  # the module exists but something it imports is missing: a real bug
-        return None
-
-
-def _unsupported(fmt: str, now: datetime) -> VerificationResult:
-    error = UnsupportedError(UNSUPPORTED_FORMAT, f"verifying {fmt} is not supported by this installation", format=fmt)
-    return VerificationResult(False, fmt, (Problem.from_error(error),), checked_at=now)
+if TYPE_CHECKING:
+    from ..status import StatusListSource
 
 
 def _detect(data: Any, now: datetime) -> tuple[str | None, VerificationResult | None]:
@@ -98,125 +83,154 @@ def _detect(data: Any, now: datetime) -> tuple[str | None, VerificationResult | 
 
 def verify_credential(
     credential: str | bytes | dict[str, Any],
+    parameters: VerifyParameters | None = None,
     *,
-    resolver: Any,
-    loader: Any = None,
-    suites: Mapping[str, Any] | None = None,
+    resolver: Resolver | None = None,
+    credential_resolver: Callable[[Any], Resolver] | None = None,
+    loader: DocumentLoader | None = None,
+    suites: Mapping[str, Cryptosuite] | None = None,
+    formats: frozenset[str] | None = None,
+    algorithms: frozenset[str] | None = None,
+    status_source: StatusListSource | None = None,
     now: datetime | None = None,
-    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
-    status_source: Any = None,
-    **options: Any,
+    clock: Callable[[], datetime] | None = None,
+    max_clock_skew: timedelta | None = None,
+    limits: JOSELimits | None = None,
 ) -> VerificationResult:
     """Verify a credential in any supported securing format; never raises for "invalid".
 
-    ``credential`` is the text received (JSON, a JWT, an SD-JWT) or a parsed JSON object. The
-    result lists every check done and every problem with its stable code (``result.codes``);
-    ``result.could_not_check`` tells "a DID or context was unavailable" from "checked and wrong".
-    ``resolver`` is a :class:`~kaga_vc.did.Resolver`; ``loader`` a pyld document loader (the
-    offline one by default); ``suites`` the accepted Data Integrity suites by name (default: both).
-    ``status_source`` (a :class:`kaga_vc.status.StatusListSource`) enables the Bitstring Status List
-    check (``kaga:credential-revoked``, ``kaga:credential-suspended``, ``kaga:status-list-unavailable``,
-    ``kaga:status-list-invalid``); without it a credential with a status entry gets the warning
-    ``kaga:status-not-checked``.
+    ``credential`` is the text received (JSON, a JWT, an SD-JWT) or a parsed JSON object. What the
+    verification may use is one :class:`VerifyParameters` (``parameters``); the keyword arguments
+    build one or replace its fields (see that class for each). The result lists every check done and
+    every problem with its stable code (``result.codes``); ``result.could_not_check`` tells "a DID or
+    context was unavailable" from "checked and wrong". With ``status_source`` the Bitstring Status List
+    is checked (``kaga:credential-revoked``, ``kaga:credential-suspended``,
+    ``kaga:status-list-unavailable``, ``kaga:status-list-invalid``); without it a credential with a
+    status entry gets the warning ``kaga:status-not-checked``.
     """
-    now = now or datetime.now(UTC)
+    params = build_parameters(
+        parameters, resolver=resolver, credential_resolver=credential_resolver, loader=loader, suites=suites,
+        formats=formats, algorithms=algorithms, status_source=status_source, now=now, clock=clock,
+        max_clock_skew=max_clock_skew, limits=limits,
+    )
+    return verify_credential_with(credential, params)
+
+
+def verify_credential_with(credential: Any, params: VerifyParameters) -> VerificationResult:
+    """:func:`verify_credential` with its parameters built: the one recursion every format goes through."""
+    now = params.instant()
+    params = params.at(now)
     fmt, failed = _detect(credential, now)
     if failed is not None or fmt is None:
-        return failed or _unsupported("unknown", now)
+        assert failed is not None
+        return failed
     if fmt == DATA_INTEGRITY:
         from ._verify_di import verify_credential_di
 
         result: VerificationResult = verify_credential_di(
-            credential, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew
+            credential, resolver=params.resolver, loader=params.loader, suites=params.suites, now=now,
+            max_clock_skew=params.max_clock_skew,
         )
     else:
-        jose = _jose()
-        if jose is None:
-            return _unsupported(fmt, now)
+        from . import _verify_jose
+
         text = credential.decode("utf-8", "replace") if isinstance(credential, bytes) else credential
-        result = jose.verify_credential(
-            text, format=fmt, resolver=resolver, now=now, max_clock_skew=max_clock_skew, **options
+        result = _verify_jose.verify_credential(
+            text, format=fmt, resolver=params.resolver, now=now, max_clock_skew=params.max_clock_skew,
+            limits=params.jose_limits(),
         )
-    return _with_status(result, status_source, lambda document: verify_credential(
-        document, resolver=resolver, loader=loader, suites=suites, now=now, max_clock_skew=max_clock_skew, **options),
-        (resolver, loader, suites, *(tuple(suites.values()) if suites else ()), max_clock_skew,
-         repr(sorted(options.items()))))
+    return _with_status(result, params)
 
 
 _LIST_CACHE: Any = None
 
 
-def _with_status(result: VerificationResult, source: Any, verify_list: Any,
-                 settings: tuple[Any, ...] | None = None) -> VerificationResult:
+def _with_status(result: VerificationResult, params: VerifyParameters) -> VerificationResult:
     """Check the credential's status lists (or warn that they were not checked); see :mod:`kaga_vc.status`.
 
-    Lists that verified are remembered by their exact bytes and these ``settings`` (a bounded cache):
-    a list credential is verified once, not once per credential that points at it.
+    Each list credential is verified by this same pipeline (with its own resolver, no status of its
+    own). Lists that verified are remembered by their exact bytes and the parameters they were
+    verified under (a bounded cache): a list is verified once, not once per credential pointing at it.
     """
     global _LIST_CACHE
     from ..status import VerifiedListCache, apply_status
 
-    if settings is not None and _LIST_CACHE is None:
+    if _LIST_CACHE is None:
         _LIST_CACHE = VerifiedListCache()
-    cache = _LIST_CACHE if settings is not None else None
-    checked: VerificationResult = apply_status(result, source=source, verify_list=verify_list, cache=cache,
-                                               cache_settings=settings or ())
+
+    def verify_list(document: Any) -> VerificationResult:
+        return verify_credential_with(
+            document, dataclasses.replace(params, resolver=params.resolver_for(document), status_source=None))
+
+    checked: VerificationResult = apply_status(result, source=params.status_source, verify_list=verify_list,
+                                               cache=_LIST_CACHE, cache_settings=params.cache_key())
     return checked
 
 
 def verify_presentation(
     presentation: str | bytes | dict[str, Any],
+    parameters: VerifyParameters | None = None,
     *,
-    resolver: Any,
     challenge: str | None = None,
     domain: str | Sequence[str] | None = None,
-    loader: Any = None,
-    suites: Mapping[str, Any] | None = None,
+    resolver: Resolver | None = None,
+    credential_resolver: Callable[[Any], Resolver] | None = None,
+    loader: DocumentLoader | None = None,
+    suites: Mapping[str, Cryptosuite] | None = None,
+    formats: frozenset[str] | None = None,
+    algorithms: frozenset[str] | None = None,
+    status_source: StatusListSource | None = None,
     now: datetime | None = None,
-    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
-    **options: Any,
+    clock: Callable[[], datetime] | None = None,
+    max_clock_skew: timedelta | None = None,
+    limits: JOSELimits | None = None,
 ) -> VerificationResult:
     """Verify a presentation (its proof, ``challenge``, ``domain``, holder) and every credential in it.
 
     Pass the ``challenge`` (nonce) and ``domain`` the verifier asked for: a mismatch is
     ``INVALID_CHALLENGE_ERROR`` / ``INVALID_DOMAIN_ERROR``; without a challenge the result carries
     the warning ``kaga:challenge-not-checked``. Embedded credentials are verified with
-    :func:`verify_credential` (any format), their problems listed with ``context["credential"]``.
+    :func:`verify_credential` (any format, the same parameters), their problems listed with
+    ``context["credential"]``.
     """
-    now = now or datetime.now(UTC)
+    params = build_parameters(
+        parameters, resolver=resolver, credential_resolver=credential_resolver, loader=loader, suites=suites,
+        formats=formats, algorithms=algorithms, status_source=status_source, now=now, clock=clock,
+        max_clock_skew=max_clock_skew, limits=limits,
+    )
+    return verify_presentation_with(presentation, params, challenge=challenge, domain=domain)
+
+
+def verify_presentation_with(presentation: Any, params: VerifyParameters, *, challenge: str | None = None,
+                             domain: str | Sequence[str] | None = None) -> VerificationResult:
+    """:func:`verify_presentation` with its parameters built."""
+    now = params.instant()
+    params = params.at(now)
     fmt, failed = _detect(presentation, now)
     if failed is not None or fmt is None:
-        return failed or _unsupported("unknown", now)
+        assert failed is not None
+        return failed
     if fmt == DATA_INTEGRITY:
         from ._verify_di import verify_presentation_di
 
         def embedded(item: Any) -> VerificationResult:
-            return verify_credential(
-                _unwrap_enveloped(item), resolver=resolver, loader=loader, suites=suites, now=now,
-                max_clock_skew=max_clock_skew, **options,
-            )
+            document = _unwrap_enveloped(item)
+            return verify_credential_with(document, dataclasses.replace(params, resolver=params.resolver_for(document)))
 
         return verify_presentation_di(
-            presentation, resolver=resolver, challenge=challenge, domain=domain, loader=loader, suites=suites,
-            now=now, max_clock_skew=max_clock_skew, verify_embedded=embedded,
+            presentation, resolver=params.resolver, challenge=challenge, domain=domain, loader=params.loader,
+            suites=params.suites, now=now, max_clock_skew=params.max_clock_skew, verify_embedded=embedded,
         )
-    jose = _jose()
-    if jose is None:
-        return _unsupported(fmt, now)
-    text = presentation.decode("utf-8", "replace") if isinstance(presentation, bytes) else presentation
-    status_source = options.pop("status_source", None)
+    from . import _verify_jose
 
-    def verify_list(document: Any) -> VerificationResult:
-        return verify_credential(document, resolver=resolver, loader=loader, suites=suites, now=now,
-                                 max_clock_skew=max_clock_skew)
+    text = presentation.decode("utf-8", "replace") if isinstance(presentation, bytes) else presentation
 
     def with_status(embedded: VerificationResult) -> VerificationResult:
-        return _with_status(embedded, status_source, verify_list,
-                            (resolver, loader, suites, *(tuple(suites.values()) if suites else ()), max_clock_skew))
+        return _with_status(embedded, params)
 
-    result: VerificationResult = jose.verify_presentation(
-        text, format=fmt, resolver=resolver, challenge=challenge, domain=domain, now=now,
-        max_clock_skew=max_clock_skew, check_embedded=with_status, **options,
+    result: VerificationResult = _verify_jose.verify_presentation(
+        text, format=fmt, resolver=params.resolver, challenge=challenge, domain=domain, now=now,
+        max_clock_skew=params.max_clock_skew, limits=params.jose_limits(), check_embedded=with_status,
     )
     if fmt == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
         return with_status(result)

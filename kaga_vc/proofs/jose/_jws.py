@@ -68,6 +68,8 @@ class JOSELimits:
     max_header_bytes: int = 4 * 1024
     max_disclosures: int = 512
     max_depth: int = 32
+    #: the accepted ``alg`` values (a subset of :data:`ALGORITHMS`); ``None``: all of them
+    algorithms: frozenset[str] | None = None
 
 
 DEFAULT_LIMITS = JOSELimits()
@@ -170,6 +172,8 @@ def parse_compact(
         raise InputError(DOCUMENT_TOO_LARGE, f"JOSE header longer than {limits.max_header_bytes} bytes")
     header = json_object(header_b64, "JOSE header", max_depth=limits.max_depth)
     check_header(header, allowed_algs)
+    if limits.algorithms is not None:
+        check_header(header, limits.algorithms)
     payload = json_object(payload_b64, "JWS payload", max_depth=limits.max_depth)
     try:
         signature = b64url_decode(signature_b64)
