@@ -120,18 +120,32 @@ def read_csv_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("PARSING_ERROR", f"cannot read {path}: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
     csv.field_size_limit(MAX_FIELD_BYTES)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    """The physical line on which the record being read starts (a quoted field may span lines)."""
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-        if not reader.fieldnames:
+        header = next(reader, None)
+        if not header:
             raise InputError("PARSING_ERROR", f"{path} has no header line")
+        doubled = sorted({name for name in header if header.count(name) > 1})
+        if doubled:
+            raise InputError(MALFORMED_VALUE_ERROR, f"{path} names column(s) {doubled} more than once")
         rows: list[dict[str, str]] = []
-        for row in reader:
+        while True:
+            start = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                return rows
+            if not cells:
+                continue
+            if len(cells) > len(header):
+                raise InputError(MALFORMED_VALUE_ERROR, f"{path} line {start} has {len(cells)} fields, the header "
+                                 f"has {len(header)}: a value with a comma must be quoted")
             if len(rows) >= MAX_ROWS:
                 raise InputError(MALFORMED_VALUE_ERROR, f"{path} has more than {MAX_ROWS} rows")
-            rows.append({k: (v if isinstance(v, str) else "") for k, v in row.items() if isinstance(k, str)})
-        return rows
+            rows.append({name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)})
     except csv.Error as exc:
-        raise InputError("PARSING_ERROR", f"{path} is not valid CSV (line {reader.line_num}: {exc})") from None
+        raise InputError("PARSING_ERROR", f"{path} is not valid CSV (the row starting on line {start}: {exc})") from None
 
 
 def read_csv_header(path: str | os.PathLike[str]) -> list[str]:

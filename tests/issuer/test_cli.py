@@ -145,6 +145,45 @@ def test_batch_of_a_file_that_is_not_a_residents_csv_is_refused_up_front(
     assert not list(out.glob("row-*")) if out.exists() else True
 
 
+def _residents_with(tmp_path: Path, *extra: str) -> Path:
+    rows = (EXAMPLES / "residents.csv").read_text(encoding="utf-8").splitlines()
+    source = tmp_path / "residents-edited.csv"
+    source.write_text("\n".join([rows[0], rows[1], *extra, rows[2]]) + "\n", encoding="utf-8")
+    return source
+
+
+def test_batch_refuses_a_row_with_more_fields_than_the_header_naming_its_line(env: dict[str, str], tmp_path: Path) -> None:
+    """An unquoted comma in an address shifts every later value: never issued with the extra cells dropped."""
+    rows = (EXAMPLES / "residents.csv").read_text(encoding="utf-8").splitlines()
+    source = _residents_with(tmp_path, rows[1] + ",surplus")
+    out = tmp_path / "issued"
+    code, text = run("issue", "batch", str(source), "--out", str(out), "--json")
+    assert code == 3, text
+    error = json.loads(text)["error"]
+    assert error["code"] == "MALFORMED_VALUE_ERROR" and "line 3 " in error["detail"], error
+    assert not list(out.glob("row-*")) if out.exists() else True
+
+
+@pytest.mark.parametrize(("extra", "line"), [
+    (['kyc,"did:key:z6Mk"x,A'], 3),                                # stray text after a closing quote
+    (['kyc,"did:key:z6Mk', 'continued",A', 'kyc,"bad"x,B'], 5),   # after a quoted field that spans two lines
+])
+def test_batch_reports_the_line_a_broken_row_starts_on(
+    env: dict[str, str], tmp_path: Path, extra: list[str], line: int
+) -> None:
+    code, text = run("issue", "batch", str(_residents_with(tmp_path, *extra)), "--out", str(tmp_path / "o"), "--json")
+    assert code == 3, text
+    error = json.loads(text)["error"]
+    assert error["code"] == "PARSING_ERROR" and f"starting on line {line}:" in error["detail"], error
+
+
+def test_batch_refuses_a_header_naming_a_column_twice(env: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "twice.csv"
+    source.write_text("type,subject,fullName,fullName\nkyc,did:key:z6Mk,A,B\n", encoding="utf-8")
+    code, text = run("issue", "batch", str(source), "--out", str(tmp_path / "o"), "--json")
+    assert code == 3 and "more than once" in json.loads(text)["error"]["detail"], text
+
+
 def test_batch_with_a_rejected_row_exits_1(env: dict[str, str], tmp_path: Path) -> None:
     rows = (EXAMPLES / "residents.csv").read_text(encoding="utf-8").splitlines()
     source = tmp_path / "some-bad.csv"
