@@ -94,6 +94,7 @@ class AccessEntry:
     verifier_category: str | None = None
     time: datetime | None = None
     extra: JSONObject = field(default_factory=dict)
+    truncated: Sequence[str] = ()  # fields cut or dropped to fit (recorded as the body's ``truncated``)
 
     def __post_init__(self) -> None:
         _text(self.verifier, "verifier")
@@ -106,6 +107,7 @@ class AccessEntry:
             _text(getattr(self, name), name, optional=True)
         object.__setattr__(self, "credential_types", _names(self.credential_types, "credential types"))
         object.__setattr__(self, "claims", _names(self.claims, "claim names"))
+        object.__setattr__(self, "truncated", _names(self.truncated, "truncated fields"))
         if self.time is not None and (self.time.tzinfo is None or self.time.utcoffset() is None):
             raise InputError(MALFORMED_VALUE_ERROR, "time must be an aware datetime")
 
@@ -142,28 +144,63 @@ class AccessEntry:
             return value if value not in (None, "") else None
 
         credentials = [c for c in details.get("credentials") or () if isinstance(c, dict)]
-        types = {str(t) for c in credentials for t in (c.get("types") or ()) if isinstance(t, str)}
-        claims = {str(n) for c in credentials if isinstance(c.get("claims"), dict) for n in c["claims"]}
+        types = [t for c in credentials for t in (c.get("types") or ()) if isinstance(t, str)]
+        claims = [n for c in credentials if isinstance(c.get("claims"), dict) for n in c["claims"]
+                  if isinstance(n, str)]
         verified = bool(getattr(result, "verified", False))
         reason = None
         if not verified:
             codes = [getattr(p, "code", None) for p in getattr(result, "problems", ()) or ()]
             reason = next((c for c in codes if isinstance(c, str) and c), None) or "kaga:verification-failed"
         checked_at = getattr(result, "checked_at", None)
+        cut: list[str] = []
+        if subject is None and details.get("holderProven") is True:
+            # indexed under a subject only when the presentation proved control of that subject's key:
+            # a garbage presentation claiming holder = <victim> is recorded, but under no one's index
+            subject = getattr(result, "subject", None)
+        if subject is not None and (not isinstance(subject, str) or not subject or len(subject) > _MAX_TEXT):
+            subject = None  # a cut DID names nobody: the attempt is kept, unindexed, and marked
+            cut.append("subject")
         return cls(
-            verifier=verifier or from_request("verifier"),
-            subject=subject or getattr(result, "subject", None) or next(
-                (c["subject"] for c in credentials if isinstance(c.get("subject"), str) and c["subject"]), None),
-            purpose=from_request("purpose") or "unspecified",
+            verifier=_fit(verifier or from_request("verifier"), "verifier", cut) or "unknown",
+            subject=subject,
+            purpose=_fit(from_request("purpose"), "purpose", cut) or "unspecified",
             result="accepted" if verified else "refused",
-            reason=reason,
-            credential_types=tuple(types),
-            claims=tuple(claims),
-            location=location or from_request("location"),
-            service=service or from_request("service"),
-            verifier_category=verifier_category,
+            reason=_fit(reason, "reason", cut),
+            credential_types=_fit_names(types, "credentialTypes", cut),
+            claims=_fit_names(claims, "claims", cut),
+            location=_fit(location or from_request("location"), "location", cut),
+            service=_fit(service or from_request("service"), "service", cut),
+            verifier_category=_fit(verifier_category, "verifierCategory", cut),
             time=time or (checked_at if isinstance(checked_at, datetime) else None),
+            truncated=tuple(cut),
         )
+
+
+TRUNCATION_MARK = "…"
+
+
+def _fit(value: Any, name: str, cut: list[str]) -> str | None:
+    """A text field as recordable: over-long text cut to the limit (ending in the mark), anything else dropped;
+    either way ``name`` is added to ``cut`` so that the entry says what it does not hold whole."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        cut.append(name)
+        return None
+    if len(value) > _MAX_TEXT:
+        cut.append(name)
+        return value[:_MAX_TEXT - len(TRUNCATION_MARK)] + TRUNCATION_MARK
+    return value
+
+
+def _fit_names(values: Sequence[str], name: str, cut: list[str]) -> tuple[str, ...]:
+    """At most the first 64 distinct names (sorted), each cut to the limit; marked in ``cut`` if anything was."""
+    items = sorted({v for v in values if v})
+    fitted = tuple(sorted({_fit(v, name, cut) or "" for v in items[:_MAX_ITEMS]} - {""}))
+    if len(items) > _MAX_ITEMS and name not in cut:
+        cut.append(name)
+    return fitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +249,8 @@ def build_body(entry: AccessEntry, *, log_id: str, seq: int, previous: str, now:
                        ("verifierCategory", entry.verifier_category)):
         if value is not None:
             body[key] = value
+    if entry.truncated:
+        body["truncated"] = list(entry.truncated)
     return body
 
 

@@ -285,6 +285,7 @@ def verify_response(
         out.add(RESPONSE_INVALID, "the response answers another request", request=answer.request_id)
 
     bound = True
+    proven: set[str] = set()  # holders whose presentation proof held (issue 12: index only those)
     holder_results: list[tuple[str | None, list[VerificationResult]]] = []
     credentials: list[JSONObject] = []
     for p_index, presentation in enumerate(answer.presentations):
@@ -312,6 +313,10 @@ def verify_response(
         if own:
             bound = False
         holder = presented.subject if fmt == DATA_INTEGRITY else (presented.issuer if fmt != SD_JWT else None)
+        if not own and holder:  # the presentation's own proof held: the holder controls this key
+            proven.add(holder)
+        elif not own and fmt == SD_JWT and presented.details.get("keyBinding") and presented.subject:
+            proven.add(presented.subject)  # the KB-JWT proved the key the SD-JWT is bound to
         results = []
         for c_index, item in enumerate(items):
             if fmt == SD_JWT:
@@ -344,7 +349,7 @@ def verify_response(
             out.checks.append("nonce")
         except KagaError as error:
             out.error(error)
-    details = {
+    details: dict[str, Any] = {
         "request": {"id": req.id, "verifier": req.verifier, "purpose": req.purpose, "location": req.location,
                     "service": req.service},
         "claims": claims,
@@ -353,6 +358,7 @@ def verify_response(
                    "ageSeconds": int(loaded.age(now).total_seconds()), "digest": loaded.digest},
     }
     holder = next((h for h, _ in holder_results if h), None) or next((c["subject"] for c in credentials), None)
+    details["holderProven"] = holder is not None and holder in proven
     return _result(not out.problems, out, now, req, details, subject=holder)
 
 

@@ -123,7 +123,7 @@ def test_from_verification_maps_a_result_and_request(ryokan: Party, alice: Party
     problem = SimpleNamespace(code="kaga:credential-revoked")
     details = {"request": {"verifier": ryokan.did, "purpose": None, "location": "front desk"},
                "credentials": [{"types": ["KycCredential"], "claims": {"ageOver18": True}, "accepted": False}],
-               "claims": {}}
+               "claims": {}, "holderProven": True}
     result = SimpleNamespace(verified=False, problems=[problem], subject=alice.did, details=details,
                              checked_at=datetime(2026, 1, 1, tzinfo=UTC))
     request = {"purpose": "lodging-check-in"}

@@ -59,6 +59,9 @@ def test_accepted_and_refused_verifications_are_recorded(world: World, tmp_path:
         garbage, fourth = verify_and_record("not a response", request=req.token, bundle=bundle.token, log=log,
                                             policy=policy, nonce_store=nonces)
     assert ok.verified and not refused.verified and not replay.verified and not garbage.verified
+    # the KB-JWT proved the holder's key in the accepted, revoked and replayed cases; garbage proved nothing
+    assert ok.details["holderProven"] and refused.details["holderProven"] and replay.details["holderProven"]
+    assert not garbage.details.get("holderProven")
     assert (first.body["result"], first.body["purpose"], first.body["location"]) == (
         "accepted", "hotel check-in", "Yamanaka Onsen front desk")
     assert first.body["credentialTypes"] == ["KycCredential"] and first.body["verifierCategory"] == "lodging"
