@@ -1,6 +1,6 @@
 """Schema migrations (Alembic) for the project's databases, safe when several processes open at once.
 
-Each store keeps its migration scripts in a package of its own (``kaga_vc/issuer/migrations``) and
+Each store keeps its migration scripts in a package of its own (``kaga_vc/issuer/migrations``, ``kaga_vc/accesslog/migrations``) and
 its own version table, so the issuance records and the access log can share one database. Opening a
 store calls :func:`upgrade`: when the version table already names the newest revision (every open
 but the first) it costs one SELECT and Alembic is not even imported; otherwise the migration runs in
@@ -56,13 +56,3 @@ def run_env(context: Any) -> None:
                       transaction_per_migration=False)
     context.run_migrations()
 
-
-def create_all_serialised(metadata: sa.MetaData, engine: Engine, name: str) -> None:
-    """``metadata.create_all`` under the same lock as :func:`upgrade`, for a store without migration
-    scripts yet (the access log): concurrent first opens queue instead of colliding on PostgreSQL's
-    catalog (``duplicate key … pg_type_typname_nsp_index``)."""
-    key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-        metadata.create_all(conn, checkfirst=True)

@@ -1,5 +1,6 @@
 """Durable storage of the access log: SQLite (default) or PostgreSQL, through SQLAlchemy 2 Core.
 
+Schema by Alembic migrations (``migrations/``, version table ``kaga_accesslog_alembic_version``).
 Tables: ``log_meta`` (log id, key check), ``log_head`` (one row: last seq and hash, the append
 lock), ``entries`` (seq, record hash, keyed subject index, canonical record), ``anchors`` (batches and
 their transactions), ``challenges`` (subject-access nonces, consumed once).
@@ -32,11 +33,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from .._files import ensure_private_file, sqlite_path
-from .._migrations import create_all_serialised
+from .._migrations import upgrade
 from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 
 ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
 DEFAULT_FILE = "accesslog.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "kaga_accesslog_alembic_version"  # its own: the log may share a database with the records
+HEAD_REVISION = "0001_accesslog"
 
 metadata = MetaData()
 
@@ -116,12 +120,34 @@ def open_engine(url: str) -> Engine:
                 cursor.execute("PRAGMA synchronous=FULL")
                 cursor.execute("PRAGMA busy_timeout=30000")
                 cursor.close()
+
+            _migrate_sqlite(url)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        create_all_serialised(metadata, engine, "kaga_accesslog_schema")  # concurrent first opens queue
+            upgrade(engine, MIGRATIONS, VERSION_TABLE, HEAD_REVISION)  # pg_advisory_xact_lock: first opens queue
         return engine
     except SQLAlchemyError as exc:
         raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {_describe(exc)}") from None
+
+
+def _migrate_sqlite(url: str) -> None:
+    """Run the migrations on SQLite through an engine of their own whose transactions begin with
+    ``BEGIN IMMEDIATE`` (the write lock, the lock :func:`kaga_vc._migrations.upgrade` relies on), so that
+    concurrent first opens queue; the log's own engine keeps WAL's lock-free reads."""
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        upgrade(engine, MIGRATIONS, VERSION_TABLE, HEAD_REVISION)
+    finally:
+        engine.dispose()
 
 
 def _describe(exc: SQLAlchemyError) -> str:
