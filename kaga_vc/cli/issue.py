@@ -1,4 +1,4 @@
-"""``kaga-vc issue``: the city issues KYC, residency and virtual-resident credentials (one, or a CSV batch)."""
+"""``kaga-vc issue``: the city issues KYC, residency, virtual-resident and programme credentials (one, or a CSV batch)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from ._common import (
     read_password,
 )
 
-app = typer.Typer(help="Issue the city's credentials: kyc, residency, virtual-resident, or a CSV batch.",
+app = typer.Typer(help="Issue the city's credentials: kyc, residency, virtual-resident, voting-eligibility, "
+                  "vaccination, volunteer, or a CSV batch.",
                   no_args_is_help=True)
 
 STAFF_ENV = "KAGA_VC_STAFF"
@@ -65,6 +66,12 @@ def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, 
     elif resident_since:
         claims["residentSince"] = resident_since  # refused by the KYC rules with kaga:unknown-claim
     refuse_individual_number({k: v for k, v in claims.items() if v is not None})
+    _deliver(kind, subject, claims, fmt, out, staff, holder_key, records, password_file, as_json)
+
+
+def _deliver(kind: str, subject: str, claims: dict[str, Any], fmt: str, out: Path | None, staff: str | None,
+             holder_key: str | None, records: str | None, password_file: Path | None, as_json: bool) -> None:
+    """Issue ``claims`` (``None`` values left out) and write or print the credential."""
     key = None
     if holder_key:
         from ._jose_sign import holder_key_from
@@ -129,6 +136,79 @@ _register("residency", "kaga-vc issue residency --subject did:key:z6Mk… --name
                        "--evidence residenceCard --format data-integrity --out residency.json")
 _register("virtual-resident", "kaga-vc issue virtual-resident --subject did:key:z6Mk… --name 'Jane Doe' "
                               "--name-kana 'ジェーン ドウ' --birth-date 1985-07-07 --evidence openid")
+
+
+SubjectOption = typer.Option(..., "--subject", help="The resident's DID (did:key, did:ethr, …).")
+NameOption = typer.Option(..., "--name", help="Full name in kanji, e.g. '加賀 太郎'.")
+KanaOption = typer.Option(..., "--name-kana", help="Full name in kana, e.g. 'カガ タロウ'.")
+BirthOption = typer.Option(..., "--birth-date", help="Birth date YYYY-MM-DD.")
+EvidenceOption = typer.Option([], "--evidence", help="email, openid, driversLicence, residenceCard, "
+                              "myNumberCardPublicKey (repeat; default email).")
+LevelOption = typer.Option(None, "--assurance-level", help="low, substantial or high (default: what the evidence reaches).")
+HolderKeyOption = typer.Option(None, "--holder-key", help="sd-jwt: holder key for cnf (did:key or JWK file); default the subject's did:key.")
+OutOption = typer.Option(None, "--out", dir_okay=False, help="Write the credential to this file (else stdout).")
+
+
+@app.command("voting-eligibility")
+@error_boundary
+def voting_eligibility(
+    subject: str = SubjectOption, name: str = NameOption, name_kana: str = KanaOption, birth_date: str = BirthOption,
+    address: str = typer.Option(..., "--address", help="The Kaga address, 'prefecture municipality town block'."),
+    evidence: list[str] = EvidenceOption, assurance_level: str = LevelOption, fmt: str = FormatOption,
+    out: Path = OutOption, staff: str = StaffOption, holder_key: str = HolderKeyOption, records: str = RecordsOption,
+    password_file: Path = PasswordFileOption, as_json: bool = JsonOption,
+) -> None:
+    """Issue a voting-eligibility credential: resident of Kaga and 18 or over, proofed at substantial or high.
+
+    Name, birth date and address are checked, then left out: the credential carries only eligibleToVote,
+    ageOver18, residentOfKaga and the assurance level, each disclosable alone (kaga:not-eligible otherwise).
+    Example: kaga-vc issue voting-eligibility --subject did:key:z6Mk… --name '加賀 花子' --name-kana 'カガ ハナコ' --birth-date 1990-02-03 --address '石川県 加賀市 大聖寺南町 ニ41' --evidence residenceCard
+    """
+    _deliver("voting-eligibility", subject, {"fullName": name, "fullNameKana": name_kana, "birthDate": birth_date,
+             "address": address, "evidence": evidence or None, "assuranceLevel": assurance_level},
+             fmt, out, staff, holder_key, records, password_file, as_json)
+
+
+@app.command("vaccination")
+@error_boundary
+def vaccination(
+    subject: str = SubjectOption, name: str = NameOption, name_kana: str = KanaOption, birth_date: str = BirthOption,
+    vaccine: str = typer.Option(..., "--vaccine", help="The vaccine given, e.g. 'Influenza (quadrivalent)'."),
+    vaccinated_on: str = typer.Option(..., "--vaccinated-on", help="Date of the dose, YYYY-MM-DD."),
+    dose: int = typer.Option(..., "--dose", help="Which dose of the series (1–20)."),
+    evidence: list[str] = EvidenceOption, assurance_level: str = LevelOption, fmt: str = FormatOption,
+    out: Path = OutOption, staff: str = StaffOption, holder_key: str = HolderKeyOption, records: str = RecordsOption,
+    password_file: Path = PasswordFileOption, as_json: bool = JsonOption,
+) -> None:
+    """Issue a vaccination certificate (VaccinationCertificate) for one dose.
+
+    Example: kaga-vc issue vaccination --subject did:key:z6Mk… --name '加賀 花子' --name-kana 'カガ ハナコ' --birth-date 1990-02-03 --vaccine 'Influenza (quadrivalent)' --vaccinated-on 2026-11-02 --dose 1
+    """
+    _deliver("vaccination", subject, {"fullName": name, "fullNameKana": name_kana, "birthDate": birth_date,
+             "vaccine": vaccine, "vaccinatedOn": vaccinated_on, "dose": dose, "evidence": evidence or None,
+             "assuranceLevel": assurance_level}, fmt, out, staff, holder_key, records, password_file, as_json)
+
+
+@app.command("volunteer")
+@error_boundary
+def volunteer(
+    subject: str = SubjectOption, name: str = NameOption, name_kana: str = KanaOption, birth_date: str = BirthOption,
+    activity: str = typer.Option(..., "--activity", help="What was done, e.g. 'Katayamazu beach clean-up'."),
+    hours: int = typer.Option(..., "--hours", help="Whole hours contributed (1–10000)."),
+    volunteered_on: str = typer.Option(..., "--volunteered-on", help="Date of the activity, YYYY-MM-DD."),
+    organiser: str = typer.Option(None, "--organiser", help="Who organised it (optional)."),
+    evidence: list[str] = EvidenceOption, assurance_level: str = LevelOption, fmt: str = FormatOption,
+    out: Path = OutOption, staff: str = StaffOption, holder_key: str = HolderKeyOption, records: str = RecordsOption,
+    password_file: Path = PasswordFileOption, as_json: bool = JsonOption,
+) -> None:
+    """Issue a volunteer-contribution credential (for the city's local value programmes).
+
+    Example: kaga-vc issue volunteer --subject did:key:z6Mk… --name '加賀 花子' --name-kana 'カガ ハナコ' --birth-date 1990-02-03 --activity 'Katayamazu beach clean-up' --hours 3 --volunteered-on 2026-11-01
+    """
+    _deliver("volunteer", subject, {"fullName": name, "fullNameKana": name_kana, "birthDate": birth_date,
+             "activity": activity, "hours": hours, "volunteeredOn": volunteered_on, "organiser": organiser,
+             "evidence": evidence or None, "assuranceLevel": assurance_level},
+             fmt, out, staff, holder_key, records, password_file, as_json)
 
 
 @app.command("batch")

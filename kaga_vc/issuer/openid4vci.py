@@ -58,6 +58,9 @@ _TYPE_DISPLAY = {
     CredentialKind.KYC: ("加賀市 本人確認証明", "Kaga identity (KYC) credential"),
     CredentialKind.RESIDENCY: ("加賀市 住民証明", "Kaga residency credential"),
     CredentialKind.VIRTUAL_RESIDENT: ("加賀市 e-加賀市民証", "Kaga virtual resident credential"),
+    CredentialKind.VOTING_ELIGIBILITY: ("加賀市 投票資格証明", "Kaga voting eligibility credential"),
+    CredentialKind.VACCINATION: ("加賀市 予防接種証明書", "Kaga vaccination certificate"),
+    CredentialKind.VOLUNTEER: ("加賀市 ボランティア活動証明", "Kaga volunteer contribution credential"),
 }
 _CLAIM_DISPLAY = {
     "fullName": ("氏名", "Full name"), "fullNameKana": ("氏名（カナ）", "Full name (kana)"),
@@ -65,6 +68,9 @@ _CLAIM_DISPLAY = {
     "ageOver18": ("18歳以上", "Aged 18 or over"), "ageOver20": ("20歳以上", "Aged 20 or over"),
     "residentOfKaga": ("加賀市民", "Resident of Kaga"), "residentSince": ("転入日", "Resident since"),
     "virtualResidentSince": ("e-加賀市民登録日", "Virtual resident since"),
+    "eligibleToVote": ("投票資格", "Eligible to vote"), "vaccine": ("ワクチン", "Vaccine"),
+    "vaccinatedOn": ("接種日", "Vaccinated on"), "dose": ("接種回数", "Dose"), "activity": ("活動", "Activity"),
+    "organiser": ("主催", "Organiser"), "hours": ("時間", "Hours"), "volunteeredOn": ("活動日", "Volunteered on"),
 }
 # configuration id suffix → (OpenID4VCI format identifier, kaga_vc format constant)
 _FORMATS = {"sd-jwt": ("dc+sd-jwt", SD_JWT), "ldp": ("ldp_vc", DATA_INTEGRITY), "jwt": ("jwt_vc_json", JWT_VC11)}
@@ -107,7 +113,7 @@ def _configuration_metadata(kind: CredentialKind, suffix: str) -> JSONObject:
     ja, en = _TYPE_DISPLAY[kind]
     spec = kind.spec
     claims = [{"path": [name], "display": _display(*_CLAIM_DISPLAY[name])}
-              for name in (*spec.required, *spec.optional, "ageOver18", "ageOver20", "residentOfKaga")
+              for name in (spec.carried or (*spec.required, *spec.optional, "ageOver18", "ageOver20", "residentOfKaga"))
               if name in _CLAIM_DISPLAY and (name in spec.disclosable or suffix != "sd-jwt")]
     unique: dict[str, JSONObject] = {}
     for claim in claims:

@@ -57,7 +57,35 @@ def virtual_claims(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if v is not None}
 
 
-CLAIMS = {"kyc": kyc_claims, "residency": residency_claims, "virtual-resident": virtual_claims}
+def voting_claims(**overrides: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "fullName": "加賀 花子", "fullNameKana": "カガ ハナコ", "birthDate": "1990-02-03",
+        "address": "石川県 加賀市 大聖寺南町 ニ41", "evidence": ["residenceCard"],
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def vaccination_claims(**overrides: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "fullName": "加賀 花子", "fullNameKana": "カガ ハナコ", "birthDate": "1990-02-03",
+        "vaccine": "Influenza (quadrivalent)", "vaccinatedOn": "2024-11-02", "dose": 2,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def volunteer_claims(**overrides: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "fullName": "加賀 花子", "fullNameKana": "カガ ハナコ", "birthDate": "1990-02-03",
+        "activity": "片山津 海岸清掃", "organiser": "加賀市", "hours": "3", "volunteeredOn": "2024-08-01",
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+CLAIMS = {"kyc": kyc_claims, "residency": residency_claims, "virtual-resident": virtual_claims,
+          "voting-eligibility": voting_claims, "vaccination": vaccination_claims, "volunteer": volunteer_claims}
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from kaga_vc.credentials.kaga import (
 )
 from kaga_vc.errors import DocumentLoadError, InputError
 
-from .conftest import kyc_claims, residency_claims, resident_did, virtual_claims
+from .conftest import CLAIMS, kyc_claims, residency_claims, resident_did, virtual_claims
 
 TODAY = date(2026, 6, 1)
 
@@ -80,7 +80,7 @@ def test_schemas_are_2020_12_and_credential_schema_carries_their_digest(kind: Cr
     schema = load_schema(kind)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     Draft202012Validator.check_schema(schema)
-    claims = {"kyc": kyc_claims, "residency": residency_claims, "virtual-resident": virtual_claims}[kind.value]()
+    claims = CLAIMS[kind.value]()
     credential = build_credential(validate_claims(kind, claims, today=TODAY), issuer="did:example:city",
                                   subject_did=resident_did())
     assert credential["credentialSchema"]["id"] == schema["$id"]

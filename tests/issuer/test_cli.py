@@ -62,8 +62,14 @@ def test_city_init_then_again(env: dict[str, str]) -> None:
         ["residency", "--name", "加賀 花子", "--name-kana", "カガ ハナコ", "--birth-date", "1990-02-03",
          "--address", "石川県 加賀市 大聖寺南町 ニ41", "--resident-since", "2015-04-01", "--evidence", "residenceCard"],
         ["virtual-resident", "--name", "Emma Schmidt", "--name-kana", "エマ シュミット", "--birth-date", "1992-05-17"],
+        ["voting-eligibility", "--name", "加賀 花子", "--name-kana", "カガ ハナコ", "--birth-date", "1990-02-03",
+         "--address", "石川県 加賀市 大聖寺南町 ニ41", "--evidence", "residenceCard"],
+        ["vaccination", "--name", "加賀 花子", "--name-kana", "カガ ハナコ", "--birth-date", "1990-02-03",
+         "--vaccine", "Influenza (quadrivalent)", "--vaccinated-on", "2026-11-02", "--dose", "1"],
+        ["volunteer", "--name", "加賀 花子", "--name-kana", "カガ ハナコ", "--birth-date", "1990-02-03",
+         "--activity", "片山津 海岸清掃", "--hours", "3", "--volunteered-on", "2026-11-01", "--organiser", "加賀市"],
     ],
-    ids=["kyc", "residency", "virtual-resident"],
+    ids=["kyc", "residency", "virtual-resident", "voting-eligibility", "vaccination", "volunteer"],
 )
 def test_issue_and_verify_online(env: dict[str, str], tmp_path: Path, args: list[str], fmt: str) -> None:
     target = tmp_path / "credential.out"
@@ -79,6 +85,40 @@ def test_issue_and_verify_online(env: dict[str, str], tmp_path: Path, args: list
     # offline, without the chain, the city's did:ethr cannot be resolved: could not check
     code, _ = run("verify", str(target))
     assert code == 4
+
+
+@pytest.mark.parametrize(("args", "code_expected"), [
+    (["voting-eligibility", "--birth-date", "2015-02-03", "--address", "石川県 加賀市 大聖寺南町 ニ41",
+      "--evidence", "residenceCard"], "kaga:not-eligible"),                       # a minor
+    (["voting-eligibility", "--birth-date", "1990-02-03", "--address", "石川県 加賀市 大聖寺南町 ニ41"],
+     "kaga:not-eligible"),                                                        # proofed by e-mail only
+    (["voting-eligibility", "--birth-date", "1990-02-03", "--address", "石川県 金沢市 広坂 1-1-1",
+      "--evidence", "residenceCard"], "kaga:not-a-kaga-address"),
+    (["vaccination", "--birth-date", "1990-02-03", "--vaccine", "Influenza", "--vaccinated-on", "2026-11-02",
+      "--dose", "0"], "kaga:invalid-count"),
+    (["vaccination", "--birth-date", "1990-02-03", "--vaccine", "Influenza", "--vaccinated-on", "1980-11-02",
+      "--dose", "1"], "kaga:implausible-date"),                                   # before the birth date
+    (["volunteer", "--birth-date", "1990-02-03", "--activity", "x", "--hours", "100000",
+      "--volunteered-on", "2026-11-01"], "kaga:invalid-count"),
+], ids=["minor", "low-assurance", "not-kaga", "dose-0", "dose-before-birth", "hours"])
+def test_programme_credentials_refuse_what_their_rules_refuse(
+    env: dict[str, str], args: list[str], code_expected: str
+) -> None:
+    code, out = run("issue", *args, "--subject", resident_did(), "--name", "加賀 花子", "--name-kana", "カガ ハナコ",
+                    "--json")
+    assert code == 3, out
+    assert json.loads(out)["error"]["code"] == code_expected
+
+
+def test_a_voting_credential_carries_only_the_verdicts(env: dict[str, str]) -> None:
+    """The name, birth date and address are checked, never written into the credential (nor its disclosures)."""
+    code, out = run("issue", "voting-eligibility", "--subject", resident_did(), "--name", "加賀 花子", "--name-kana",
+                    "カガ ハナコ", "--birth-date", "1990-02-03", "--address", "石川県 加賀市 大聖寺南町 ニ41",
+                    "--evidence", "residenceCard", "--format", "data-integrity", "--json")
+    assert code == 0, out
+    subject = json.loads(out)["credential"]["credentialSubject"]
+    assert set(subject) == {"id", "eligibleToVote", "ageOver18", "residentOfKaga", "assuranceLevel"}
+    assert subject["eligibleToVote"] is True and subject["assuranceLevel"] == "substantial"
 
 
 def test_bad_claims_exit_3_with_the_code(env: dict[str, str]) -> None:

@@ -1,4 +1,5 @@
-"""The city's credential types: KycCredential, ResidencyCredential, VirtualResidentCredential.
+"""The city's credential types: KycCredential, ResidencyCredential, VirtualResidentCredential, and the
+programme credentials VotingEligibilityCredential, VaccinationCertificate, VolunteerContributionCredential.
 
 :func:`build_credential` turns validated claims into an unsecured VCDM 2.0 (or 1.1, for the VC 1.1
 JWT encoding) credential using the city's JSON-LD context and referencing the type's JSON Schema
@@ -34,6 +35,8 @@ from . import _validate as v
 JSONObject = dict[str, Any]
 
 KAGA_CONTEXT = "https://city.kaga.ishikawa.jp/ns/credentials/v1"
+PROGRAMMES_CONTEXT = "https://city.kaga.ishikawa.jp/ns/credentials/programmes/v1"
+"""The programme types' own terms: a second context, so the published v1 context never changes."""
 SCHEMA_BASE = "https://city.kaga.ishikawa.jp/ns/credentials/schemas/"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -42,11 +45,14 @@ VCT_BASE = "https://city.kaga.ishikawa.jp/ns/credentials/vct/"
 
 
 class CredentialKind(str, Enum):
-    """The three credential types the city issues (CLI spelling as value)."""
+    """The credential types the city issues (CLI spelling as value)."""
 
     KYC = "kyc"
     RESIDENCY = "residency"
     VIRTUAL_RESIDENT = "virtual-resident"
+    VOTING_ELIGIBILITY = "voting-eligibility"
+    VACCINATION = "vaccination"
+    VOLUNTEER = "volunteer"
 
     @classmethod
     def parse(cls, value: CredentialKind | str) -> CredentialKind:
@@ -55,7 +61,7 @@ class CredentialKind(str, Enum):
         for kind in cls:
             if value in (kind.value, kind.type_name):
                 return kind
-        raise InputError(v.UNKNOWN_CREDENTIAL_TYPE, "type must be kyc, residency or virtual-resident")
+        raise InputError(v.UNKNOWN_CREDENTIAL_TYPE, f"type must be one of {', '.join(k.value for k in cls)}")
 
     @property
     def type_name(self) -> str:
@@ -76,6 +82,9 @@ class TypeSpec:
     optional: tuple[str, ...]
     valid_for: timedelta
     disclosable: tuple[str, ...]
+    carried: tuple[str, ...] | None = None
+    """The subject claims the credential carries (``None``: all); the others are checked, then left out."""
+    contexts: tuple[str, ...] = (KAGA_CONTEXT,)
 
     @property
     def schema_id(self) -> str:
@@ -105,7 +114,29 @@ _SPECS: dict[CredentialKind, TypeSpec] = {
         ("gender", "address", "virtualResidentSince", "evidence", "assuranceLevel"), timedelta(days=365),
         (*_PERSON, "gender", *_ADDRESS_PATHS, "virtualResidentSince", *_DERIVED),
     ),
+    # For an online vote: the city checks name, birth date and a Kaga address, but the credential carries
+    # only the verdicts, each disclosable alone, so a ballot server learns "eligible" and nothing else.
+    CredentialKind.VOTING_ELIGIBILITY: TypeSpec(
+        "VotingEligibilityCredential", "voting-eligibility-v1.json", (*_PERSON, "address"),
+        ("evidence", "assuranceLevel"), timedelta(days=365), ("eligibleToVote", "ageOver18", "residentOfKaga"),
+        carried=("eligibleToVote", "ageOver18", "residentOfKaga", "assuranceLevel"),
+        contexts=(KAGA_CONTEXT, PROGRAMMES_CONTEXT),
+    ),
+    CredentialKind.VACCINATION: TypeSpec(
+        "VaccinationCertificate", "vaccination-v1.json", (*_PERSON, "vaccine", "vaccinatedOn", "dose"),
+        ("evidence", "assuranceLevel"), timedelta(days=365), (*_PERSON, "vaccine", "vaccinatedOn", "dose"),
+        contexts=(KAGA_CONTEXT, PROGRAMMES_CONTEXT),
+    ),
+    CredentialKind.VOLUNTEER: TypeSpec(
+        "VolunteerContributionCredential", "volunteer-v1.json", (*_PERSON, "activity", "hours", "volunteeredOn"),
+        ("organiser", "evidence", "assuranceLevel"), timedelta(days=5 * 365),
+        (*_PERSON, "activity", "organiser", "hours", "volunteeredOn"),
+        contexts=(KAGA_CONTEXT, PROGRAMMES_CONTEXT),
+    ),
 }
+
+MAX_DOSE = 20
+MAX_HOURS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +178,25 @@ def validate_claims(kind: CredentialKind | str, claims: Mapping[str, Any], *, to
     if "gender" in given:
         subject["gender"] = v.gender(given["gender"])
     if "address" in given:
-        subject["address"] = v.address(given["address"], kaga_only=kind is CredentialKind.RESIDENCY)
+        kaga_only = kind in (CredentialKind.RESIDENCY, CredentialKind.VOTING_ELIGIBILITY)
+        subject["address"] = v.address(given["address"], kaga_only=kaga_only)
     for since in ("residentSince", "virtualResidentSince"):
         if since in given:
             subject[since] = v.past_date(given[since], since, today, not_before=birth, not_before_name="birthDate").isoformat()
     if kind is CredentialKind.VIRTUAL_RESIDENT and "virtualResidentSince" not in subject:
         subject["virtualResidentSince"] = today.isoformat()
+    if kind is CredentialKind.VACCINATION:
+        subject["vaccine"] = v.text(given["vaccine"], "vaccine")
+        subject["vaccinatedOn"] = v.past_date(given["vaccinatedOn"], "vaccinatedOn", today, not_before=birth,
+                                              not_before_name="birthDate").isoformat()
+        subject["dose"] = v.count(given["dose"], "dose", MAX_DOSE)
+    elif kind is CredentialKind.VOLUNTEER:
+        subject["activity"] = v.text(given["activity"], "activity")
+        if "organiser" in given:
+            subject["organiser"] = v.text(given["organiser"], "organiser")
+        subject["hours"] = v.count(given["hours"], "hours", MAX_HOURS)
+        subject["volunteeredOn"] = v.past_date(given["volunteeredOn"], "volunteeredOn", today, not_before=birth,
+                                               not_before_name="birthDate").isoformat()
 
     evidence = v.evidence_list(given.get("evidence", ["email"]), today)
     reached = max((method.level for method, _ in evidence), key=lambda level: level.rank)
@@ -165,15 +209,28 @@ def validate_claims(kind: CredentialKind | str, claims: Mapping[str, Any], *, to
         if "assuranceLevel" in given:
             raise InputError(v.VIRTUAL_RESIDENT_ASSURANCE, "a virtual resident is issued at low or substantial",
                              field="assuranceLevel")
+    if kind is CredentialKind.VOTING_ELIGIBILITY and level.rank < v.AssuranceLevel.SUBSTANTIAL.rank:
+        raise InputError(v.NOT_ELIGIBLE, "voting eligibility needs identity proofing at substantial or high "
+                         "(e.g. --evidence residenceCard or myNumberCardPublicKey)", field="evidence")
     subject["assuranceLevel"] = level.value
 
     age = v.age_on(birth, today)
     subject["ageOver18"] = age >= 18
     subject["ageOver20"] = age >= 20
-    if kind is CredentialKind.RESIDENCY:
-        subject["residentOfKaga"] = True
+    if kind in (CredentialKind.RESIDENCY, CredentialKind.VOTING_ELIGIBILITY):
+        subject["residentOfKaga"] = True  # the address was checked to be in Kaga
     elif kind is CredentialKind.VIRTUAL_RESIDENT:
         subject["residentOfKaga"] = False
+    if kind is CredentialKind.VOTING_ELIGIBILITY:
+        if age < 18:
+            raise InputError(v.NOT_ELIGIBLE, "a voter must be 18 or over on the day of issuance", field="birthDate")
+        subject["eligibleToVote"] = True
+    if kind not in (CredentialKind.KYC, CredentialKind.RESIDENCY, CredentialKind.VIRTUAL_RESIDENT):
+        subject.pop("ageOver20")
+        if kind is not CredentialKind.VOTING_ELIGIBILITY:
+            subject.pop("ageOver18")
+    if spec.carried is not None:
+        subject = {name: subject[name] for name in spec.carried if name in subject}
     evidence_objects = [
         {"type": "IdentityProofing", "evidenceMethod": method.value, "assuranceLevel": method.level.value,
          "verifiedAt": at.isoformat()}
@@ -211,10 +268,10 @@ def build_credential(
     until = now + (valid_for or spec.valid_for)
     stamp = "%Y-%m-%dT%H:%M:%SZ"
     if vc_version == "1.1":
-        contexts = [VC_V1, KAGA_CONTEXT] + ([STATUS_V1] if credential_status else [])
+        contexts = [VC_V1, *spec.contexts] + ([STATUS_V1] if credential_status else [])
         dates = {"issuanceDate": now.strftime(stamp), "expirationDate": until.strftime(stamp)}
     else:
-        contexts = [VC_V2, KAGA_CONTEXT]
+        contexts = [VC_V2, *spec.contexts]
         dates = {"validFrom": now.strftime(stamp), "validUntil": until.strftime(stamp)}
     credential: JSONObject = {
         "@context": contexts,

@@ -56,6 +56,8 @@ INVALID_MUNICIPALITY_CODE = "kaga:invalid-municipality-code"
 NOT_A_KAGA_ADDRESS = "kaga:not-a-kaga-address"
 INVALID_SUBJECT = "kaga:invalid-subject"
 SCHEMA_VIOLATION = "kaga:schema-violation"
+NOT_ELIGIBLE = "kaga:not-eligible"
+INVALID_COUNT = "kaga:invalid-count"
 
 MAX_TEXT = 100
 EARLIEST_DATE = date(1900, 1, 1)
@@ -176,6 +178,15 @@ def text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in normalised):
         raise InputError(INVALID_TEXT, f"{field} holds control or unassigned characters", field=field)
     return normalised
+
+
+def count(value: Any, field: str, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` (a CSV or CLI gives digits as text; a bool is no number)."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise InputError(INVALID_COUNT, f"{field} must be a whole number from 1 to {maximum}", field=field)
+    return value
 
 
 def kana(value: Any, field: str) -> str:
