@@ -4,7 +4,7 @@
   records when asked (so they are never older than the records), GZIP-compressed bitstring of at least
   131,072 entries (16 KiB uncompressed), signed by the issuer, with ``validUntil`` and ``ttl``. A signed
   copy is reused while its bits are unchanged and it is younger than :data:`RESIGN_AFTER`.
-- The city's JSON-LD context (``/ns/credentials/v1``) and the JSON Schemas of the Kaga credential
+- The city's JSON-LD contexts (``/ns/credentials/v1``, ``/ns/credentials/programmes/v1``) and the JSON Schemas of the Kaga credential
   types (``/ns/credentials/schemas/{file}``): the exact bytes shipped in the package, whose digests the
   credentials (``digestSRI``) and bundles name.
 - The current trust bundle (``/vc/trust-bundle.jwt``, and ``/trust-bundle.jwt``), read from the file
@@ -44,6 +44,7 @@ LIST_CACHE_CONTROL = "public, max-age=60"
 STATIC_CACHE_CONTROL = "public, max-age=86400"
 BUNDLE_CACHE_CONTROL = "public, max-age=300"
 KAGA_CONTEXT_PATH = "/ns/credentials/v1"
+PROGRAMMES_CONTEXT_PATH = "/ns/credentials/programmes/v1"
 VC_MEDIA_TYPE = "application/vc"  # VCDM 2.0 §6.2 (IANA-registered): a JSON-LD credential with embedded proof
 SCHEMA_PATH = "/ns/credentials/schemas"
 
@@ -213,7 +214,7 @@ def _package_bytes(package: str, name: str) -> bytes | None:
 
 async def kaga_context(request: Request) -> Response:
     index = json.loads(_package_bytes("kaga_vc.contexts.kaga", "index.json") or b"{}")
-    entry = index.get("https://city.kaga.ishikawa.jp" + KAGA_CONTEXT_PATH)
+    entry = index.get("https://city.kaga.ishikawa.jp" + request.url.path)
     body = _package_bytes("kaga_vc.contexts.kaga", entry["file"]) if entry else None
     if body is None:
         return _not_found()
@@ -276,6 +277,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
     state.status_host = StatusListHost(state.issuers)
     out: list[BaseRoute] = [
         Route(KAGA_CONTEXT_PATH, kaga_context, methods=["GET", "HEAD"]),
+        Route(PROGRAMMES_CONTEXT_PATH, kaga_context, methods=["GET", "HEAD"]),
         Route(SCHEMA_PATH + "/{name}", schema, methods=["GET", "HEAD"]),
         Route("/vc/trust-bundle.jwt", trust_bundle, methods=["GET", "HEAD"]),
         Route("/trust-bundle.jwt", trust_bundle, methods=["GET", "HEAD"]),

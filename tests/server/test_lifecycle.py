@@ -132,6 +132,12 @@ def test_plain_http_warns_and_binds_loopback(tmp_path: Path) -> None:
     try:
         with server.client() as client:
             assert client.get("/ns/credentials/v1").headers["content-type"].startswith("application/ld+json")
+            from kaga_vc.contexts import kaga_contexts
+
+            programmes = "https://city.kaga.ishikawa.jp/ns/credentials/programmes/v1"
+            served = client.get("/ns/credentials/programmes/v1")  # the programme types' context, byte for byte
+            assert served.status_code == 200 and served.content == kaga_contexts().raw_bytes(programmes)
+            assert client.get("/ns/credentials/v2").status_code == 404
         log = server.log()
         assert "WARNING: serving plain HTTP" in log
         assert "running on http://127.0.0.1:" in log
