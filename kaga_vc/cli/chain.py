@@ -143,3 +143,33 @@ def chain_resolver(base: Any, rpc_url: str | None, registry: str | None, chain_i
 
     with opened_registry(rpc_url, registry, chain_id) as reg:
         yield base.with_method(ethr_method(reg))
+
+
+@contextmanager
+def issuance_time_resolvers(base: Any, rpc_url: str | None, registry: str | None, chain_id: int | None,
+                            embedded: bool) -> Iterator[Any]:
+    """``(resolver, at_issuance)``: ``base`` plus did:ethr, and ``document → resolver`` that resolves the
+    document's did:ethr issuer *at its issuance time*.
+
+    DID Resolution ``versionTime`` (the did:ethr spec, and the reference resolver's handling of it):
+    the issuer's document as it was when the credential was signed, so a credential signed with a key
+    the city has since rotated away still verifies (docs/key-rotation.md). Without a chain, ``base``.
+    """
+    from ..verifier import issuance_of
+    from ..verifier.bundle import PinnedTimeMethod
+
+    if not rpc_url and not embedded:
+        yield base, lambda document: base
+        return
+    from ..registry import ethr_method
+
+    with opened_registry(rpc_url, registry, chain_id) as reg:
+        ethr = ethr_method(reg)
+
+        def resolver_for(document: Any) -> Any:
+            issuer, when = issuance_of(document)
+            if issuer is None or when is None:
+                return base.with_method(ethr)
+            return base.with_method(PinnedTimeMethod(ethr, {issuer: when}))
+
+        yield base.with_method(ethr), resolver_for

@@ -65,3 +65,27 @@ def show(as_json: bool = JsonOption) -> None:
         print_json(config.to_json())
     else:
         print_fields(config.to_json())
+
+
+@app.command("rotate-key")
+@error_boundary
+def rotate_key(
+    password_file: Path = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Replace the city's assertion keys: publish new ones on its did:ethr, switch issuance to them, revoke the old.
+
+    Credentials issued before still verify (resolved at their issuance time); run `kaga-vc status publish`
+    and `kaga-vc bundle sync` afterwards so the status lists and the trust bundle carry the new signature.
+    Runbook, including a compromised key: docs/key-rotation.md. Example: kaga-vc city rotate-key --json
+    """
+    from ..issuer.rotation import rotate_city_key
+    from ..issuer.service import read_city
+
+    read_city()  # a missing city is reported before asking for a password
+    rotation = rotate_city_key(read_password(password_file))
+    if as_json:
+        print_json(rotation.to_json())
+    else:
+        out_console.print(f"new assertion keys: {rotation.config.ed25519_method}, {rotation.config.secp256k1_method}")
+        out_console.print("revoked: " + ", ".join(rotation.retired))

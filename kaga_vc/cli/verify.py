@@ -26,7 +26,13 @@ from ..errors import (
 )
 from ._common import ExitCode, JsonOption, err_console, error_boundary, out_console, print_json, read_input
 from ._resolver import cli_resolver
-from .chain import ChainIdOption, EmbeddedChainOption, RegistryOption, RpcUrlOption, chain_resolver
+from .chain import (
+    ChainIdOption,
+    EmbeddedChainOption,
+    RegistryOption,
+    RpcUrlOption,
+    issuance_time_resolvers,
+)
 
 _INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY,
                 "kaga:response-invalid", "kaga:request-invalid", "kaga:bundle-invalid"}
@@ -119,15 +125,17 @@ def verify(
         source = StatusListMemory(default_status_memory_path()).guard(load_status_lists(status_lists))
     presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
     # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
-    with chain_resolver(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as resolver:
+    # a credential's issuer is resolved as of the credential's issuance time (keys rotate)
+    with issuance_time_resolvers(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as (resolver,
+                                                                                                 at_issuance):
         if presentation:
             result = verify_presentation(
                 data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
-                status_source=source,
+                status_source=source, credential_resolver=at_issuance,
             )
         else:
-            result = verify_credential(data, resolver=resolver, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
-                                       status_source=source)
+            result = verify_credential(data, resolver=at_issuance(data), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
+                                       status_source=source, credential_resolver=at_issuance)
     _render(result, as_json)
     code = exit_code(result)
     if code == ExitCode.COULD_NOT_CHECK and not (rpc_url or embedded_chain) and str(result.issuer or "").startswith(

@@ -78,6 +78,10 @@ class CityConfig:
     # (the embedded chain stamps a burst of blocks one second apart), and a verifier that resolves the
     # issuer's DID at the credential's issuance time would not find the key yet.
     keys_published_at: str = ""
+    # The keystores (under the city directory) of the current assertion keys: `city rotate-key`
+    # writes new ones and records them here, so issuance and status-list signing follow.
+    ed25519_file: str = ED25519_FILE
+    secp256k1_file: str = SECP256K1_FILE
 
     @property
     def status_base_url(self) -> str:
@@ -419,8 +423,8 @@ def open_city_issuer(
 
     config = read_city(home)
     directory = city_dir(home)
-    ed25519 = load_key(directory / ED25519_FILE, password)
-    secp256k1 = load_key(directory / SECP256K1_FILE, password)
+    ed25519 = load_key(directory / config.ed25519_file, password)
+    secp256k1 = load_key(directory / config.secp256k1_file, password)
     store = IssuanceStore.open(records_url, home=Path(home) if home is not None else None)
     status = StatusLists(store, config.status_base_url)
     return CityIssuer(config, ed25519=ed25519, secp256k1=secp256k1, status=status, records=store)
