@@ -27,13 +27,19 @@ def verify_and_record(
     ``signer`` is the verifier's key (default: the log's), the same DID that made the request; the entry
     records the request's purpose, location and service, the presented credential types and claim
     names, and the first problem's code when refused. ``options`` go to ``verify_response`` (``policy``,
-    ``nonce_store``, ``now``, ``max_clock_skew``). Returns (the verification result, the recorded entry).
+    ``nonce_store``, ``now``, ``max_clock_skew``). The entry is written before the nonce is committed, in
+one step with it: if writing fails the nonce stays usable (issue 13). Returns (the verification result, the recorded entry).
     """
     from ..verifier import verify_response
 
     key = signer or log.signer
-    result = verify_response(response, request=request, bundle=bundle, **options)
     verifier = str(DIDURL.parse(key.key_id).did) if key is not None else None
-    entry = AccessEntry.from_verification(result, None, verifier=verifier, verifier_category=verifier_category,
-                                          location=location, service=service)
-    return result, log.record(entry, signer=key)
+    recorded: list[RecordedEntry] = []
+
+    def record(result: Any) -> None:  # before the nonce is committed: a failed write leaves it usable
+        entry = AccessEntry.from_verification(result, None, verifier=verifier, verifier_category=verifier_category,
+                                              location=location, service=service)
+        recorded.append(log.record(entry, signer=key))
+
+    result = verify_response(response, request=request, bundle=bundle, on_complete=record, **options)
+    return result, recorded[0]

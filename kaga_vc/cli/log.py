@@ -302,12 +302,16 @@ def my_history(
     out_console.print(table)
 
 
-def record_verification(result: Any, *, verifier_key: Path | None, log: str | None, category: str | None,
-                        quiet: bool = False, password_file: Path | None = None) -> Any:
-    """Record a ``kaga-vc verify --request`` outcome in the access log, signed by the verifier's key.
+@contextmanager
+def verification_recorder(*, verifier_key: Path | None, log: str | None, category: str | None,
+                          quiet: bool = False, password_file: Path | None = None) -> Iterator[Any]:
+    """Unlock the verifier's key and open the access log BEFORE ``kaga-vc verify --request`` verifies.
 
-    The key is ``--verifier-key`` or the one ``kaga-vc request create`` made; without either the
-    verification is not recorded and a warning says so (stderr).
+    Yields the ``on_complete`` callback for :func:`kaga_vc.verifier.verify_response`: it records the
+    outcome, accepted or refused, signed by the verifier's key, before the nonce is committed. A wrong
+    password or an unusable log therefore fails first and consumes nothing (issue 13). The key is
+    ``--verifier-key`` or the one ``kaga-vc request create`` made; without either the verification is
+    not recorded, a warning says so (stderr), and ``None`` is yielded.
     """
     from ..accesslog import AccessEntry
     from .request import verifier_key_path, verifier_signer
@@ -315,14 +319,17 @@ def record_verification(result: Any, *, verifier_key: Path | None, log: str | No
     path = verifier_key or verifier_key_path()
     if not path.exists():
         err_console.print(f"[yellow]warning[/] not recorded in the access log: no verifier key at {path}")
-        return None
+        yield None
+        return
     signer = verifier_signer(path, password_file)
     from ..did import DIDURL
 
-    entry = AccessEntry.from_verification(result, verifier=str(DIDURL.parse(signer.key_id).did),
-                                          verifier_category=category)
+    verifier = str(DIDURL.parse(signer.key_id).did)
     with opened_log(log, need_key=True, create_key=True) as opened:
-        recorded = opened.record(entry, signer=signer)
-    if not quiet:
-        err_console.print(f"recorded as access-log entry {recorded.seq}")
-    return recorded
+        def record(result: Any) -> None:
+            entry = AccessEntry.from_verification(result, verifier=verifier, verifier_category=category)
+            recorded = opened.record(entry, signer=signer)
+            if not quiet:
+                err_console.print(f"recorded as access-log entry {recorded.seq}")
+
+        yield record

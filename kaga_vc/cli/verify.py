@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +25,16 @@ from ..errors import (
     InputError,
     KagaError,
 )
-from ._common import ExitCode, JsonOption, err_console, error_boundary, out_console, print_json, read_input
+from ._common import (
+    ExitCode,
+    JsonOption,
+    PasswordFileOption,
+    err_console,
+    error_boundary,
+    out_console,
+    print_json,
+    read_input,
+)
 from ._resolver import cli_resolver
 from .chain import (
     ChainIdOption,
@@ -80,13 +90,17 @@ def verify(
     category: str | None = typer.Option(None, "--category", help="With --request: the verifier's category in the access log "
                                         "(e.g. lodging, healthcare)."),
     no_log: bool = typer.Option(False, "--no-log", help="With --request: do not record this verification in the access log."),
+    password_file: Path | None = PasswordFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
 
     With --request and --bundle, verify a wallet's response against the request (nonce single use,
     audience, holder binding, issuer trust, status); a refused or replayed presentation exits 1. The
-    verification, accepted or refused, is recorded in the access log signed by the verifier's key.
+    verification, accepted or refused, is recorded in the access log signed by the verifier's key
+    (its password: --password-file, $KAGA_VC_PASSWORD or $KAGA_VC_PASSWORD_FILE). The key is unlocked
+    first and the nonce is used only once the entry is written: a wrong password exits 3 and the
+    same response can be verified again.
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
@@ -99,12 +113,16 @@ def verify(
         _render(result, as_json)
         raise typer.Exit(int(exit_code(result)))
     if request is not None or bundle is not None:
-        result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew),
-                                  trust_any_city)
-        if not no_log:
-            from .log import record_verification
+        from contextlib import nullcontext
 
-            record_verification(result, verifier_key=verifier_key, log=log, category=category, quiet=as_json)
+        from .log import verification_recorder
+
+        # the key is unlocked and the log opened first: a wrong password consumes no nonce (issue 13)
+        recorder = nullcontext(None) if no_log else verification_recorder(
+            verifier_key=verifier_key, log=log, category=category, quiet=as_json, password_file=password_file)
+        with recorder as on_complete:
+            result = _verify_response(text, request, bundle, policy, city, at, timedelta(seconds=max_clock_skew),
+                                      trust_any_city, on_complete)
         _render(result, as_json)
         raise typer.Exit(int(exit_code(result)))
     stripped = text.strip()
@@ -186,7 +204,8 @@ def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datet
 
 
 def _verify_response(text: str, request: str | None, bundle: str | None, policy_file: str | None, city: str | None,
-                     at: datetime | None, skew: timedelta, trust_any_city: bool = False) -> VerificationResult:
+                     at: datetime | None, skew: timedelta, trust_any_city: bool = False,
+                     on_complete: Callable[[VerificationResult], object] | None = None) -> VerificationResult:
     """The offline verifier (kaga_vc.verifier): response + request + bundle, nonce store in $KAGA_VC_HOME."""
     from dataclasses import replace
 
@@ -206,7 +225,7 @@ def _verify_response(text: str, request: str | None, bundle: str | None, policy_
         policy = replace(policy, trust_any_city=True)
     with NonceStore(default_nonce_path()) as store:
         return verify_response(text, request=read_input(request), bundle=read_input(bundle), policy=policy,
-                               nonce_store=store, now=at, max_clock_skew=skew)
+                               nonce_store=store, now=at, max_clock_skew=skew, on_complete=on_complete)
 
 
 def _parse_now(value: str | None) -> datetime | None:

@@ -12,13 +12,16 @@ Order of the checks (every problem is reported, none stops the others):
    ``kaga:credential-type-not-accepted``), the holder is the subject (``kaga:holder-not-subject``);
 5. every requested claim disclosed (``kaga:claim-not-disclosed``);
 6. the nonce, consumed in the durable store once the presentation is bound to it
-   (``kaga:nonce-replayed`` on any later use, also after a restart).
+   (``kaga:nonce-replayed`` on any later use, also after a restart). It is committed only after
+   ``on_complete`` (the caller's access-log record) returned: a failure before that, or in it, leaves
+   the nonce usable, so a retry is not refused as a replay.
 
 This module imports no Ethereum code and opens no socket.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +48,7 @@ from ..errors import (
 )
 from ..proofs.jose import id_of
 from .bundle import BundleMemory, TrustBundle, check_bundle, read_bundle
-from .nonces import NonceStore
+from .nonces import NonceReservation, NonceStore
 from .policy import Policy
 from .request import ANY_TYPE, PresentationRequest, parse_request, read_request
 from .response import PresentationResponse, decode_response
@@ -243,6 +246,7 @@ def verify_response(
     max_clock_skew: timedelta = timedelta(minutes=5),
     audience: str | None = None,
     bundle_memory: BundleMemory | None = None,
+    on_complete: Callable[[VerificationResult], object] | None = None,
 ) -> VerificationResult:
     """Verify a wallet's response against ``request``, offline, trusting what ``bundle`` says.
 
@@ -255,6 +259,8 @@ def verify_response(
     "invalid". Without a ``nonce_store`` replay is not ruled out (warning ``kaga:challenge-not-checked``).
     The newest bundle seen is remembered in ``bundle_memory`` (default: beside the nonce store) and an
     older one refused (``kaga:bundle-rollback``); see :func:`~kaga_vc.verifier.bundle.check_bundle`.
+    ``on_complete`` is called with the result (accepted or refused) before the nonce is committed; if it
+    raises, the nonce is left unused and the exception propagates (record the access-log entry there).
     """
     now = now or datetime.now(UTC)
     policy = policy or Policy()
@@ -341,14 +347,6 @@ def verify_response(
             claims.update(entry["claims"])
     _check_requested(req, credentials, out)
 
-    if nonce_store is None:
-        out.warn("kaga:challenge-not-checked", "no nonce store: replay of this presentation is not ruled out")
-    elif bound and answer.presentations:
-        try:
-            nonce_store.consume(req.nonce, request_id=req.id, expires_at=req.expires + max_clock_skew, now=now)
-            out.checks.append("nonce")
-        except KagaError as error:
-            out.error(error)
     details: dict[str, Any] = {
         "request": {"id": req.id, "verifier": req.verifier, "purpose": req.purpose, "location": req.location,
                     "service": req.service},
@@ -359,7 +357,27 @@ def verify_response(
     }
     holder = next((h for h, _ in holder_results if h), None) or next((c["subject"] for c in credentials), None)
     details["holderProven"] = holder is not None and holder in proven
-    return _result(not out.problems, out, now, req, details, subject=holder)
+    reservation: NonceReservation | None = None
+    if nonce_store is None:
+        out.warn("kaga:challenge-not-checked", "no nonce store: replay of this presentation is not ruled out")
+    elif bound and answer.presentations:
+        try:
+            reservation = nonce_store.reserve(req.nonce, request_id=req.id, expires_at=req.expires + max_clock_skew,
+                                              now=now)
+            out.checks.append("nonce")
+        except KagaError as error:
+            out.error(error)
+    try:
+        result = _result(not out.problems, out, now, req, details, subject=holder)
+        if on_complete is not None:
+            on_complete(result)
+    except BaseException:
+        if reservation is not None:
+            reservation.rollback()
+        raise
+    if reservation is not None:
+        reservation.commit()
+    return result
 
 
 def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: PresentationRequest, now: datetime,

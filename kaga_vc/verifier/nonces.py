@@ -2,7 +2,9 @@
 
 A nonce is consumed by inserting it under a primary key in one committed transaction
 (WAL, ``synchronous=FULL``): two verifiers racing on the same nonce cannot both win, and a crash
-after the answer was given cannot forget it. Entries are kept until their request expired (plus
+after the answer was given cannot forget it. :meth:`reserve` holds the insert uncommitted while the
+caller records the outcome (the access-log entry): the nonce is used only if that record was written,
+so a failure before the end of a verification leaves it usable (issue 13). Entries are kept until their request expired (plus
 the clock skew); after that the request's expiry refuses a replay anyway, so they may be purged.
 """
 
@@ -72,6 +74,21 @@ class NonceStore:
             raise ProofError(NONCE_REPLAYED, "this request's nonce was already used: a replayed presentation",
                              request=request_id) from None
 
+    def reserve(self, nonce: str, *, request_id: str, expires_at: datetime,
+                now: datetime | None = None) -> NonceReservation:
+        """Insert ``nonce`` in an open write transaction; :meth:`NonceReservation.commit` makes it used.
+
+        ProofError ``kaga:nonce-replayed`` (nothing held) if it already was used. While held, another
+        verifier consuming the same nonce waits for this one (SQLite's write lock), then is refused.
+        """
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.consume(nonce, request_id=request_id, expires_at=expires_at, now=now)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return NonceReservation(self._conn)
+
     def purge(self, *, now: datetime | None = None, keep: timedelta = timedelta(minutes=10)) -> int:
         """Forget nonces whose request expired more than ``keep`` ago; return how many."""
         limit = int(((now or datetime.now(UTC)) - keep).timestamp())
@@ -79,4 +96,21 @@ class NonceStore:
         return cursor.rowcount
 
 
-__all__ = ["NonceStore", "default_nonce_path"]
+class NonceReservation:
+    """A nonce inserted but not yet committed: :meth:`commit` uses it, :meth:`rollback` leaves it usable."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn: sqlite3.Connection | None = conn
+
+    def commit(self) -> None:
+        if self._conn is not None:
+            self._conn.execute("COMMIT")
+            self._conn = None
+
+    def rollback(self) -> None:
+        if self._conn is not None:
+            self._conn.execute("ROLLBACK")
+            self._conn = None
+
+
+__all__ = ["NonceReservation", "NonceStore", "default_nonce_path"]

@@ -153,3 +153,71 @@ def test_cli_verify_records_every_verification(tmp_path: Path, monkeypatch: pyte
     history = json.loads(mine.stdout)
     assert history["did"] == holder and [e["seq"] for e in history["entries"]] == [0, 1]
     assert all(e["proven"] and "ageOver18" in e["claims"] for e in history["entries"])
+
+
+def _presented(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path, Path, Path]:
+    """A city, a resident's KYC credential in a wallet, a bundle, a request and the wallet's response."""
+    import time
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    monkeypatch.setenv("KAGA_VC_PASSWORD", "correct horse battery staple")
+    for name in ("KAGA_VC_TRUSTED_CITY", "KAGA_VC_RPC_URL", "KAGA_VC_ACCESSLOG_URL", "KAGA_VC_ACCESSLOG_KEY",
+                 "KAGA_VC_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    city = json.loads(invoke("city", "init", "--json").stdout)["did"]
+    holder = invoke("wallet", "init").stdout.strip()
+    time.sleep(1.1)  # the embedded chain's blocks may be stamped ahead of the clock
+    kyc = tmp_path / "kyc.jwt"
+    assert invoke("issue", "kyc", "--subject", holder, "--name", "加賀 太郎", "--name-kana", "カガ タロウ",
+                  "--birth-date", "1980-04-01", "--evidence", "myNumberCardPublicKey", "--out", str(kyc)).exit_code == 0
+    assert invoke("wallet", "add", str(kyc)).exit_code == 0
+    bundle, request, response = tmp_path / "bundle.jwt", tmp_path / "request.jwt", tmp_path / "response.txt"
+    assert invoke("bundle", "sync", "--out", str(bundle)).exit_code == 0
+    assert invoke("request", "create", "--purpose", "hotel check-in", "--claims", "KycCredential:ageOver18",
+                  "--out", str(request)).exit_code == 0
+    assert invoke("wallet", "present", str(request), "--out", str(response)).exit_code == 0
+    return city, bundle, request, response
+
+
+def _nonce_used(home: Path, request: Path) -> bool:
+    from kaga_vc.verifier import NonceStore, default_nonce_path, parse_request
+
+    nonce = parse_request(request.read_text(encoding="utf-8"))[0].nonce
+    with NonceStore(default_nonce_path(home)) as store:
+        return store.is_used(nonce)
+
+
+def test_wrong_password_consumes_no_nonce(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: a wrong KAGA_VC_PASSWORD exits 3 before anything is used; the retry is accepted, logged once."""
+    city, bundle, request, response = _presented(tmp_path, monkeypatch)
+    args = ("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--city", city, "--json")
+    monkeypatch.setenv("KAGA_VC_PASSWORD", "wrong password")
+    wrong = invoke(*args)
+    assert wrong.exit_code == ExitCode.BAD_INPUT, wrong.output
+    assert json.loads(wrong.stdout)["error"]["code"] == "kaga:keystore-wrong-password"
+    assert not _nonce_used(tmp_path, request)
+    monkeypatch.setenv("KAGA_VC_PASSWORD", "correct horse battery staple")
+    retry = invoke(*args)
+    assert retry.exit_code == 0, retry.output
+    assert json.loads(retry.stdout)["verified"] is True
+    assert _nonce_used(tmp_path, request)
+    shown = json.loads(invoke("log", "show", "--json").stdout)
+    assert [e["record"]["entry"]["result"] for e in shown["shown"]] == ["accepted"]
+    assert invoke(*args).exit_code == 1  # and then it is used: the replay is refused
+
+
+def test_verify_password_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify --password-file`` unlocks the verifier key; a file with the wrong password consumes nothing."""
+    city, bundle, request, response = _presented(tmp_path, monkeypatch)
+    monkeypatch.delenv("KAGA_VC_PASSWORD")
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("correct horse battery staple\n", encoding="utf-8")
+    bad.write_text("not it\n", encoding="utf-8")
+    args = ("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--city", city, "--json")
+    refused = invoke(*args, "--password-file", str(bad))
+    assert refused.exit_code == ExitCode.BAD_INPUT, refused.output
+    assert not _nonce_used(tmp_path, request)
+    accepted = invoke(*args, "--password-file", str(good))
+    assert accepted.exit_code == 0, accepted.output
+    assert _nonce_used(tmp_path, request)
+    assert "--password-file" in invoke("verify", "--help").stdout

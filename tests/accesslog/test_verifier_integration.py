@@ -84,3 +84,35 @@ def test_accepted_and_refused_verifications_are_recorded(world: World, tmp_path:
                                                          signer=revoked_holder.signer))
     assert [e.entry.seq for e in theirs] == [1]
     log.close()
+
+
+def test_a_failed_log_write_leaves_the_nonce_usable(world: World, tmp_path: Path) -> None:
+    """Issue 13: the nonce is committed in one step with the log entry; the entry not written, the nonce is free."""
+    from kaga_vc.verifier import parse_request, verify_response
+
+    issued = world.issue("sd-jwt")
+    world.wallet.add(issued.document)
+    bundle = world.bundle()
+    policy = Policy(trusted_cities=(world.config.did,))
+    req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+    answer = world.wallet.present(req.token).compact
+    nonce = parse_request(req.token)[0].nonce
+
+    def broken_log(result: Any) -> None:
+        assert result.verified  # the verification itself succeeded; only recording it fails
+        raise OSError("disk full")
+
+    log = AccessLog.open(str(tmp_path / "log.db"), log_key=LOG_KEY, signer=world.verifier)
+    with NonceStore(tmp_path / "nonces.sqlite3") as nonces:
+        with pytest.raises(OSError, match="disk full"):
+            verify_response(answer, request=req.token, bundle=bundle.token, policy=policy, nonce_store=nonces,
+                            on_complete=broken_log)
+        assert not nonces.is_used(nonce)
+        ok, entry = verify_and_record(answer, request=req.token, bundle=bundle.token, log=log, policy=policy,
+                                      nonce_store=nonces)
+        assert ok.verified and entry.body["result"] == "accepted" and nonces.is_used(nonce)
+        replay, _ = verify_and_record(answer, request=req.token, bundle=bundle.token, log=log, policy=policy,
+                                      nonce_store=nonces)
+    assert [p.code for p in replay.problems] == ["kaga:nonce-replayed"]
+    assert len(log) == 2
+    log.close()
