@@ -93,6 +93,7 @@ class AccessEntry:
     service: str | None = None
     verifier_category: str | None = None
     time: datetime | None = None
+    verifier_name: str | None = None  # the name the request gave (a shop's), recorded as ``verifierName``
     extra: JSONObject = field(default_factory=dict)
     truncated: Sequence[str] = ()  # fields cut or dropped to fit (recorded as the body's ``truncated``)
 
@@ -103,7 +104,7 @@ class AccessEntry:
             raise InputError(MALFORMED_VALUE_ERROR, "result must be 'accepted' or 'refused'")
         if self.result == "refused" and not self.reason:
             raise InputError(MALFORMED_VALUE_ERROR, "a refused verification records its reason code")
-        for name in ("subject", "reason", "location", "service", "verifier_category"):
+        for name in ("subject", "reason", "location", "service", "verifier_category", "verifier_name"):
             _text(getattr(self, name), name, optional=True)
         object.__setattr__(self, "credential_types", _names(self.credential_types, "credential types"))
         object.__setattr__(self, "claims", _names(self.claims, "claim names"))
@@ -172,6 +173,7 @@ class AccessEntry:
             location=_fit(location or from_request("location"), "location", cut),
             service=_fit(service or from_request("service"), "service", cut),
             verifier_category=_fit(verifier_category, "verifierCategory", cut),
+            verifier_name=_fit(from_request("name"), "verifierName", cut),
             time=time or (checked_at if isinstance(checked_at, datetime) else None),
             truncated=tuple(cut),
         )
@@ -246,7 +248,7 @@ def build_body(entry: AccessEntry, *, log_id: str, seq: int, previous: str, now:
         "subjectData": subject_data,
     }
     for key, value in (("reason", entry.reason), ("location", entry.location), ("service", entry.service),
-                       ("verifierCategory", entry.verifier_category)):
+                       ("verifierCategory", entry.verifier_category), ("verifierName", entry.verifier_name)):
         if value is not None:
             body[key] = value
     if entry.truncated:

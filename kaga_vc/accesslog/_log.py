@@ -155,9 +155,11 @@ class HistoryItem:
     verifier_category: str | None
     proven: bool  # the inclusion proof leads to the batch root
     anchor_block: int | None  # the block the root was found in on chain (None: not checked or not anchored)
+    verifier_name: str | None = None  # the name the verifier's request gave (a shop's)
 
     def to_json(self) -> JSONObject:
-        return {"seq": self.seq, "time": self.time, "verifier": self.verifier, "location": self.location,
+        return {"seq": self.seq, "time": self.time, "verifier": self.verifier, "verifierName": self.verifier_name,
+                "location": self.location,
                 "service": self.service, "verifierCategory": self.verifier_category, "purpose": self.purpose,
                 "credentialTypes": list(self.credential_types), "claims": list(self.claims), "result": self.result,
                 "reason": self.reason, "proven": self.proven, "anchorBlock": self.anchor_block}
@@ -655,7 +657,8 @@ def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
             credential_types=tuple(body.get("credentialTypes") or ()),
             claims=tuple(str(c) for c in claims) if isinstance(claims, list) else (),
             location=body.get("location"), service=body.get("service"),
-            verifier_category=body.get("verifierCategory"), proven=item.proof is not None, anchor_block=block))
+            verifier_category=body.get("verifierCategory"), proven=item.proof is not None, anchor_block=block,
+            verifier_name=body.get("verifierName") if isinstance(body.get("verifierName"), str) else None))
     return items
 
 

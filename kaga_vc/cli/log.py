@@ -115,7 +115,8 @@ def show(
     for e in entries:
         b = e.body
         table.add_row(str(e.seq), _text(b.get("time")), _text(b.get("verifier")),
-                      _text(b.get("location") or b.get("service")), ", ".join(b.get("credentialTypes") or []),
+                      ", ".join(_text(x) for x in (b.get("verifierName"), b.get("location") or b.get("service")) if x),
+                      ", ".join(b.get("credentialTypes") or []),
                       _text(b.get("purpose")), f"{b.get('result')} {b.get('reason') or ''}".strip(),
                       "encrypted" if b.get("subjectData") else "-")
     out_console.print(table)
@@ -241,7 +242,8 @@ def my_history(
     did: str = typer.Option(None, "--did", help="Your DID (default: the wallet's)."),
     key: Path = typer.Option(None, "--key", exists=True, dir_okay=False, help="Your keystore file."),
     wallet: Path = typer.Option(None, "--wallet", exists=True, dir_okay=False,
-                                help="Your wallet file instead of a keystore (kaga-vc wallet init)."),
+                                help="Your wallet file instead of a keystore (default: "
+                                "$KAGA_VC_HOME/wallet/wallet.json when no --key is given)."),
     key_id: str = typer.Option(None, "--key-id", help="Your authentication method (default: did:key's own)."),
     password_file: Path = PasswordFileOption,
     log: str = LogOption,
@@ -261,8 +263,14 @@ def my_history(
     from ..errors import MALFORMED_VALUE_ERROR, InputError
     from ..keys import KeySigner
 
-    if (key is None) == (wallet is None):
-        raise InputError(MALFORMED_VALUE_ERROR, "give either --key (a keystore) or --wallet")
+    if key is None and wallet is None:
+        from ..holder import default_wallet_path
+
+        wallet = default_wallet_path()  # the resident's own wallet, where `kaga-vc wallet init` made it
+        if not wallet.exists():
+            raise InputError(MALFORMED_VALUE_ERROR, f"no wallet at {wallet}: give --wallet or --key (a keystore)")
+    if key is not None and wallet is not None:
+        raise InputError(MALFORMED_VALUE_ERROR, "give either --key (a keystore) or --wallet, not both")
     if wallet is not None:
         from ..holder import open_wallet
 
@@ -296,7 +304,7 @@ def my_history(
         table.add_column(column, overflow="fold")
     for i in items:
         proof = f"on chain, block {i.anchor_block}" if i.anchor_block else ("in batch" if i.proven else "not anchored yet")
-        where = ", ".join(x for x in (i.location, i.service, i.verifier_category) if x) or "-"
+        where = ", ".join(x for x in (i.verifier_name, i.location, i.service, i.verifier_category) if x) or "-"
         table.add_row(i.time, where, i.verifier, ", ".join(i.claims), _text(i.purpose),
                       f"{i.result} {i.reason or ''}".strip(), proof)
     out_console.print(table)

@@ -51,7 +51,9 @@ def create(
     claims: list[str] = typer.Option(..., "--claims",
                                      help="Claims to disclose: 'ageOver18,residentOfKaga' (any type) or "
                                      "'KycCredential:ageOver18'. Repeat for several credentials."),
-    location: str | None = typer.Option(None, "--location", help="Where the request is made (e.g. the shop)."),
+    name: str | None = typer.Option(None, "--name", help="The shop's name as the resident sees it in the wallet "
+                                    "and in their history, e.g. '山代温泉 ゆのくに'."),
+    location: str | None = typer.Option(None, "--location", help="Where the request is made (e.g. the shop's address)."),
     service: str | None = typer.Option(None, "--service", help="The service id the request is for."),
     expires_in: int = typer.Option(300, "--expires-in", help="Seconds the request stays valid."),
     key: Path | None = typer.Option(None, "--key", help="Verifier keystore (default: $KAGA_VC_HOME/verifier/verifier-key.json, created on first use)."),
@@ -67,7 +69,7 @@ def create(
     Types and claim names are checked against the Kaga credential types and their schemas, so a
     misspelling fails here rather than at the wallet (--allow-unknown for another issuer's types).
 
-    Example: kaga-vc request create --purpose "hotel check-in" --claims KycCredential:ageOver18 --qr request.png --out request.jwt
+    Example: kaga-vc request create --name "山代温泉 ゆのくに" --purpose "hotel check-in" --claims KycCredential:ageOver18 --qr request.png --out request.jwt
     """
     from ..verifier.request import CredentialQuery, create_request
 
@@ -77,7 +79,7 @@ def create(
             check_query(query.type, query.claims)
     signer = verifier_signer(key, password_file)
     request = create_request(signer=signer, purpose=purpose, credentials=queries,
-                             location=location, service=service, lifetime=timedelta(seconds=expires_in))
+                             location=location, service=service, name=name, lifetime=timedelta(seconds=expires_in))
     if qr is not None:
         from ..verifier.qr import write_qr
 

@@ -204,7 +204,8 @@ def present(
 def _show_disclosure(answer: Any, opened: Any) -> None:
     """What the wallet is about to send: to whom, why, where, and which claims of which credential."""
     req = answer.request
-    err_console.print(Text(f"{req.verifier} asks, for: {req.purpose}"), soft_wrap=True)
+    who = f"{req.name} ({req.verifier})" if getattr(req, "name", None) else req.verifier
+    err_console.print(Text(f"{who} asks, for: {req.purpose}"), soft_wrap=True)
     where = getattr(req, "location", None) or getattr(req, "service", None)
     if where:
         err_console.print(Text(f"  at: {where}"), soft_wrap=True)

@@ -348,8 +348,8 @@ def verify_response(
     _check_requested(req, credentials, out)
 
     details: dict[str, Any] = {
-        "request": {"id": req.id, "verifier": req.verifier, "purpose": req.purpose, "location": req.location,
-                    "service": req.service},
+        "request": {"id": req.id, "verifier": req.verifier, "name": req.name, "purpose": req.purpose,
+                    "location": req.location, "service": req.service},
         "claims": claims,
         "credentials": credentials,
         "bundle": {"city": loaded.city, "createdAt": loaded.created.isoformat(),

@@ -5,7 +5,7 @@ payload carries::
 
     {"iss": <verifier DID>, "jti": <request id>, "nonce": <random, single use>,
      "purpose": "...", "credentials": [{"type": "KycCredential", "claims": ["ageOver18"]}],
-     "location": "...", "service": "...", "iat": <seconds>, "exp": <seconds>}
+     "name": "<the shop's name>", "location": "...", "service": "...", "iat": <seconds>, "exp": <seconds>}
 
 The verifier's DID is the presentation's ``domain`` / ``aud``; the nonce its ``challenge`` / ``nonce``.
 The compact string is the serialisation (and what a QR code carries). :func:`read_request` checks
@@ -75,6 +75,8 @@ class PresentationRequest:
     location: str | None = None
     service: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    """The verifier's name as the resident should see it (a shop, a ryokan), beside its DID."""
 
     @property
     def requested_claims(self) -> list[str]:
@@ -90,11 +92,16 @@ class PresentationRequest:
             "nonce": self.nonce,
             "purpose": self.purpose,
             "credentials": [q.to_json() for q in self.credentials],
+            "name": self.name,
             "location": self.location,
             "service": self.service,
             "created": self.created.isoformat(),
             "expires": self.expires.isoformat(),
         }
+
+
+MAX_NAME = 100
+"""The longest verifier name a request carries (it is shown to the resident and logged)."""
 
 
 def _signer_did(signer: Signer) -> str:
@@ -111,6 +118,7 @@ def create_request(
     credentials: Sequence[CredentialQuery],
     location: str | None = None,
     service: str | None = None,
+    name: str | None = None,
     lifetime: timedelta = DEFAULT_LIFETIME,
     now: datetime | None = None,
     randbytes: Callable[[int], bytes] = secrets.token_bytes,
@@ -141,6 +149,10 @@ def create_request(
         "iat": int(created.timestamp()),
         "exp": int(expires.timestamp()),
     }
+    if name is not None and (not name.strip() or len(name) > MAX_NAME):
+        raise InputError(REQUEST_INVALID, f"a verifier name is 1 to {MAX_NAME} characters")
+    if name:
+        payload["name"] = name.strip()
     if location:
         payload["location"] = location
     if service:
@@ -148,7 +160,7 @@ def create_request(
     header = {"alg": alg_for_key_type(signer.key_type), "typ": REQUEST_TYP, "kid": signer.key_id}
     token = sign_compact(header, payload, signer)
     return PresentationRequest(request_id, verifier, nonce, purpose, tuple(credentials), created, expires, token,
-                               location, service)
+                               location, service, name=payload.get("name"))
 
 
 def _uuid4(raw: bytes) -> str:
@@ -189,6 +201,7 @@ def parse_request(token: str) -> tuple[PresentationRequest, Any]:
             token=token,
             location=payload.get("location") if isinstance(payload.get("location"), str) else None,
             service=payload.get("service") if isinstance(payload.get("service"), str) else None,
+            name=payload.get("name") if isinstance(payload.get("name"), str) else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         raise InputError(REQUEST_INVALID, "the request payload is missing members or malformed") from None

@@ -63,7 +63,8 @@ def test_cli_flow(home: Path, tmp_path: Path) -> None:
 
     request, qr = tmp_path / "request.jwt", tmp_path / "request.svg"
     created = invoke("request", "create", "--purpose", "hotel check-in", "--claims", "KycCredential:ageOver18",
-                     "--location", "山代温泉", "--qr", str(qr), "--out", str(request), "--json")
+                     "--name", "ゆのくに 旅館", "--location", "山代温泉", "--qr", str(qr), "--out", str(request),
+                     "--json")
     assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
     assert "<svg" in qr.read_text() and json.loads(created.stdout)["request"] == request.read_text().strip()  # type: ignore[attr-defined]
 
@@ -78,6 +79,14 @@ def test_cli_flow(home: Path, tmp_path: Path) -> None:
     assert verified.exit_code == 0, verified.output  # type: ignore[attr-defined]
     body = json.loads(verified.stdout)  # type: ignore[attr-defined]
     assert body["verified"] is True and body["details"]["claims"]["ageOver18"] is True
+    # the resident's history names the shop as its request did, beside its DID
+    history = invoke("log", "my-history", "--no-chain", "--json")
+    assert history.exit_code == 0, history.output  # type: ignore[attr-defined]
+    mine = json.loads(history.stdout)["entries"]  # type: ignore[attr-defined]
+    assert [(e["verifierName"], e["location"]) for e in mine][-1:] == [("ゆのくに 旅館", "山代温泉")]
+    assert mine[-1]["verifier"].startswith("did:key:")
+    shown = invoke("log", "my-history", "--no-chain")
+    assert shown.exit_code == 0 and "ゆのくに" in shown.output  # type: ignore[attr-defined]
     replayed = invoke("verify", str(response), "--request", str(request), "--bundle", str(bundle), "--json")
     assert replayed.exit_code == 1  # type: ignore[attr-defined]
     assert [p["code"] for p in json.loads(replayed.stdout)["problems"]] == ["kaga:nonce-replayed"]  # type: ignore[attr-defined]

@@ -93,6 +93,17 @@ def test_wallet_side_refusals(verifier: KeySigner) -> None:
     assert error.value.code == "kaga:request-invalid"
 
 
+def test_a_request_carries_the_shops_name_signed(verifier: KeySigner, no_network: None) -> None:
+    request = make(verifier, name="山代温泉 ゆのくに")
+    read = read_request(request.token, resolver=RESOLVER, now=NOW + timedelta(minutes=1))
+    assert read.name == request.name == "山代温泉 ゆのくに" and read.to_json()["name"] == read.name
+    assert make(verifier).name is None
+    for bad in (" ", "x" * 101):
+        with pytest.raises(KagaError) as error:
+            make(verifier, name=bad)
+        assert error.value.code == "kaga:request-invalid"
+
+
 def test_response_compact_form() -> None:
     response = PresentationResponse("urn:uuid:1", ("eyJ.a.b~d1~", {"@context": ["x"], "type": "VerifiablePresentation"}))
     compact = encode_response(response)
