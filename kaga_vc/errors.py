@@ -71,6 +71,8 @@ TRANSACTION_FAILED = "kaga:transaction-failed"
 
 # Project codes: credentials and Data Integrity (issue 3).
 UNSUPPORTED_FORMAT = "kaga:unsupported-format"
+#: a securing format outside the caller's accepted set (VerifyParameters.formats), issue 11
+FORMAT_NOT_ACCEPTED = "kaga:format-not-accepted"
 UNSUPPORTED_CRYPTOSUITE = "kaga:unsupported-cryptosuite"
 PROOF_SET_UNSUPPORTED = "kaga:proof-set-unsupported"
 PROOF_MISSING = "kaga:proof-missing"

@@ -10,13 +10,15 @@ import typer
 from rich.text import Text
 
 from ..credentials import (
+    Format,
     Problem,
     VerificationResult,
-    is_presentation,
+    VerifyParameters,
     parse_json,
     verify_credential,
     verify_presentation,
 )
+from ..credentials.formats import detect
 from ..errors import (
     DOCUMENT_TOO_DEEP,
     DOCUMENT_TOO_LARGE,
@@ -91,6 +93,10 @@ def verify(
                                         "(e.g. lodging, healthcare)."),
     no_log: bool = typer.Option(False, "--no-log", help="With --request: do not record this verification in the access log."),
     password_file: Path | None = PasswordFileOption,
+    formats: list[str] | None = typer.Option(
+        None, "--format", help="Accept only this securing format (repeatable): " + ", ".join(f.value for f in Format)
+        + ". Any other is refused (kaga:format-not-accepted). Default: every format. Whether the input is a "
+        "credential or a presentation is read from its format, never from --challenge."),
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
@@ -105,14 +111,19 @@ def verify(
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
     Example: kaga-vc verify kyc.sd-jwt --bundle trust-bundle.jwt
+    Example: kaga-vc verify presentation.jwt --format vp+jwt --challenge NONCE --json
     """
     at = _parse_now(now)
+    accepted = _accepted_formats(formats)
     text = read_input(file)
     if bundle is not None and request is None:  # a shop checking one credential offline, with the bundle alone
-        result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew), trust_any_city)
+        result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew), trust_any_city,
+                                     accepted)
         _render(result, as_json)
         raise typer.Exit(int(exit_code(result)))
     if request is not None or bundle is not None:
+        if accepted is not None:
+            raise typer.BadParameter("--format applies to a credential or presentation file, not to --request")
         from contextlib import nullcontext
 
         from .log import verification_recorder
@@ -141,19 +152,19 @@ def verify(
 
         # an older list than one this verifier already saw is refused (kaga:status-list-rollback)
         source = StatusListMemory(default_status_memory_path()).guard(load_status_lists(status_lists))
-    presentation = is_presentation(data) if isinstance(data, dict) else (challenge is not None or domain is not None)
+    # credential or presentation: from the detected format; a challenge or domain asked of a
+    # credential goes to verify_presentation, which refuses it (never silently unchecked)
+    presentation = _is_presentation(data) or challenge is not None or domain is not None
     # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
     # a credential's issuer is resolved as of the credential's issuance time (keys rotate)
     with issuance_time_resolvers(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as (resolver,
                                                                                                  at_issuance):
+        params = VerifyParameters(resolver=resolver, now=at, max_clock_skew=skew, status_source=source,
+                                  formats=accepted, credential_resolver=at_issuance)
         if presentation:
-            result = verify_presentation(
-                data, resolver=resolver, challenge=challenge, domain=domain, now=at, max_clock_skew=skew,  # type: ignore[arg-type]
-                status_source=source, credential_resolver=at_issuance,
-            )
+            result = verify_presentation(data, params, challenge=challenge, domain=domain)  # type: ignore[arg-type]
         else:
-            result = verify_credential(data, resolver=at_issuance(data), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
-                                       status_source=source, credential_resolver=at_issuance)
+            result = verify_credential(data, params, resolver=at_issuance(data))  # type: ignore[arg-type]
     _render(result, as_json)
     code = exit_code(result)
     if code == ExitCode.COULD_NOT_CHECK and not (rpc_url or embedded_chain) and str(result.issuer or "").startswith(
@@ -164,8 +175,27 @@ def verify(
     raise typer.Exit(int(code))
 
 
+def _accepted_formats(names: list[str] | None) -> frozenset[Format] | None:
+    if not names:
+        return None
+    known = {f.value: f for f in Format}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise typer.BadParameter(f"unknown format {unknown[0]!r}; use one of {', '.join(known)}", param_hint="--format")
+    return frozenset(known[name] for name in names)
+
+
+def _is_presentation(data: object) -> bool:
+    """Whether the input's detected format is a presentation (unreadable input: the credential path reports it)."""
+    try:
+        return detect(data).is_presentation  # type: ignore[arg-type]
+    except KagaError:
+        return False
+
+
 def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datetime | None,
-                        skew: timedelta, trust_any_city: bool = False) -> VerificationResult:
+                        skew: timedelta, trust_any_city: bool = False,
+                        formats: frozenset[Format] | None = None) -> VerificationResult:
     """One credential against the city's bundle: its issuer's keys, status lists and trust, all offline."""
     import dataclasses
 
@@ -188,7 +218,7 @@ def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datet
         return VerificationResult(False, None, tuple(refused), checked_at=at or datetime.now(UTC))
     data: object = parse_json(text) if text.strip().startswith("{") else text.strip()
     result = verify_credential(data, resolver=trust.resolver(), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
-                               status_source=trust)
+                               status_source=trust, formats=formats)
     if not result.verified:
         return result
     issuer = trust.issuers.get(str(result.issuer))

@@ -7,6 +7,7 @@ from ._json import parse_json
 from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
 from ._result import Problem, VerificationResult
 from ._verify_di import verify_presentation_di
+from .formats import Format
 from .parameters import VerifyParameters
 from .verify import (
     DATA_INTEGRITY,
@@ -28,6 +29,7 @@ __all__ = [
     "VC_V1",
     "VC_V2",
     "Credential",
+    "Format",
     "Presentation",
     "Problem",
     "VerificationResult",

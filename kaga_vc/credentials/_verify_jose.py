@@ -57,7 +57,7 @@ def verify_jose_presentation(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
-    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
+    verify_embedded: Callable[[str], VerificationResult] | None = None,
 ) -> VerificationResult:
     """Verify a ``vp+jwt``, a VC 1.1 JWT presentation or an SD-JWT+KB presentation.
 
@@ -72,14 +72,14 @@ def verify_jose_presentation(
 
         return verify_vp_jwt(
             token, resolver=resolver, audience=audience, nonce=nonce, now=now, max_clock_skew=max_clock_skew, limits=limits,
-            check_embedded=check_embedded,
+            verify_embedded=verify_embedded,
         )
     if fmt == JWT_VC11:
         from ..proofs.jose.jwt_vc11 import verify_jwt_vp11
 
         return verify_jwt_vp11(
             token, resolver=resolver, audience=audience, nonce=nonce, now=now, max_clock_skew=max_clock_skew, limits=limits,
-            check_embedded=check_embedded,
+            verify_embedded=verify_embedded,
         )
     if fmt == SD_JWT:
         from ..proofs.jose.sd_jwt import verify_sd_jwt
@@ -121,8 +121,8 @@ def verify_presentation(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
-    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
+    verify_embedded: Callable[[str], VerificationResult] | None = None,
 ) -> VerificationResult:
     """The name ``verify.py`` dispatches to (``format`` as a keyword; ``challenge``/``domain``)."""
     return verify_jose_presentation(text, format, resolver=resolver, challenge=challenge, domain=domain, now=now,
-                                    max_clock_skew=max_clock_skew, limits=limits, check_embedded=check_embedded)
+                                    max_clock_skew=max_clock_skew, limits=limits, verify_embedded=verify_embedded)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..did import Resolver
 from ..proofs import Cryptosuite, DocumentLoader
 from ..proofs.jose import DEFAULT_LIMITS, JOSELimits
+from .formats import Format
 
 if TYPE_CHECKING:
     from ..status import StatusListSource
@@ -52,7 +53,7 @@ class VerifyParameters:
     credential_resolver: Callable[[Any], Resolver] | None = None
     loader: DocumentLoader | None = None
     suites: Mapping[str, Cryptosuite] | None = None
-    formats: frozenset[str] | None = None
+    formats: frozenset[Format] | None = None
     algorithms: frozenset[str] | None = None
     status_source: StatusListSource | None = None
     now: datetime | None = None
@@ -63,10 +64,10 @@ class VerifyParameters:
     def __post_init__(self) -> None:
         if self.max_clock_skew < timedelta(0):
             raise ValueError("max_clock_skew must not be negative")
-        for name in ("formats", "algorithms"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, frozenset):
-                object.__setattr__(self, name, frozenset(value))
+        if self.formats is not None:  # a misspelled format is a ValueError, not a silent refusal
+            object.__setattr__(self, "formats", frozenset(Format(value) for value in self.formats))
+        if self.algorithms is not None and not isinstance(self.algorithms, frozenset):
+            object.__setattr__(self, "algorithms", frozenset(self.algorithms))
 
     def instant(self) -> datetime:
         """The instant this verification is done at (``now``, else the clock)."""

@@ -1,56 +1,25 @@
-"""One verify entry point for every securing format (DESIGN.md "Standards").
+"""One verify pipeline for every securing format (DESIGN.md "Standards", issue 11).
 
-The format is recognised from the input's shape, never from a claim inside it:
-
-* a JSON object with a ``proof``                        → Data Integrity (``data-integrity``)
-* a compact JWS whose header ``typ`` is ``vc+jwt``/``vp+jwt`` → VC-JOSE-COSE (``vc+jwt``)
-* a compact JWS with a ``vc``/``vp`` claim               → VC 1.1 JWT (``jwt-vc11``)
-* a string with ``~`` separators                         → SD-JWT VC (``dc+sd-jwt``)
-
-Each format's verifier lives in its own module; this module only recognises and dispatches.
+The format is recognised from the envelope's structure and ``typ`` (:mod:`.formats`), checked
+against the formats the caller accepts (``kaga:format-not-accepted``), and dispatched to its
+verifier: Data Integrity in ``_verify_di``, the JOSE family in ``_verify_jose``. Embedded
+credentials come back through this same pipeline, and status is applied here, once per credential.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PARSING_ERROR, InputError
-
-DATA_INTEGRITY = "data-integrity"
-VC_JWT = "vc+jwt"
-JWT_VC11 = "jwt-vc11"
-SD_JWT = "dc+sd-jwt"
-FORMATS = (DATA_INTEGRITY, VC_JWT, JWT_VC11, SD_JWT)
+from ..errors import FORMAT_NOT_ACCEPTED, MALFORMED_VALUE_ERROR
+from .formats import DATA_INTEGRITY, FORMATS, JWT_VC11, SD_JWT, VC_JWT, Format, detect, sniff
 
 
 def detect_format(data: str | bytes | dict[str, Any]) -> str:
-    """Name the securing format of ``data`` (a parsed JSON object or the text received)."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(PARSING_ERROR, "input is not UTF-8 text") from None
-    if isinstance(data, dict):
-        return DATA_INTEGRITY
-    if not isinstance(data, str):
-        raise InputError(PARSING_ERROR, "input must be JSON text, a JSON object or a JWT")
-    text = data.strip()
-    if text.startswith("{"):
-        return DATA_INTEGRITY
-    if "~" in text:
-        return SD_JWT
-    if text.count(".") == 2:
-        from .._encoding import b64url_decode
+    """The securing family of ``data`` (``data-integrity``, ``vc+jwt``, ``jwt-vc11``, ``dc+sd-jwt``).
 
-        try:
-            header = json.loads(b64url_decode(text.split(".", 1)[0]))
-        except (InputError, ValueError):
-            raise InputError(PARSING_ERROR, "JWT header is not base64url JSON") from None
-        if isinstance(header, dict) and str(header.get("typ", "")).lower() in ("vc+jwt", "vp+jwt"):
-            return VC_JWT
-        return JWT_VC11
-    raise InputError(PARSING_ERROR, "input is neither a JSON credential nor a JWT / SD-JWT")
+    :func:`~kaga_vc.credentials.formats.detect` gives the precise :class:`Format`.
+    """
+    return detect(data).family
 
 
 # -- the entry points -----------------------------------------------------------------------------
@@ -74,11 +43,30 @@ if TYPE_CHECKING:
     from ..status import StatusListSource
 
 
-def _detect(data: Any, now: datetime) -> tuple[str | None, VerificationResult | None]:
+def _refused(code: str, detail: str, now: datetime, fmt: Format | None = None, **context: Any) -> VerificationResult:
+    family = fmt.family if fmt is not None else None
+    return VerificationResult(False, family, (Problem(code, detail, None, context),), checked_at=now)
+
+
+def _detect(data: Any, params: VerifyParameters, now: datetime, *,
+            presentation: bool) -> tuple[Format, Any] | VerificationResult:
+    """The input's format and the input to verify, or the refusal (unreadable, not accepted, misrouted)."""
     try:
-        return detect_format(data), None
+        fmt, value = sniff(data)
     except KagaError as error:
-        return None, VerificationResult(False, None, (Problem.from_error(error),), checked_at=now)
+        return VerificationResult(False, None, (Problem.from_error(error),), checked_at=now)
+    if params.formats is not None and fmt not in params.formats:
+        return _refused(FORMAT_NOT_ACCEPTED, f"the format {fmt.value} is not accepted here", now, fmt,
+                        format=fmt.value, accepted=sorted(params.formats))
+    if fmt.family == DATA_INTEGRITY:  # its verifier reads the document first (a parse error comes first)
+        return fmt, value
+    if fmt.is_presentation and not presentation and fmt is not Format.SD_JWT_KB:
+        return _refused(MALFORMED_VALUE_ERROR, "this is a presentation: use verify_presentation", now, fmt,
+                        format=fmt.value)
+    if presentation and not fmt.is_presentation and fmt is not Format.SD_JWT_VC:
+        return _refused(MALFORMED_VALUE_ERROR, "this is a credential, not a presentation: use verify_credential",
+                        now, fmt, format=fmt.value)
+    return fmt, value
 
 
 def verify_credential(
@@ -89,7 +77,7 @@ def verify_credential(
     credential_resolver: Callable[[Any], Resolver] | None = None,
     loader: DocumentLoader | None = None,
     suites: Mapping[str, Cryptosuite] | None = None,
-    formats: frozenset[str] | None = None,
+    formats: frozenset[Format] | None = None,
     algorithms: frozenset[str] | None = None,
     status_source: StatusListSource | None = None,
     now: datetime | None = None,
@@ -120,11 +108,11 @@ def verify_credential_with(credential: Any, params: VerifyParameters) -> Verific
     """:func:`verify_credential` with its parameters built: the one recursion every format goes through."""
     now = params.instant()
     params = params.at(now)
-    fmt, failed = _detect(credential, now)
-    if failed is not None or fmt is None:
-        assert failed is not None
-        return failed
-    if fmt == DATA_INTEGRITY:
+    detected = _detect(credential, params, now, presentation=False)
+    if isinstance(detected, VerificationResult):
+        return detected
+    fmt, credential = detected
+    if fmt.family == DATA_INTEGRITY:
         from ._verify_di import verify_credential_di
 
         result: VerificationResult = verify_credential_di(
@@ -134,9 +122,8 @@ def verify_credential_with(credential: Any, params: VerifyParameters) -> Verific
     else:
         from . import _verify_jose
 
-        text = credential.decode("utf-8", "replace") if isinstance(credential, bytes) else credential
         result = _verify_jose.verify_credential(
-            text, format=fmt, resolver=params.resolver, now=now, max_clock_skew=params.max_clock_skew,
+            credential, format=fmt.family, resolver=params.resolver, now=now, max_clock_skew=params.max_clock_skew,
             limits=params.jose_limits(),
         )
     return _with_status(result, params)
@@ -177,7 +164,7 @@ def verify_presentation(
     credential_resolver: Callable[[Any], Resolver] | None = None,
     loader: DocumentLoader | None = None,
     suites: Mapping[str, Cryptosuite] | None = None,
-    formats: frozenset[str] | None = None,
+    formats: frozenset[Format] | None = None,
     algorithms: frozenset[str] | None = None,
     status_source: StatusListSource | None = None,
     now: datetime | None = None,
@@ -206,16 +193,16 @@ def verify_presentation_with(presentation: Any, params: VerifyParameters, *, cha
     """:func:`verify_presentation` with its parameters built."""
     now = params.instant()
     params = params.at(now)
-    fmt, failed = _detect(presentation, now)
-    if failed is not None or fmt is None:
-        assert failed is not None
-        return failed
-    if fmt == DATA_INTEGRITY:
+    detected = _detect(presentation, params, now, presentation=True)
+    if isinstance(detected, VerificationResult):
+        return detected
+    fmt, presentation = detected
+    if fmt.family == DATA_INTEGRITY:
         from ._verify_di import verify_presentation_di
 
         def embedded(item: Any) -> VerificationResult:
             document = _unwrap_enveloped(item)
-            return verify_credential_with(document, dataclasses.replace(params, resolver=params.resolver_for(document)))
+            return verify_credential_with(document, _embedded_parameters(params, document))
 
         return verify_presentation_di(
             presentation, resolver=params.resolver, challenge=challenge, domain=domain, loader=params.loader,
@@ -223,18 +210,29 @@ def verify_presentation_with(presentation: Any, params: VerifyParameters, *, cha
         )
     from . import _verify_jose
 
-    text = presentation.decode("utf-8", "replace") if isinstance(presentation, bytes) else presentation
+    # the credential family a JOSE presentation may carry: vp+jwt envelopes vc+jwt, a VC 1.1 JWT
+    # presentation carries VC 1.1 JWTs (never a more lenient format than the envelope says)
+    inner = {Format.VP_JWT: Format.VC_JWT, Format.VP11_JWT: Format.VC11_JWT}.get(fmt)
 
-    def with_status(embedded: VerificationResult) -> VerificationResult:
-        return _with_status(embedded, params)
+    def embedded_jose(token: str) -> VerificationResult:
+        return verify_credential_with(token, _embedded_parameters(params, token, inner))
 
     result: VerificationResult = _verify_jose.verify_presentation(
-        text, format=fmt, resolver=params.resolver, challenge=challenge, domain=domain, now=now,
-        max_clock_skew=params.max_clock_skew, limits=params.jose_limits(), check_embedded=with_status,
+        presentation, format=fmt.family, resolver=params.resolver, challenge=challenge, domain=domain, now=now,
+        max_clock_skew=params.max_clock_skew, limits=params.jose_limits(), verify_embedded=embedded_jose,
     )
-    if fmt == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
-        return with_status(result)
+    if fmt.family == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
+        return _with_status(result, params)
     return result
+
+
+def _embedded_parameters(params: VerifyParameters, document: Any, only: Format | None = None) -> VerifyParameters:
+    """The parameters for one credential inside a presentation: its own resolver, and ``only`` its
+    envelope's credential format (intersected with what the caller accepts)."""
+    formats = params.formats
+    if only is not None:
+        formats = frozenset({only}) & (formats if formats is not None else frozenset(Format))
+    return dataclasses.replace(params, resolver=params.resolver_for(document), formats=formats)
 
 
 def _unwrap_enveloped(item: Any) -> Any:
@@ -244,3 +242,20 @@ def _unwrap_enveloped(item: Any) -> Any:
         if isinstance(value, str) and value.startswith("data:") and "," in value:
             return value.split(",", 1)[1]
     return item
+
+
+__all__ = [
+    "DATA_INTEGRITY",
+    "FORMATS",
+    "JWT_VC11",
+    "SD_JWT",
+    "VC_JWT",
+    "Format",
+    "VerifyParameters",
+    "detect",
+    "detect_format",
+    "verify_credential",
+    "verify_credential_with",
+    "verify_presentation",
+    "verify_presentation_with",
+]

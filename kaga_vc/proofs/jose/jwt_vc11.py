@@ -242,9 +242,9 @@ def verify_jwt_vp11(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
-    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
+    verify_embedded: Callable[[str], VerificationResult] | None = None,
 ) -> VerificationResult:
-    """Verify a VC 1.1 JWT presentation and the credential JWTs inside it."""
+    """Verify a VC 1.1 JWT presentation and the credential JWTs inside it (with ``verify_embedded`` if given)."""
     now = utc_now(now)
     problems = Problems()
     jws = parse_or_report(token, problems, limits)
@@ -286,9 +286,10 @@ def verify_jwt_vp11(
         if not isinstance(entry, str):
             problems.add(MALFORMED_VALUE_ERROR, "credential in a JWT presentation is not a JWT", credential=index)
             continue
-        result = verify_jwt_vc11(entry, resolver=resolver, now=now, max_clock_skew=max_clock_skew, limits=limits)
-        if check_embedded is not None:  # e.g. the status lists (verify.py)
-            result = check_embedded(result)
+        if verify_embedded is not None:  # the one verify pipeline: format, status, the caller's settings
+            result = verify_embedded(entry)
+        else:
+            result = verify_jwt_vc11(entry, resolver=resolver, now=now, max_clock_skew=max_clock_skew, limits=limits)
         problems.extend(result.problems, credential=index)
         problems.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, "credential": index})
                                  for w in result.warnings)

@@ -169,11 +169,12 @@ def verify_vp_jwt(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     limits: JOSELimits = DEFAULT_LIMITS,
-    check_embedded: Callable[[VerificationResult], VerificationResult] | None = None,
+    verify_embedded: Callable[[str], VerificationResult] | None = None,
 ) -> VerificationResult:
     """Verify a ``vp+jwt`` and every enveloped ``vc+jwt`` in it; ``audience``/``nonce`` are required if given.
 
-    ``check_embedded`` adds checks to each credential's result (the status lists, from ``verify.py``).
+    ``verify_embedded`` verifies each enveloped credential (the verify pipeline passes itself, so each
+    is verified once, with status); without it each is verified here as a ``vc+jwt``.
     """
     now = utc_now(now)
     problems = Problems()
@@ -210,11 +211,11 @@ def verify_vp_jwt(
         if not (isinstance(ident, str) and ident.startswith(ENVELOPE_PREFIX)):
             problems.add(MALFORMED_VALUE_ERROR, "credential is not an enveloped vc+jwt", credential=index)
             continue
-        result = verify_vc_jwt(
-            ident[len(ENVELOPE_PREFIX) :], resolver=resolver, now=now, max_clock_skew=max_clock_skew, limits=limits
-        )
-        if check_embedded is not None:
-            result = check_embedded(result)
+        token = ident[len(ENVELOPE_PREFIX) :]
+        if verify_embedded is not None:  # the one verify pipeline: format, status, the caller's settings
+            result = verify_embedded(token)
+        else:
+            result = verify_vc_jwt(token, resolver=resolver, now=now, max_clock_skew=max_clock_skew, limits=limits)
         problems.extend(result.problems, credential=index)
         problems.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, "credential": index})
                                  for w in result.warnings)
