@@ -58,6 +58,30 @@ def _browser(video: Path | None = None) -> Any:
     return manager, browser
 
 
+_CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[0-9.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92
+                                                    : Math.pow((v + 0.055) / 1.055, 2.4); })
+                                   .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+                                 if (c.length < 4 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+  const worst = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join("").trim();
+    if (!text || !el.getClientRects().length) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) worst.push(`${text.slice(0, 30)}: ${ratio.toFixed(2)}`);
+  }
+  return worst;
+}"""
+
+
+def _low_contrast(page: Any) -> list[str]:
+    """Visible text below WCAG 2.x AA's 4.5:1 against its effective background (none expected)."""
+    return list(page.evaluate(_CONTRAST))
+
+
 def _verdict(page: Any) -> str:
     page.locator("#result[data-verdict]").wait_for(timeout=30000)  # selectors: no eval under the page's CSP
     return str(page.get_attribute("#result", "data-verdict"))
@@ -76,6 +100,11 @@ def test_openid4vp_at_the_counter(world: World, wallet: Any) -> None:
         page.locator("#request[data-uri]").wait_for()
         uri = str(page.get_attribute("#request", "data-uri"))
         assert uri.startswith("openid4vp://") and page.locator("#qr svg").count() == 1
+        # the selected check (white on blue) and its English subtitle included, hovered or not
+        assert page.get_attribute("button[data-check=age]", "aria-pressed") == "true"
+        assert _low_contrast(page) == []
+        page.hover("button[data-check=age]")
+        assert _low_contrast(page) == []
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "shop-request.png"), full_page=True)
         assert present_openid4vp(wallet, uri, session=world.session()).status == 200
@@ -86,6 +115,7 @@ def test_openid4vp_at_the_counter(world: World, wallet: Any) -> None:
         assert page.evaluate("document.activeElement.id") == "result"  # the verdict takes the focus
         assert page.get_attribute("#result", "aria-live") == "assertive"
         page.screenshot(path=str(SHOTS / "shop-accepted.png"), full_page=True)
+        assert _low_contrast(page) == []  # the verdict's colours too
     finally:
         browser.close()
         manager.stop()
