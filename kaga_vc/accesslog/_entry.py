@@ -124,6 +124,7 @@ class AccessEntry:
         service: str | None = None,
         verifier_category: str | None = None,
         time: datetime | None = None,
+        verifier_name: str | None = None,
     ) -> AccessEntry:
         """The entry of one verification, from the verifier's ``VerificationResult`` and its request.
 
@@ -173,7 +174,7 @@ class AccessEntry:
             location=_fit(location or from_request("location"), "location", cut),
             service=_fit(service or from_request("service"), "service", cut),
             verifier_category=_fit(verifier_category, "verifierCategory", cut),
-            verifier_name=_fit(from_request("name"), "verifierName", cut),
+            verifier_name=_fit(verifier_name or from_request("name"), "verifierName", cut),
             time=time or (checked_at if isinstance(checked_at, datetime) else None),
             truncated=tuple(cut),
         )

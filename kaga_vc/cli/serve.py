@@ -54,6 +54,15 @@ def serve(
                                        "/vc/trust-bundle.jwt (re-read on every request)."),
     trusted_city: str | None = typer.Option(None, "--trusted-city", help="The city DID the --bundle must be signed by "
                                             "to be trusted for verification (else $KAGA_VC_TRUSTED_CITY)."),
+    policy: Path | None = typer.Option(None, "--policy", exists=True, dir_okay=False, help="Verifier policy (JSON file, "
+                                       "as for kaga-vc verify --policy): purposes, bundle age, trusted cities; "
+                                       "checked at start."),
+    category: str | None = typer.Option(None, "--category", help="The shop's category in its access-log entries "
+                                        "(e.g. lodging), as kaga-vc verify --category."),
+    shop_name: str | None = typer.Option(None, "--shop-name", help="The shop's name, recorded in each access-log "
+                                         "entry and shown in the resident's history, e.g. 'ゆのくに 旅館'."),
+    shop_location: str | None = typer.Option(None, "--shop-location", help="Where the counter is (recorded and "
+                                             "shown likewise), e.g. '山代温泉'."),
     did_document: Path | None = typer.Option(None, "--did-document", exists=True, dir_okay=False, help="The city's "
                                              "did:web document, served at /.well-known/did.json."),
     log_key: Path | None = typer.Option(None, "--log-key", dir_okay=False, help="The access log's subject-index key "
@@ -77,6 +86,10 @@ def serve(
 
     if bool(tls_cert) != bool(tls_key):
         raise InputError(MALFORMED_VALUE_ERROR, "--tls-cert and --tls-key go together")
+    if policy is not None:  # a broken policy stops the start, not the first customer
+        from ..verifier import Policy
+
+        Policy.load(policy)
     statuses = dict(item.partition("=")[::2] for item in status or ())
     issuers = []
     for value in issuer_key or ():
@@ -100,7 +113,9 @@ def serve(
         bundle=str(bundle.resolve()) if bundle else None, max_body_bytes=max_body, verify_rate_per_minute=verify_rate,
         extra={**{k: str(v.resolve()) for k, v in (("log_key", log_key), ("operator_key", operator_key),
                                                    ("did_document", did_document)) if v},
-               **({"trusted_city": trusted_city} if trusted_city else {})},
+               **({"policy": str(policy.resolve())} if policy else {}),
+               **{k: v for k, v in (("trusted_city", trusted_city), ("category", category), ("shop_name", shop_name),
+                                    ("shop_location", shop_location)) if v}},
     )
     if issuers or admin_tokens is not None:
         password: str | None = read_password(password_file)

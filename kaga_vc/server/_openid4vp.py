@@ -97,10 +97,7 @@ class ShopVerifier:
         extra = self.state.settings.extra
         policy = Policy.load(extra["policy"]) if extra.get("policy") else Policy()
         pinned = extra.get("trusted_city") or os.environ.get("KAGA_VC_TRUSTED_CITY")
-        if pinned:
-            policy = Policy(policy.purposes, policy.max_bundle_age, policy.stale_bundle,
-                            (*policy.trusted_cities, pinned))
-        return policy
+        return policy.pinned(pinned) if pinned else policy  # the rest of the policy (grace, any-city) kept
 
     def record(self, result: VerificationResult) -> None:
         """The access-log entry, as ``kaga-vc verify --request`` writes it."""
@@ -116,8 +113,10 @@ class ShopVerifier:
 
         signer = self.signer()
         key = load_or_create_log_key(os.environ.get(ENV_LOG_KEY) or self.home / DEFAULT_KEY_FILE)
+        extra = self.state.settings.extra
         entry = AccessEntry.from_verification(result, verifier=str(DIDURL.parse(signer.key_id).did),
-                                              verifier_category=self.state.settings.extra.get("category"))
+                                              verifier_category=extra.get("category"),
+                                              verifier_name=extra.get("shop_name"), location=extra.get("shop_location"))
         with AccessLog.open(log_url(self.state.settings.log_url, home=self.home), log_key=key) as log:
             log.record(entry, signer=signer)
 

@@ -99,7 +99,7 @@ class World:
             return list(log.entries())
 
 
-def make_world(base: Path) -> Iterator[World]:
+def make_world(base: Path, verifier_args: tuple[str, ...] = ()) -> Iterator[World]:
     from kaga_vc.issuer import init_city
     from kaga_vc.registry import close_registry, open_embedded
 
@@ -117,7 +117,7 @@ def make_world(base: Path) -> Iterator[World]:
     for name in ("cert.pem", "key.pem"):  # one certificate for both: the wallet trusts exactly it
         shutil.copy2(issuer_dir / name, verifier_dir / name)
     try:
-        verifier = start_server(["--role", "verifier", "--bundle", str(bundle_path)], workdir=verifier_dir,
+        verifier = start_server(["--role", "verifier", "--bundle", str(bundle_path), *verifier_args], workdir=verifier_dir,
                                 name="verifier",  # the shop pins the city (no trust in any city)
                                 env={"KAGA_VC_SCRYPT_N": str(FAST), "KAGA_VC_TRUSTED_CITY": config.did})
         try:
