@@ -2,7 +2,8 @@
 
 - :class:`AccessLog`: ``record(AccessEntry) -> RecordedEntry`` (durable on return), ``verify()``
   (edited, deleted, reordered, inserted entries, batch roots, on chain too), ``anchor(anchorer)``
-  (a batch's Merkle root in one transaction), ``proof(seq)``, subject access
+  (a batch's Merkle root in one transaction), ``anchor_if_due`` / ``set_anchoring`` with an
+  :class:`AnchorPolicy` (after N entries or T minutes), ``proof(seq)``, subject access
   (``create_challenge`` / ``subject_history``);
 - :func:`verify_inclusion` (pure) and :func:`check_inclusion` (and on chain) for anyone holding an entry;
 - :func:`answer_challenge` and :func:`read_history`: the subject's side;
@@ -32,6 +33,7 @@ from ._log import (
     default_resolver,
     read_history,
 )
+from ._policy import AnchorPolicy, parse_duration
 from ._proof import Anchorer, InclusionProof, check_inclusion, verify_inclusion
 from ._store import log_url
 from ._verification import verify_and_record
@@ -42,6 +44,7 @@ __all__ = [
     "AccessEntry",
     "AccessLog",
     "AnchorBatch",
+    "AnchorPolicy",
     "Anchorer",
     "Challenge",
     "Finding",
@@ -58,6 +61,7 @@ __all__ = [
     "export_anonymized",
     "load_or_create_log_key",
     "log_url",
+    "parse_duration",
     "read_history",
     "record_hash",
     "verify_and_record",

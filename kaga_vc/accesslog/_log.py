@@ -40,6 +40,7 @@ from ._entry import (
     sign_body,
     signed_parts,
 )
+from ._policy import AnchorPolicy
 from ._proof import Anchorer, InclusionProof, check_inclusion
 from ._subject import (
     CHALLENGE_TYP,
@@ -208,6 +209,8 @@ class AccessLog:
         self.resolver = resolver or default_resolver()
         self.signer = signer
         self.log_id = self._init_meta()
+        self._anchoring: tuple[Anchorer, AnchorPolicy] | None = None
+        self.anchor_error: KagaError | None = None  # the last failure of anchoring after an append
 
     def __repr__(self) -> str:
         return f"AccessLog({self.engine.url.render_as_string(hide_password=True)!r}, log_id={self.log_id!r})"
@@ -302,7 +305,45 @@ class AccessLog:
                 conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=seq, hash=previous))
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot append to the access log: {st._describe(exc)}") from None
+        if self._anchoring is not None:
+            # the entries are durable already: a failed anchor must not read as a failed append
+            try:
+                self.anchor_if_due(*self._anchoring, now=moment)
+                self.anchor_error = None
+            except KagaError as exc:
+                self.anchor_error = exc
         return out
+
+    # --- anchoring policy ---------------------------------------------------------------------------
+
+    def set_anchoring(self, anchorer: Anchorer | None, policy: AnchorPolicy | None = None) -> None:
+        """Anchor after each append when ``policy`` says so (None: stop). A failure does not fail the
+        append: it is kept in :attr:`anchor_error` and the next append tries again."""
+        if anchorer is None or policy is None:
+            self._anchoring = None
+            return
+        self._anchoring = (anchorer, policy)
+
+    def unanchored(self) -> tuple[int, datetime | None]:
+        """(number of entries not yet anchored, the time recorded in the oldest of them)."""
+        first = max((b.first_seq + b.size for b in self.batches()), default=0)
+        end, _ = self.head()
+        if end <= first:
+            return 0, None
+        oldest = next(self.entries(first, first + 1), None)
+        stamp = oldest.body.get("time") if oldest is not None else None
+        try:
+            moment = datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if stamp else None
+        except ValueError:
+            moment = None
+        return end - first, moment
+
+    def anchor_if_due(self, anchorer: Anchorer, policy: AnchorPolicy, *, now: datetime | None = None) -> AnchorBatch | None:
+        """Anchor the unanchored entries if ``policy`` says it is time; the batch, or None."""
+        count, oldest = self.unanchored()
+        if not policy.due(count, oldest, now):
+            return None
+        return self.anchor(anchorer)
 
     def _seal(self, entry: AccessEntry, signer: Signer) -> tuple[str | None, str | None]:
         """(keyed index, JWE of the subject data) of an entry; checks the signer is the verifier's."""

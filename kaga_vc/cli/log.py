@@ -174,6 +174,9 @@ def verify(
 def anchor(
     log: str = LogOption,
     max_batch: int = typer.Option(None, "--max-batch", min=1, help="Anchor at most this many entries."),
+    every: str = typer.Option(None, "--every", help="Keep running: anchor what is new every DURATION "
+                              "(30s, 10m, 1h) until stopped (Ctrl-C) or --rounds are done."),
+    rounds: int = typer.Option(None, "--rounds", min=1, help="With --every: stop after this many rounds."),
     rpc_url: str = RpcUrlOption,
     chain_id: int = ChainIdOption,
     contract: str = ContractOption,
@@ -185,28 +188,52 @@ def anchor(
 ) -> None:
     """Merkle-root the entries not yet anchored and anchor the root on chain in one transaction.
 
-    With nothing new to anchor it says so and succeeds. Example: kaga-vc log anchor --json
+    With nothing new to anchor it says so and succeeds. --every runs on a schedule (one JSON line per
+    round with --json). Example: kaga-vc log anchor --json
+    Example: kaga-vc log anchor --every 10m --rpc-url http://node:8545 --anchor-contract 0x… --anchorer-key a.json
     """
+    import time
+
+    from ..accesslog import parse_duration
     from ..errors import NOTHING_TO_ANCHOR, AccessLogError
 
+    if rounds is not None and every is None:
+        raise typer.BadParameter("--rounds goes with --every", param_hint="--rounds")
+    period = parse_duration(every).total_seconds() if every is not None else None
+    done = 0
+
+    def emit(data: dict[str, Any]) -> None:
+        if period is None:
+            print_json(data)
+        else:  # a stream: one compact JSON document per line, flushed as it happens
+            import json
+            import sys
+
+            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
     with opened_log(log) as opened, opened_anchor(rpc_url, chain_id, contract, sender_key=anchorer_key,
                                                   password_file=password_file) as chain:
-        try:
-            batch = opened.anchor(chain, max_batch=max_batch)
-        except AccessLogError as exc:
-            if exc.code != NOTHING_TO_ANCHOR:
-                raise
-            if as_json:
-                print_json({"anchored": None, "detail": exc.detail})
+        while True:
+            try:
+                batch = opened.anchor(chain, max_batch=max_batch)
+            except AccessLogError as exc:
+                if exc.code != NOTHING_TO_ANCHOR:
+                    raise
+                if as_json:
+                    emit({"anchored": None, "detail": exc.detail})
+                else:
+                    out_console.print(exc.detail)
             else:
-                out_console.print(exc.detail)
-            return
-    if as_json:
-        print_json(batch.to_json())
-    else:
-        out_console.print(f"anchored entries {batch.first_seq}-{batch.first_seq + batch.size - 1} "
-                          f"(root {batch.root[:16]}…) in block {batch.block_number} of chain {batch.chain_id}, "
-                          f"one transaction, gas {batch.gas_used}")
+                if as_json:
+                    emit(batch.to_json())
+                else:
+                    out_console.print(f"anchored entries {batch.first_seq}-{batch.first_seq + batch.size - 1} "
+                                      f"(root {batch.root[:16]}…) in block {batch.block_number} of chain "
+                                      f"{batch.chain_id}, one transaction, gas {batch.gas_used}")
+            done += 1
+            if period is None or (rounds is not None and done >= rounds):
+                return
+            time.sleep(period)
 
 
 @app.command("export")

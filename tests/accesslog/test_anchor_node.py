@@ -37,3 +37,34 @@ def test_anchor_on_a_node(rpc_url: str, tmp_path: Path, ryokan: Party, alice: Pa
     finally:
         anchor.close()
         reader.close()
+
+
+def test_two_logs_anchor_on_a_policy_to_one_shared_node(rpc_url: str, tmp_path: Path, ryokan: Party,  # noqa: F811
+                                                        alice: Party) -> None:
+    from kaga_vc.accesslog import AnchorPolicy
+
+    from .conftest import make_party
+
+    clinic = make_party()
+    payers = [PrivateKey.from_hex(DEV_KEYS[i], KeyType.SECP256K1) for i in (3, 1)]  # two operators
+    deployer = Registry(HttpTransport(rpc_url), "0x" + "00" * 20, submitter=payers[0])
+    contract = deploy_anchor_contract(deployer, sender=payers[0])
+    settings = ChainSettings.from_env(rpc_url=rpc_url)
+    anchors = [open_anchor(settings, sender=p, contract=contract) for p in payers]
+    reader = open_anchor(settings, contract=contract)
+    try:
+        logs = [AccessLog.open(str(tmp_path / f"{i}.db"), log_key=LOG_KEY, signer=who.signer)
+                for i, who in enumerate((ryokan, clinic))]
+        for log, anchor in zip(logs, anchors, strict=True):
+            log.set_anchoring(anchor, AnchorPolicy(entries=4))
+        for _ in range(9):
+            for log, who in zip(logs, (ryokan, clinic), strict=True):
+                log.record(entry(who, alice))
+        for log, anchor in zip(logs, anchors, strict=True):
+            assert [(b.first_seq, b.size) for b in log.batches()] == [(0, 4), (4, 4)]
+            assert {b.anchorer for b in log.batches()} == {anchor.anchorer} and log.anchor_error is None
+            assert log.verify(anchorer=reader).ok
+            log.close()
+    finally:
+        for anchor in (*anchors, reader):
+            anchor.close()

@@ -221,3 +221,17 @@ def test_verify_password_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert accepted.exit_code == 0, accepted.output
     assert _nonce_used(tmp_path, request)
     assert "--password-file" in invoke("verify", "--help").stdout
+
+
+def test_anchor_every_runs_on_a_schedule(home: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    result = invoke("log", "anchor", "--every", "1s", "--rounds", "2", "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["size"] == 7 and lines[1] == {"anchored": None, "detail": "every entry is anchored already"}
+    assert time.monotonic() - started >= 1.0  # it waited one period between the rounds
+    bad = invoke("log", "anchor", "--every", "soon", "--json")
+    assert bad.exit_code == int(ExitCode.BAD_INPUT) and "MALFORMED_VALUE_ERROR" in bad.output
+    assert invoke("log", "anchor", "--rounds", "2").exit_code == 2  # --rounds without --every: usage
