@@ -30,6 +30,21 @@ PROBLEM_TYPES = {
 }
 
 
+#: The one table of "could not check" (issue 11): a problem with one of these codes means something
+#: needed was unavailable (a DID document, a context, a status list), not that anything was found
+#: wrong. Every format, the verifier and the holder classify with it; every other code is "invalid".
+COULD_NOT_CHECK_CODES = frozenset({
+    "notFound", "methodNotSupported", "unknownNetwork", "representationNotSupported", "invalidOptions",
+    "kaga:did-web-unreachable", "kaga:resolver-failed", "kaga:issuer-not-a-did", "kaga:context-load-failed",
+    "kaga:status-list-unavailable",
+})
+
+
+def is_could_not_check(code: str) -> bool:
+    """Whether a problem with this ``code`` means "could not check" (see :data:`COULD_NOT_CHECK_CODES`)."""
+    return code in COULD_NOT_CHECK_CODES
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong (or uncheckable), with a stable ``code`` to branch on."""

@@ -22,8 +22,6 @@ from .._encoding import multibase_decode, multibase_encode
 from ..did import DIDURL, Resolver, VerificationMethod
 from ..errors import (
     INVALID_CHALLENGE_ERROR,
-    INVALID_DID,
-    INVALID_DID_URL,
     INVALID_DOMAIN_ERROR,
     INVALID_PROOF_CONFIGURATION,
     INVALID_VERIFICATION_METHOD,
@@ -41,6 +39,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..keys import PublicKey, Signer
+from ..results import is_could_not_check
 from ._compacted import check_compacted
 from ._jsonld import DocumentLoader, canonize
 
@@ -379,7 +378,7 @@ def _compacted(check: ProofCheck, document: JSONObject, loader: DocumentLoader) 
     except KagaError as error:
         if not any(seen.code == error.code for seen in (*check.errors, *check.could_not_check)):
             # (an expansion error the signature step already reported is not reported twice)
-            (check.could_not_check if error.code == "kaga:context-load-failed" else check.errors).append(error)
+            (check.could_not_check if is_could_not_check(error.code) else check.errors).append(error)
     return check
 
 
@@ -474,10 +473,8 @@ def _verify_one(
     try:
         did_document = resolver.resolve_document(url.did)
     except ResolutionError as error:
-        if error.code in (INVALID_DID, INVALID_DID_URL):
-            check.errors.append(error)
-        else:  # the DID could not be resolved here: not the same as "checked and wrong"
-            check.could_not_check.append(error)
+        # the DID could not be resolved here: not the same as "checked and wrong" (the one table)
+        (check.could_not_check if is_could_not_check(error.code) else check.errors).append(error)
         return check
     except KagaError as error:
         check.errors.append(error)
@@ -513,10 +510,7 @@ def _verify_one(
         suite.verify_proof(document, {**proof_options, "proofValue": proof["proofValue"]}, public_key, loader)
         check.checks.append("signature")
     except KagaError as error:
-        if error.code == "kaga:context-load-failed":
-            check.could_not_check.append(error)
-        else:
-            check.errors.append(error)
+        (check.could_not_check if is_could_not_check(error.code) else check.errors).append(error)
     return check
 
 

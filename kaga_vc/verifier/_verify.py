@@ -47,6 +47,7 @@ from ..errors import (
     KagaError,
 )
 from ..proofs.jose import id_of
+from ..results import is_could_not_check
 from .bundle import BundleMemory, TrustBundle, check_bundle, read_bundle
 from .nonces import NonceReservation, NonceStore
 from .policy import Policy
@@ -200,7 +201,7 @@ def _load_request(request: PresentationRequest | str, bundle: TrustBundle | None
             read_request(token, resolver=resolver, now=now, max_clock_skew=skew)
             out.checks.append("request")
         except KagaError as error:
-            out.error(error, could_not_check=error.code in ("notFound", "methodNotSupported", "unknownNetwork"))
+            out.error(error, could_not_check=is_could_not_check(error.code))
     return parsed
 
 

@@ -16,9 +16,8 @@ from ...errors import (
     ISSUED_IN_FUTURE,
     MALFORMED_VALUE_ERROR,
     KagaError,
-    ResolutionError,
 )
-from ...results import PROBLEM_TYPES, Problem
+from ...results import PROBLEM_TYPES, Problem, is_could_not_check
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -35,7 +34,7 @@ class Problems:
         self.items.append(Problem(code, detail, PROBLEM_TYPES.get(code), context, could_not_check))
 
     def add_error(self, error: KagaError, **context: Any) -> None:
-        could_not_check = isinstance(error, ResolutionError)
+        could_not_check = is_could_not_check(error.code)
         problem = Problem.from_error(error, could_not_check=could_not_check)
         if context:
             problem = Problem(problem.code, problem.detail, problem.type, {**problem.context, **context}, could_not_check)
