@@ -221,6 +221,9 @@ PASSWORD_REQUIRED = "kaga:password-required"  # a keystore password is needed an
 CITY_EXISTS = "kaga:city-exists"  # city init over an existing city home
 CITY_NOT_INITIALISED = "kaga:city-not-initialised"  # no city in this home yet
 CITY_SETUP_FAILED = "kaga:city-setup-failed"  # city init could not write its DID to the registry
+# signed by a key the issuer's DID no longer lists (revoked, expired delegate, deactivated DID) and no
+# issuance anchor made while the key was valid includes it: possibly backdated (docs/key-rotation.md)
+KEY_NO_LONGER_VALID = "kaga:key-no-longer-valid"
 ERROR = "kaga:error"  # KagaError's default code
 UNSUPPORTED = "kaga:unsupported"  # UnsupportedError's default code
 UNAVAILABLE = "kaga:unavailable"  # UnavailableError's default code

@@ -145,31 +145,40 @@ def chain_resolver(base: Any, rpc_url: str | None, registry: str | None, chain_i
         yield base.with_method(ethr_method(reg))
 
 
+class ChainResolvers:
+    """The resolvers of one verification on one chain (``registry`` None: no chain named)."""
+
+    def __init__(self, base: Any, ethr: Any = None, registry: Any = None) -> None:
+        self.base, self.ethr, self.registry = base, ethr, registry
+        self.current = base if ethr is None else base.with_method(ethr)
+
+    def at(self, issuer: str | None, when: Any) -> Any:
+        """did:ethr resolution of ``issuer`` pinned at ``when`` (the current document without either)."""
+        from ..verifier.bundle import PinnedTimeMethod
+
+        if self.ethr is None or issuer is None or when is None:
+            return self.current
+        return self.base.with_method(PinnedTimeMethod(self.ethr, {issuer: when}))
+
+    def at_issuance(self, document: Any) -> Any:
+        """DID Resolution ``versionTime``: the issuer's document when ``document`` says it was signed.
+
+        (the did:ethr spec, and the reference resolver's handling of it): a credential signed with a
+        key the city has since rotated away still verifies (docs/key-rotation.md).
+        """
+        from ..verifier import issuance_of
+
+        return self.at(*issuance_of(document))
+
+
 @contextmanager
 def issuance_time_resolvers(base: Any, rpc_url: str | None, registry: str | None, chain_id: int | None,
-                            embedded: bool) -> Iterator[Any]:
-    """``(resolver, at_issuance)``: ``base`` plus did:ethr, and ``document → resolver`` that resolves the
-    document's did:ethr issuer *at its issuance time*.
-
-    DID Resolution ``versionTime`` (the did:ethr spec, and the reference resolver's handling of it):
-    the issuer's document as it was when the credential was signed, so a credential signed with a key
-    the city has since rotated away still verifies (docs/key-rotation.md). Without a chain, ``base``.
-    """
-    from ..verifier import issuance_of
-    from ..verifier.bundle import PinnedTimeMethod
-
+                            embedded: bool) -> Iterator[ChainResolvers]:
+    """:class:`ChainResolvers` on the chain the options name (``base`` alone without them)."""
     if not rpc_url and not embedded:
-        yield base, lambda document: base
+        yield ChainResolvers(base)
         return
     from ..registry import ethr_method
 
     with opened_registry(rpc_url, registry, chain_id) as reg:
-        ethr = ethr_method(reg)
-
-        def resolver_for(document: Any) -> Any:
-            issuer, when = issuance_of(document)
-            if issuer is None or when is None:
-                return base.with_method(ethr)
-            return base.with_method(PinnedTimeMethod(ethr, {issuer: when}))
-
-        yield base.with_method(ethr), resolver_for
+        yield ChainResolvers(base, ethr_method(reg), reg)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..credentials import parse_json
 from ._common import (
     JsonOption,
     PasswordFileOption,
@@ -89,3 +90,48 @@ def rotate_key(
     else:
         out_console.print(f"new assertion keys: {rotation.config.ed25519_method}, {rotation.config.secp256k1_method}")
         out_console.print("revoked: " + ", ".join(rotation.retired))
+
+
+@app.command("anchor")
+@error_boundary
+def anchor(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Credentials the city issued (files)."),
+    anchor_contract: str = typer.Option(None, "--anchor-contract", help="The anchor contract on a node (else $KAGA_VC_ANCHOR; "
+                                        "the embedded chain deploys its own)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Anchor an issuance batch on chain (Merkle root of the credentials); writes FILE.anchor.json beside each.
+
+    A credential whose signing key the city later rotates away verifies only with its anchor proof
+    (`kaga-vc verify FILE --embedded-chain --anchor-proof FILE.anchor.json`): the chain's time shows it
+    existed while the key was valid, so it cannot be backdated. Example: kaga-vc city anchor issued/*.json
+    """
+    import json
+
+    from .._files import write_atomically
+    from ..accesslog.issuance import anchor_issued
+    from ..issuer.service import read_city
+    from ..registry import ChainSettings
+    from ..registry.anchor import open_anchor
+
+    config = read_city()
+    documents: list[str | dict[str, object]] = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        documents.append(parse_json(text) if text.lstrip().startswith("{") else text.strip())
+    chain = open_anchor(ChainSettings.from_env(rpc_url=config.rpc_url, registry=config.registry,
+                                               chain_id=config.chain_id), contract=anchor_contract)
+    try:
+        proofs = anchor_issued(documents, config.did, chain)
+    finally:
+        chain.close()
+    written = []
+    for path, proof in zip(files, proofs, strict=True):
+        target = path.with_name(path.name + ".anchor.json")
+        write_atomically(target, json.dumps(proof.to_json(), indent=2) + "\n", mode=0o644)
+        written.append(str(target))
+    if as_json:
+        print_json({"root": proofs[0].root.hex(), "size": len(proofs), "contract": proofs[0].contract,
+                    "proofs": written})
+    else:
+        out_console.print(f"anchored {len(proofs)} credential(s), root {proofs[0].root.hex()}")

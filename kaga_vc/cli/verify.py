@@ -40,6 +40,7 @@ from ._common import (
 from ._resolver import cli_resolver
 from .chain import (
     ChainIdOption,
+    ChainResolvers,
     EmbeddedChainOption,
     RegistryOption,
     RpcUrlOption,
@@ -48,6 +49,27 @@ from .chain import (
 
 _INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY,
                 "kaga:response-invalid", "kaga:request-invalid", "kaga:bundle-invalid"}
+
+
+def _anchor_checked(data: str | dict[str, object], result: VerificationResult, chain: ChainResolvers,
+                    anchor_proof: Path | None, at: datetime | None, skew: timedelta) -> VerificationResult:
+    """A key the issuer's DID no longer accepts needs an issuance anchor from while it was valid."""
+    from ..accesslog.issuance import InclusionProof, check_key_still_valid
+    from ..registry.anchor import ChainAnchor
+    from ..verifier import issuance_of
+
+    issuer, _ = issuance_of(data)
+    proof = None
+    if anchor_proof is not None:
+        proof = InclusionProof.from_json(parse_json(anchor_proof.read_text(encoding="utf-8")))
+
+    def verify_at(when: datetime | None) -> VerificationResult:
+        return verify_credential(data, resolver=chain.at(issuer, when), now=at, max_clock_skew=skew)
+
+    def lookup(anchorer: str, log_id: bytes, root: bytes, *, contract: str) -> object:
+        return ChainAnchor(chain.registry, contract).lookup(anchorer, log_id, root)
+
+    return check_key_still_valid(data, result, verify_at=verify_at, proof=proof, lookup=lookup)
 
 
 def exit_code(result: VerificationResult) -> ExitCode:
@@ -81,6 +103,10 @@ def verify(
                                     "none: the bundle is refused)."),
     trust_any_city: bool = typer.Option(False, "--trust-any-city", help="DANGEROUS: with --bundle, accept a bundle "
                                         "signed by any city (no pinned city). For tests only."),
+    anchor_proof: Path | None = typer.Option(
+        None, "--anchor-proof", exists=True, dir_okay=False, help="With a chain: the credential's issuance anchor "
+        "proof (kaga-vc city anchor). Needed when the issuer's DID no longer accepts the signing key "
+        "(rotated, revoked, deactivated): else kaga:key-no-longer-valid."),
     status_lists: str | None = typer.Option(
         None, "--status-lists", help="Check status against these status list credentials: a file or directory "
         "written by kaga-vc status publish (else status is not checked: a warning). A list older than one "
@@ -157,14 +183,15 @@ def verify(
     presentation = _is_presentation(data) or challenge is not None or domain is not None
     # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
     # a credential's issuer is resolved as of the credential's issuance time (keys rotate)
-    with issuance_time_resolvers(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as (resolver,
-                                                                                                 at_issuance):
-        params = VerifyParameters(resolver=resolver, now=at, max_clock_skew=skew, status_source=source,
-                                  formats=accepted, credential_resolver=at_issuance)
+    with issuance_time_resolvers(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as chain:
+        params = VerifyParameters(resolver=chain.current, now=at, max_clock_skew=skew, status_source=source,
+                                  formats=accepted, credential_resolver=chain.at_issuance)
         if presentation:
             result = verify_presentation(data, params, challenge=challenge, domain=domain)  # type: ignore[arg-type]
         else:
-            result = verify_credential(data, params, resolver=at_issuance(data))  # type: ignore[arg-type]
+            result = verify_credential(data, params, resolver=chain.at_issuance(data))  # type: ignore[arg-type]
+            if chain.registry is not None and isinstance(data, (str, dict)):
+                result = _anchor_checked(data, result, chain, anchor_proof, at, skew)
     _render(result, as_json)
     code = exit_code(result)
     if code == ExitCode.COULD_NOT_CHECK and not (rpc_url or embedded_chain) and str(result.issuer or "").startswith(

@@ -13,7 +13,9 @@ revocation block verifies at its true time.
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,17 @@ from .service import (
     city_dir,
     read_city,
 )
+
+
+def _into_next_second() -> None:
+    """Wait until the wall clock's second changes.
+
+    Credentials state their issuance to the second and several blocks may share one: a revocation in
+    the very second the old key last signed would make that credential's DID document (resolved at
+    that second) already lack the key. After this, the revocation block is stamped a later second.
+    """
+    now = time.time()
+    time.sleep(math.floor(now) + 1 - now + 0.01)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +99,7 @@ def rotate_city_key(
                       secp256k1_file=k1_file,
                       keys_published_at=str(resolved.did_document_metadata.get("updated", "")))
         _write_json(directory / CITY_FILE, new.to_json())  # issuance switches before the old keys go
+        _into_next_second()
         blocks = []
         for key in (old_ed, old_k1):
             name, value = key_attribute(key.public_key, "veriKey")

@@ -110,6 +110,8 @@ def _issue(home: Path, name: str, fmt: str) -> Path:
 def test_rotate_key_through_the_cli(env: Path) -> None:
     old = read_city(env)
     before = {fmt: _issue(env, f"before-{fmt}", fmt) for fmt in ("data-integrity", "vc-jwt", "jwt-vc11")}
+    code, anchored = run("city", "anchor", *map(str, before.values()), "--json")
+    assert code == 0 and anchored["size"] == 3, anchored
     code, out = run("city", "rotate-key", "--json")
     assert code == 0, out
     assert out["did"] == old.did and out["ed25519Method"] != old.ed25519_method
@@ -125,7 +127,36 @@ def test_rotate_key_through_the_cli(env: Path) -> None:
                  for doc in json.loads(lists.read_text()).values()}
     assert signed_by == {out["ed25519Method"]}  # the lists are re-signed with the new key
     for path in (*before.values(), after):
+        proof = ["--anchor-proof", f"{path}.anchor.json"] if path != after else []
+        code, result = run("verify", str(path), "--embedded-chain", *proof, "--json")
+        assert code == 0 and result["verified"], (path.name, result)
+        code, result = run("verify", str(path), "--embedded-chain", "--status-lists", str(lists), *proof, "--json")
+        assert code == 0 and result["verified"], (path.name, result)
+    # without its anchor, a credential whose key was rotated away could be backdated: refused
+    code, result = run("verify", str(before["data-integrity"]), "--embedded-chain", "--json")
+    assert code == 1 and "kaga:key-no-longer-valid" in [p["code"] for p in result["problems"]], result
+    # another credential's proof does not fit this one
+    code, result = run("verify", str(before["vc-jwt"]), "--embedded-chain", "--anchor-proof",
+                       f"{before['data-integrity']}.anchor.json", "--json")
+    assert code == 1 and "kaga:key-no-longer-valid" in [p["code"] for p in result["problems"]], result
+
+
+def test_backdating_with_a_revoked_key_is_refused_even_when_anchored_now(env: Path) -> None:
+    """The revoked key signs a new credential dated before its revocation; an anchor made now is too late."""
+    old = read_city(env)
+    code, out = run("city", "rotate-key", "--json")
+    assert code == 0, out
+    stale = CityIssuer(old, ed25519=load_key(env / "city" / old.ed25519_file, PASSWORD),
+                       secp256k1=load_key(env / "city" / old.secp256k1_file, PASSWORD))
+    backdated_at = datetime.fromisoformat(old.keys_published_at)  # the old key was valid then
+    for fmt in ("data-integrity", "vc-jwt"):
+        forged = stale.issue("residency", resident_did(), residency_claims(), format=fmt, now=backdated_at)
+        path = env / f"forged-{fmt}"
+        path.write_text(forged.serialise(), encoding="utf-8")
         code, result = run("verify", str(path), "--embedded-chain", "--json")
-        assert code == 0 and result["verified"], (path.name, result)
-        code, result = run("verify", str(path), "--embedded-chain", "--status-lists", str(lists), "--json")
-        assert code == 0 and result["verified"], (path.name, result)
+        assert code == 1 and [p["code"] for p in result["problems"]] == ["kaga:key-no-longer-valid"], result
+        code, anchored = run("city", "anchor", str(path), "--json")
+        assert code == 0, anchored
+        code, result = run("verify", str(path), "--embedded-chain", "--anchor-proof", f"{path}.anchor.json", "--json")
+        assert code == 1 and [p["code"] for p in result["problems"]] == ["kaga:key-no-longer-valid"], result
+        assert "not from while the key was valid" in result["problems"][0]["detail"]
