@@ -158,6 +158,7 @@ HOLDER_NOT_SUBJECT = "kaga:holder-not-subject"
 ISSUER_NOT_TRUSTED = "kaga:issuer-not-trusted"
 CREDENTIAL_TYPE_NOT_ACCEPTED = "kaga:credential-type-not-accepted"
 CLAIM_NOT_DISCLOSED = "kaga:claim-not-disclosed"
+MULTIPLE_SUBJECTS = "kaga:multiple-subjects"  # one response carries credentials of more than one person
 PURPOSE_NOT_ACCEPTED = "kaga:purpose-not-accepted"
 SCHEMA_INVALID = "kaga:schema-invalid"
 BUNDLE_INVALID = "kaga:bundle-invalid"

@@ -42,6 +42,7 @@ from ..errors import (
     CREDENTIAL_TYPE_NOT_ACCEPTED,
     HOLDER_NOT_SUBJECT,
     ISSUER_NOT_TRUSTED,
+    MULTIPLE_SUBJECTS,
     PURPOSE_NOT_ACCEPTED,
     RESPONSE_INVALID,
     KagaError,
@@ -342,6 +343,11 @@ def verify_response(
         holder_results.append((holder, results))
     out.checks.append("credentials")
 
+    people = {c["subject"] for c in credentials if c["subject"]} | {h for h, _ in holder_results if h}
+    if len(people) > 1:  # claims are never merged across people (an adult's age, a minor's residency)
+        out.add(MULTIPLE_SUBJECTS, f"the response carries credentials of {len(people)} different subjects")
+        for entry in credentials:
+            entry["accepted"] = False
     claims: JSONObject = {}
     for entry in credentials:
         if entry["accepted"]:
@@ -400,6 +406,7 @@ def _check_credential(result: VerificationResult, item: _Item, holder: str | Non
     issuer = result.issuer or item.issuer
     types = credential_types(result)
     trusted = bundle.issuers.get(issuer or "")
+    accepted: list[str] = []  # the types this issuer is trusted for here: the only ones a request can match
     if trusted is None:
         out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not in the trust bundle", issuer=issuer, **where)
     else:
@@ -432,6 +439,7 @@ def _check_credential(result: VerificationResult, item: _Item, holder: str | Non
         "format": result.format,
         "issuer": issuer,
         "types": types,
+        "acceptedTypes": accepted,
         "subject": result.subject,
         "issuedAt": item.issued_at.isoformat() if item.issued_at else None,
         "claims": disclosed_claims(result),
@@ -488,8 +496,9 @@ def check_schema(result: VerificationResult, types: list[str], bundle: TrustBund
 def _check_requested(req: PresentationRequest, credentials: list[JSONObject], out: _Collector) -> None:
     for query in req.credentials:
         for claim in query.claims:
-            if not any(c["accepted"] and claim in c["claims"] and (query.type == ANY_TYPE or query.type in c["types"])
-                       for c in credentials):
+            # matched against the types the issuer is trusted for, never the others a credential names
+            if not any(c["accepted"] and claim in c["claims"]
+                       and (query.type == ANY_TYPE or query.type in c["acceptedTypes"]) for c in credentials):
                 out.add(CLAIM_NOT_DISCLOSED, f"the requested claim {claim!r} ({query.type}) was not disclosed",
                         claim=claim, type=query.type)
     out.checks.append("requestedClaims")
