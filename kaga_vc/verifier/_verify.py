@@ -42,6 +42,7 @@ from ..errors import (
     CREDENTIAL_TYPE_NOT_ACCEPTED,
     HOLDER_NOT_SUBJECT,
     ISSUER_NOT_TRUSTED,
+    MALFORMED_VALUE_ERROR,
     MULTIPLE_SUBJECTS,
     PURPOSE_NOT_ACCEPTED,
     RESPONSE_INVALID,
@@ -327,6 +328,12 @@ def verify_response(
             proven.add(presented.subject)  # the KB-JWT proved the key the SD-JWT is bound to
         results = []
         for c_index, item in enumerate(items):
+            if fmt in (VC_JWT, JWT_VC11) and not isinstance(item.data, str):
+                # a JWT presentation carries JWT credentials (VC-JOSE-COSE: enveloped vc+jwt), as
+                # verify_presentation holds: a plain Data Integrity credential in it is refused here too
+                out.add(MALFORMED_VALUE_ERROR, "a JWT presentation carries JWT-secured credentials only",
+                        presentation=p_index, credential=c_index)
+                continue
             if fmt == SD_JWT:
                 result = presented
             else:

@@ -100,3 +100,26 @@ def test_two_people_in_one_response_are_refused(world: World, wallets: tuple[Any
         one = create_presentation([kyc.document], signer=adult.signer, challenge=alone.nonce, domain=alone.verifier)
     single = _verify(world, alone, encode_response(PresentationResponse(alone.id, (one,))), bundle, tmp_path / "one")
     assert single.verified, single.codes
+
+
+def test_a_vp_jwt_carrying_a_data_integrity_credential_gets_one_verdict(world: World, wallets: tuple[Any, Any],
+                                                                        tmp_path: Path) -> None:
+    """VC-JOSE-COSE: a vp+jwt carries enveloped vc+jwt credentials; the library and the counter agree."""
+    from kaga_vc import verify_presentation
+    from kaga_vc.proofs.jose import sign_vp_jwt
+    from kaga_vc.verifier import read_bundle
+
+    wallet = wallets[0]
+    document = world.issue("data-integrity", subject=wallet.did).document
+    bundle = world.bundle()
+    req = create_request(signer=world.verifier, purpose="hotel check-in",
+                         credentials=[CredentialQuery("KycCredential", ("ageOver18",))])
+    vp = sign_vp_jwt({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                      "holder": wallet.did, "verifiableCredential": [document]},
+                     wallet.signer, audience=req.verifier, nonce=req.nonce)
+    library = verify_presentation(vp, resolver=read_bundle(bundle.token).resolver(), domain=req.verifier,
+                                  challenge=req.nonce)
+    counter = _verify(world, req, encode_response(PresentationResponse(req.id, (vp,))), bundle, tmp_path)
+    assert library.verified is False and counter.verified is False, (library.codes, counter.codes)
+    assert "MALFORMED_VALUE_ERROR" in library.codes and "MALFORMED_VALUE_ERROR" in counter.codes
+    assert counter.details["claims"] == {}
