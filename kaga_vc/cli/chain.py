@@ -129,20 +129,53 @@ def deploy(
         out_console.print(address)
 
 
-EmbeddedChainOption = typer.Option(False, "--embedded-chain", help="Resolve did:ethr on the embedded chain.")
+EmbeddedChainOption = typer.Option(False, "--embedded-chain", help="Resolve did:ethr on the embedded chain "
+                                   "(even when $KAGA_VC_RPC_URL is set).")
+# a verifying command is offline unless a chain is named: the help says so instead of "else the embedded chain"
+VerifyRpcUrlOption = typer.Option(None, "--rpc-url", help="Resolve did:ethr on this JSON-RPC node (else $KAGA_VC_RPC_URL; "
+                                  "neither nor --embedded-chain: no chain, did:ethr from a bundle only).")
 
 
 @contextmanager
 def chain_resolver(base: Any, rpc_url: str | None, registry: str | None, chain_id: int | None,
                    embedded: bool) -> Iterator[Any]:
     """``base`` plus did:ethr on the chain the options name; ``base`` alone (no chain) without them."""
-    if not rpc_url and not embedded:
+    if not named_chain(rpc_url, embedded):
         yield base
         return
     from ..registry import ethr_method
 
-    with opened_registry(rpc_url, registry, chain_id) as reg:
+    with opened_named_chain(rpc_url, registry, chain_id, embedded) as reg:
         yield base.with_method(ethr_method(reg))
+
+
+def named_chain(rpc_url: str | None, embedded: bool) -> bool:
+    """Whether a verifying command names a chain: --embedded-chain, --rpc-url or ``$KAGA_VC_RPC_URL``.
+
+    Verification is offline unless one of them does (a verifier never opens an embedded chain
+    by surprise); the environment is a default for --rpc-url, as every chain option's help says.
+    """
+    from ..registry.chains import ENV_RPC_URL
+
+    return embedded or bool(rpc_url or os.environ.get(ENV_RPC_URL))
+
+
+@contextmanager
+def opened_named_chain(rpc_url: str | None, registry: str | None, chain_id: int | None,
+                       embedded: bool) -> Iterator[Any]:
+    """The chain :func:`named_chain` found: an explicit --embedded-chain wins over ``$KAGA_VC_RPC_URL``."""
+    if embedded and not rpc_url:
+        from ..registry import close_registry, open_registry
+        from ..registry.chains import ChainSettings
+
+        reg = open_registry(ChainSettings())
+        try:
+            yield reg
+        finally:
+            close_registry(reg)
+        return
+    with opened_registry(rpc_url, registry, chain_id) as reg:
+        yield reg
 
 
 class ChainResolvers:
@@ -175,10 +208,10 @@ class ChainResolvers:
 def issuance_time_resolvers(base: Any, rpc_url: str | None, registry: str | None, chain_id: int | None,
                             embedded: bool) -> Iterator[ChainResolvers]:
     """:class:`ChainResolvers` on the chain the options name (``base`` alone without them)."""
-    if not rpc_url and not embedded:
+    if not named_chain(rpc_url, embedded):
         yield ChainResolvers(base)
         return
     from ..registry import ethr_method
 
-    with opened_registry(rpc_url, registry, chain_id) as reg:
+    with opened_named_chain(rpc_url, registry, chain_id, embedded) as reg:
         yield ChainResolvers(base, ethr_method(reg), reg)

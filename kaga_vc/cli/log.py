@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -137,18 +137,24 @@ def verify(
     contract: str = ContractOption,
     embedded_chain: bool = typer.Option(False, "--embedded-chain",
                                         help="Resolve did:ethr verifiers on the embedded chain."),
-    registry: str = typer.Option(None, "--registry", help="Registry address for did:ethr verifiers on --rpc-url."),
+    registry: str = typer.Option(None, "--registry", help="Registry address for did:ethr verifiers on --rpc-url "
+                                 "(else $KAGA_VC_REGISTRY; neither: did:ethr verifiers are not resolved on a node)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Verify every entry's signature, the hash chain, the head and each batch root (on chain too).
 
     Names each edited, deleted, reordered or inserted entry; exit 1 if any. Example: kaga-vc log verify --json
     """
+    from ..registry.chains import ENV_REGISTRY
     from ._resolver import cli_resolver
     from .chain import chain_resolver
 
-    with chain_resolver(cli_resolver(), rpc_url if registry else None, registry, chain_id,
-                        embedded_chain) as resolver, opened_log(log, resolver=resolver) as opened:
+    # the node resolves did:ethr verifiers only with a registry: without one it is the anchors' node only
+    registry_address = registry or os.environ.get(ENV_REGISTRY) or None
+    chain: AbstractContextManager[Any] = nullcontext(cli_resolver())
+    if registry_address or embedded_chain:
+        chain = chain_resolver(cli_resolver(), rpc_url, registry_address, chain_id, embedded_chain)
+    with chain as resolver, opened_log(log, resolver=resolver) as opened:
         if no_chain or not opened.batches():
             report = opened.verify()
         else:

@@ -43,8 +43,9 @@ from .chain import (
     ChainResolvers,
     EmbeddedChainOption,
     RegistryOption,
-    RpcUrlOption,
+    VerifyRpcUrlOption,
     issuance_time_resolvers,
+    named_chain,
 )
 
 _INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_LARGE, DOCUMENT_TOO_DEEP, DUPLICATE_JSON_KEY,
@@ -90,7 +91,7 @@ def verify(
     domain: str | None = typer.Option(None, "--domain", help="The domain a presentation must be bound to."),
     now: str | None = typer.Option(None, "--now", help="Check validity at this instant (ISO 8601 with offset)."),
     max_clock_skew: int = typer.Option(300, "--max-clock-skew", help="Tolerated clock skew, in seconds."),
-    rpc_url: str | None = RpcUrlOption,
+    rpc_url: str | None = VerifyRpcUrlOption,
     registry: str | None = RegistryOption,
     chain_id: int | None = ChainIdOption,
     embedded_chain: bool = EmbeddedChainOption,
@@ -181,7 +182,7 @@ def verify(
     # credential or presentation: from the detected format; a challenge or domain asked of a
     # credential goes to verify_presentation, which refuses it (never silently unchecked)
     presentation = _is_presentation(data) or challenge is not None or domain is not None
-    # did:ethr issuers resolve online only when a chain is named (--rpc-url / --embedded-chain)
+    # did:ethr issuers resolve online only when a chain is named (--rpc-url or $KAGA_VC_RPC_URL, --embedded-chain)
     # a credential's issuer is resolved as of the credential's issuance time (keys rotate)
     with issuance_time_resolvers(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as chain:
         params = VerifyParameters(resolver=chain.current, now=at, max_clock_skew=skew, status_source=source,
@@ -194,7 +195,7 @@ def verify(
                 result = _anchor_checked(data, result, chain, anchor_proof, at, skew)
     _render(result, as_json)
     code = exit_code(result)
-    if code == ExitCode.COULD_NOT_CHECK and not (rpc_url or embedded_chain) and str(result.issuer or "").startswith(
+    if code == ExitCode.COULD_NOT_CHECK and not named_chain(rpc_url, embedded_chain) and str(result.issuer or "").startswith(
             "did:ethr:") and not as_json:
         err_console.print(Text("hint: a did:ethr issuer is resolved from a trust bundle (--bundle trust-bundle.jwt, "
                                "offline) or from a chain (--embedded-chain, or --rpc-url with --registry)"),

@@ -172,3 +172,61 @@ def test_verify_a_credential_of_a_did_ethr_issuer_online(home: Path) -> None:
     assert json.loads(online.stdout)["verified"] is True
     offline = invoke("verify", str(path), "--json")  # no chain named: did:ethr cannot be resolved
     assert offline.exit_code == 4, offline.output
+
+
+@pytest.mark.node
+def test_verify_takes_the_chain_from_the_environment(home: Path, node_registry: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """KAGA_VC_RPC_URL / KAGA_VC_REGISTRY / KAGA_VC_CHAIN_ID are the defaults of verify's chain options."""
+    from kaga_vc.credentials import issue_credential
+    from kaga_vc.keys import KeySigner
+    from kaga_vc.registry import did_for, key_attribute
+
+    from .conftest import DEV_KEYS
+
+    owner = PrivateKey.from_hex(DEV_KEYS[1])  # funded on the node: it writes its own attribute
+    assertion = PrivateKey.generate(KeyType.ED25519)
+    identity = ethereum_address(owner.public_key)
+    node_registry.set_attribute(identity, *key_attribute(assertion.public_key), signer=owner)
+    did = did_for(node_registry, identity)
+    assert did.startswith("did:ethr:0x7a69:")
+    credential = issue_credential(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+         "credentialSubject": {"id": "did:example:resident", "name": "Kaga resident"}},
+        signer=KeySigner(assertion, f"{did}#delegate-1"),
+    )
+    path = home / "vc.json"
+    path.write_text(json.dumps(credential))
+    offline = invoke("verify", str(path), "--json")  # no chain named anywhere: could not check
+    assert offline.exit_code == 4, offline.output
+
+    monkeypatch.setenv("KAGA_VC_RPC_URL", node_registry.transport.url)
+    monkeypatch.setenv("KAGA_VC_REGISTRY", node_registry.registry)
+    monkeypatch.setenv("KAGA_VC_CHAIN_ID", "31337")
+    online = invoke("verify", str(path), "--json")  # the environment names the node and its registry
+    assert online.exit_code == 0, online.output
+    assert json.loads(online.stdout)["verified"] is True
+    assert invoke("verify", str(path), "--rpc-url", node_registry.transport.url, "--json").exit_code == 0
+
+    monkeypatch.setenv("KAGA_VC_CHAIN_ID", "1")  # the node is not on the chain the environment expects
+    wrong = invoke("verify", str(path), "--json")
+    assert wrong.exit_code == 3, wrong.output
+    assert json.loads(wrong.stdout)["error"]["code"] == "kaga:wrong-chain"
+    assert invoke("verify", str(path), "--chain-id", "31337", "--json").exit_code == 0  # the option wins
+
+    monkeypatch.setenv("KAGA_VC_CHAIN_ID", "31337")
+    monkeypatch.delenv("KAGA_VC_REGISTRY")
+    missing = invoke("verify", str(path), "--json")  # a node without a registry is a configuration error
+    assert missing.exit_code == 3, missing.output
+    assert invoke("verify", str(path), "--registry", node_registry.registry, "--json").exit_code == 0
+
+    # an explicit --embedded-chain wins over the node in the environment: this issuer is not on it
+    embedded = invoke("verify", str(path), "--embedded-chain", "--json")
+    assert embedded.exit_code != 0, embedded.output
+    assert node_registry.transport.url not in embedded.output
+
+
+def test_verify_help_names_the_environment() -> None:
+    text = invoke("verify", "--help").output
+    for name in ("KAGA_VC_RPC_URL", "KAGA_VC_REGISTRY", "KAGA_VC_CHAIN_ID"):
+        assert name in text
