@@ -369,7 +369,10 @@ def verify_response(
         "bundle": {"city": loaded.city, "createdAt": loaded.created.isoformat(),
                    "ageSeconds": int(loaded.age(now).total_seconds()), "digest": loaded.digest},
     }
-    holder = next((h for h, _ in holder_results if h), None) or next((c["subject"] for c in credentials), None)
+    # the response's one person; none when it names several (kaga:multiple-subjects): the refusal is
+    # then recorded under nobody's index, never under the first person with the second's credentials
+    holder = None if len(people) > 1 else (
+        next((h for h, _ in holder_results if h), None) or next((c["subject"] for c in credentials), None))
     details["holderProven"] = holder is not None and holder in proven
     reservation: NonceReservation | None = None
     if nonce_store is None:

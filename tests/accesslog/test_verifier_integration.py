@@ -116,3 +116,39 @@ def test_a_failed_log_write_leaves_the_nonce_usable(world: World, tmp_path: Path
     assert [p.code for p in replay.problems] == ["kaga:nonce-replayed"]
     assert len(log) == 2
     log.close()
+
+
+def test_two_people_in_one_response_are_recorded_as_refused_under_neither(world: World, tmp_path: Path) -> None:
+    """Issue 11: one response, one person. The refusal is recorded (kaga:multiple-subjects) but is
+    indexed under neither person: recording it under the first would put the second person's
+    credential types and claim names in the first person's history."""
+    from kaga_vc.proofs.jose import present_sd_jwt
+    from kaga_vc.verifier import PresentationResponse, encode_response
+
+    minor = create_wallet(tmp_path / "minor.json", PASSWORD, scrypt_n=FAST)
+    kyc = world.issue("sd-jwt")  # the adult: world.wallet
+    residency = world.issuer.issue("residency", minor.did, {
+        "fullName": "加賀 太郎", "fullNameKana": "カガ タロウ", "birthDate": "2012-02-03",
+        "address": "石川県 加賀市 大聖寺南町 ニ41", "residentSince": "2015-04-01", "evidence": ["residenceCard"]},
+        format="sd-jwt", staff="test")
+    bundle = world.bundle()
+    policy = Policy(trusted_cities=(world.config.did,))
+    req = create_request(signer=world.verifier, purpose="hotel check-in",
+                         credentials=[CredentialQuery("KycCredential", ("ageOver18",)),
+                                      CredentialQuery("ResidencyCredential", ("residentOfKaga",))])
+    shown = tuple(present_sd_jwt(str(issued.document), disclose=[claim], holder_signer=wallet.signer,
+                                 audience=req.verifier, nonce=req.nonce)
+                  for wallet, issued, claim in ((world.wallet, kyc, "ageOver18"), (minor, residency, "residentOfKaga")))
+    log = AccessLog.open(str(tmp_path / "log.db"), log_key=LOG_KEY, signer=world.verifier)
+    with NonceStore(tmp_path / "nonces.sqlite3") as nonces:
+        result, entry = verify_and_record(encode_response(PresentationResponse(req.id, shown)), request=req.token,
+                                          bundle=bundle.token, log=log, policy=policy, nonce_store=nonces)
+    assert not result.verified and result.details["claims"] == {}
+    assert (entry.body["result"], entry.body["reason"]) == ("refused", "kaga:multiple-subjects")
+    assert set(entry.body["credentialTypes"]) >= {"KycCredential", "ResidencyCredential"}
+    assert entry.body["subjectIndex"] is None and result.subject is None and not result.details["holderProven"]
+    for wallet in (world.wallet, minor):
+        _, theirs = log.subject_history(answer_challenge(log.create_challenge(), did=wallet.did, signer=wallet.signer))
+        assert theirs == []
+    assert len(log) == 1 and log.verify().ok
+    log.close()
