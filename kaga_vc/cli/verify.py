@@ -120,6 +120,10 @@ def verify(
                                         "(e.g. lodging, healthcare)."),
     no_log: bool = typer.Option(False, "--no-log", help="With --request: do not record this verification in the access log."),
     password_file: Path | None = PasswordFileOption,
+    required_type: str | None = typer.Option(
+        None, "--type", help="With --bundle alone: the credential must be trusted as this type (e.g. KycCredential): "
+        "its issuer trusted for it in the bundle, else kaga:credential-type-not-accepted. A credential is only "
+        "ever trusted as the types the bundle trusts its issuer for (details.trustedTypes)."),
     formats: list[str] | None = typer.Option(
         None, "--format", help="Accept only this securing format (repeatable): " + ", ".join(f.value for f in Format)
         + ". Any other is refused (kaga:format-not-accepted). Default: every format. Whether the input is a "
@@ -137,15 +141,18 @@ def verify(
     Example: kaga-vc verify credential.json --json
     Example: kaga-vc verify response.txt --request request.jwt --bundle trust-bundle.jwt --json
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
-    Example: kaga-vc verify kyc.sd-jwt --bundle trust-bundle.jwt
+    Example: kaga-vc verify kyc.sd-jwt --bundle trust-bundle.jwt --type KycCredential
     Example: kaga-vc verify presentation.jwt --format vp+jwt --challenge NONCE --json
     """
     at = _parse_now(now)
     accepted = _accepted_formats(formats)
+    if required_type is not None and (bundle is None or request is not None):
+        raise typer.BadParameter("applies to one credential checked with --bundle alone (a request names its types)",
+                                 param_hint="--type")
     text = read_input(file)
     if bundle is not None and request is None:  # a shop checking one credential offline, with the bundle alone
         result = _verify_with_bundle(text, bundle, city, at, timedelta(seconds=max_clock_skew), trust_any_city,
-                                     accepted)
+                                     accepted, required_type)
         _render(result, as_json)
         raise typer.Exit(int(exit_code(result)))
     if request is not None or bundle is not None:
@@ -223,8 +230,13 @@ def _is_presentation(data: object) -> bool:
 
 def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datetime | None,
                         skew: timedelta, trust_any_city: bool = False,
-                        formats: frozenset[Format] | None = None) -> VerificationResult:
-    """One credential against the city's bundle: its issuer's keys, status lists and trust, all offline."""
+                        formats: frozenset[Format] | None = None, required_type: str | None = None
+                        ) -> VerificationResult:
+    """One credential against the city's bundle: its issuer's keys, status lists and trust, all offline.
+
+    The credential is trusted only as the types the bundle trusts its issuer for (issue 11: a city
+    trusted for residency that also writes KycCredential into a credential vouches for no KYC).
+    """
     import dataclasses
 
     from ..errors import CREDENTIAL_TYPE_NOT_ACCEPTED, ISSUER_NOT_TRUSTED
@@ -257,7 +269,13 @@ def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datet
         problem = Problem(CREDENTIAL_TYPE_NOT_ACCEPTED, f"the bundle does not accept {', '.join(types)} from "
                           f"{result.issuer}")
     else:
-        return dataclasses.replace(result, checks=(*result.checks, "bundleTrust"))
+        trusted = [t for t in types if not issuer.types or t in issuer.types]
+        details = {**result.details, "types": types, "trustedTypes": trusted}
+        if required_type is None or required_type in trusted:
+            return dataclasses.replace(result, checks=(*result.checks, "bundleTrust"), details=details)
+        problem = Problem(CREDENTIAL_TYPE_NOT_ACCEPTED, f"the bundle does not trust {result.issuer} for "
+                          f"{required_type} (trusted for: {', '.join(trusted)})")
+        return dataclasses.replace(result, verified=False, problems=(*result.problems, problem), details=details)
     return dataclasses.replace(result, verified=False, problems=(*result.problems, problem))
 
 
@@ -310,6 +328,11 @@ def _render(result: VerificationResult, as_json: bool) -> None:
     out_console.print(f"{status}  format={result.format or '?'}  issuer={result.issuer or '-'}  subject={result.subject or '-'}")
     if result.checks:
         out_console.print("checks: " + ", ".join(result.checks))
+    trusted, named = result.details.get("trustedTypes"), result.details.get("types")
+    if isinstance(trusted, list) and isinstance(named, list):  # --bundle: what the bundle vouches for
+        untrusted = [t for t in named if t not in trusted]
+        out_console.print("trusted as: " + (", ".join(trusted) or "-")
+                          + (f"  (not trusted as: {', '.join(untrusted)})" if untrusted else ""))
     claims = result.details.get("claims") if result.format == "kaga-presentation-response" else None
     if claims:
         out_console.print("disclosed: " + ", ".join(f"{k}={v}" for k, v in claims.items()))

@@ -123,3 +123,38 @@ def test_a_vp_jwt_carrying_a_data_integrity_credential_gets_one_verdict(world: W
     assert library.verified is False and counter.verified is False, (library.codes, counter.codes)
     assert "MALFORMED_VALUE_ERROR" in library.codes and "MALFORMED_VALUE_ERROR" in counter.codes
     assert counter.details["claims"] == {}
+
+
+def test_a_credential_checked_with_the_bundle_alone_is_trusted_only_as_its_trusted_types(
+        world: World, wallets: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kaga-vc verify FILE --bundle``: the shop sees which types the bundle vouches for, and --type requires one."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from kaga_vc.cli._app import app
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path / "shop"))
+    issued = world.issuer.issue("residency", wallets[0].did, RESIDENCY_CLAIMS, format="data-integrity", staff="test")
+    forged = {k: v for k, v in copy.deepcopy(issued.document).items() if k != "proof"}
+    forged["type"] = [*forged["type"], "KycCredential"]  # validly signed by the city, naming a second type
+    (tmp_path / "vc.json").write_text(json.dumps(issue_credential(forged, signer=world.issuer.ed25519_signer)))
+    (tmp_path / "bundle.jwt").write_text(world.bundle(types=("ResidencyCredential",)).token)
+    base = ["verify", str(tmp_path / "vc.json"), "--bundle", str(tmp_path / "bundle.jwt"), "--city", world.config.did]
+    runner = CliRunner()
+
+    plain = runner.invoke(app, [*base, "--json"])
+    assert plain.exit_code == 0, plain.output
+    details = json.loads(plain.stdout)["details"]
+    assert details["trustedTypes"] == ["ResidencyCredential"]
+    assert details["types"] == ["ResidencyCredential", "KycCredential"]
+    human = runner.invoke(app, base)
+    assert "not trusted as: KycCredential" in human.output
+
+    kyc = runner.invoke(app, [*base, "--type", "KycCredential", "--json"])
+    assert kyc.exit_code == 1, kyc.output
+    assert [p["code"] for p in json.loads(kyc.stdout)["problems"]] == ["kaga:credential-type-not-accepted"]
+    residency = runner.invoke(app, [*base, "--type", "ResidencyCredential", "--json"])
+    assert residency.exit_code == 0, residency.output
+    misused = runner.invoke(app, ["verify", str(tmp_path / "vc.json"), "--type", "KycCredential", "--json"])
+    assert misused.exit_code != 0 and "--type" in misused.output
