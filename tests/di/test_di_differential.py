@@ -131,12 +131,17 @@ def _null_or_empty(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return doc
 
 
+ALIAS = "kagaAliasTerm"
+"""Longer than any generated claim name: a top-level alias is in scope in credentialSubject too, so a
+short one ("z") could rename a claim there and change the RDF (hypothesis found that)."""
+
+
 def _alias(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     key = _pick(data, [k for k in ("validFrom", "validUntil", "credentialStatus") if k in doc])
-    if key is not None and "z" not in doc:
+    if key is not None and ALIAS not in doc:
         definition: dict[str, Any] = {"@id": CRED + key, "@type": XSD_DATETIME if key != "credentialStatus" else "@id"}
-        doc["@context"] = [*doc["@context"], {"z": definition}]
-        doc["z"] = doc.pop(key)
+        doc["@context"] = [*doc["@context"], {ALIAS: definition}]
+        doc[ALIAS] = doc.pop(key)
     return doc
 
 
