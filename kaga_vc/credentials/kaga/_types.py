@@ -125,12 +125,14 @@ _SPECS: dict[CredentialKind, TypeSpec] = {
     CredentialKind.VACCINATION: TypeSpec(
         "VaccinationCertificate", "vaccination-v1.json", (*_PERSON, "vaccine", "vaccinatedOn", "dose"),
         ("evidence", "assuranceLevel"), timedelta(days=365), (*_PERSON, "vaccine", "vaccinatedOn", "dose"),
+        carried=(*_PERSON, "vaccine", "vaccinatedOn", "dose", "assuranceLevel"),
         contexts=(KAGA_CONTEXT, PROGRAMMES_CONTEXT),
     ),
     CredentialKind.VOLUNTEER: TypeSpec(
         "VolunteerContributionCredential", "volunteer-v1.json", (*_PERSON, "activity", "hours", "volunteeredOn"),
         ("organiser", "evidence", "assuranceLevel"), timedelta(days=5 * 365),
         (*_PERSON, "activity", "organiser", "hours", "volunteeredOn"),
+        carried=(*_PERSON, "activity", "organiser", "hours", "volunteeredOn", "assuranceLevel"),
         contexts=(KAGA_CONTEXT, PROGRAMMES_CONTEXT),
     ),
 }
@@ -225,10 +227,6 @@ def validate_claims(kind: CredentialKind | str, claims: Mapping[str, Any], *, to
         if age < 18:
             raise InputError(v.NOT_ELIGIBLE, "a voter must be 18 or over on the day of issuance", field="birthDate")
         subject["eligibleToVote"] = True
-    if kind not in (CredentialKind.KYC, CredentialKind.RESIDENCY, CredentialKind.VIRTUAL_RESIDENT):
-        subject.pop("ageOver20")
-        if kind is not CredentialKind.VOTING_ELIGIBILITY:
-            subject.pop("ageOver18")
     if spec.carried is not None:
         subject = {name: subject[name] for name in spec.carried if name in subject}
     evidence_objects = [
