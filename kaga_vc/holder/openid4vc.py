@@ -123,6 +123,11 @@ class OpenID4VPAnswer:
     disclosed: dict[str, list[str]]
     status: int
     body: Any
+    verifier_name: str | None = None
+    """``client_metadata.client_name`` of the signed request object: who the wallet presented to."""
+
+
+MAX_CLIENT_NAME = 200
 
 
 def _verify_request_object(token: str, client_id: str, resolver: Resolver) -> JSONObject:
@@ -204,7 +209,16 @@ def present_openid4vp(wallet: Wallet, uri: str, *, resolver: Resolver | None = N
         body = posted.json()
     except ValueError:
         body = posted.text
-    return OpenID4VPAnswer(client_id, disclosed, posted.status_code, body)
+    return OpenID4VPAnswer(client_id, disclosed, posted.status_code, body, _client_name(payload))
+
+
+def _client_name(payload: JSONObject) -> str | None:
+    """The verifier's display name from the signed request object, if it is a short printable string."""
+    metadata = payload.get("client_metadata")
+    name = metadata.get("client_name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_CLIENT_NAME or not name.isprintable():
+        return None
+    return name.strip()
 
 
 __all__ = ["OpenID4VPAnswer", "parse_offer_uri", "present_openid4vp", "receive_offer"]

@@ -146,7 +146,9 @@ def create(shop: ShopVerifier, check: Any, base_url: str) -> dict[str, Any]:
     if check not in CHECKS:
         raise InputError(MALFORMED_VALUE_ERROR, f"check must be one of {', '.join(CHECKS)}")
     purpose, queries = CHECKS[check]
-    made = create_openid4vp_request(signer=shop.signer(), purpose=purpose, credentials=queries, base_url=base_url)
+    extra = shop.state.settings.extra
+    made = create_openid4vp_request(signer=shop.signer(), purpose=purpose, credentials=queries, base_url=base_url,
+                                    name=extra.get("shop_name"), location=extra.get("shop_location"))
     with OpenID4VPStore(shop.requests_path) as store:
         store.purge()
         store.add(made)

@@ -91,6 +91,7 @@ def create_openid4vp_request(
     credentials: Sequence[CredentialQuery],
     base_url: str,
     location: str | None = None,
+    name: str | None = None,
     lifetime: timedelta = DEFAULT_LIFETIME,
     now: datetime | None = None,
     randbytes: Callable[[int], bytes] = secrets.token_bytes,
@@ -99,15 +100,21 @@ def create_openid4vp_request(
 
     ``base_url`` is where the wallet reaches this verifier (on the shop's network):
     ``<base>/openid4vp/request/<handle>`` serves the request object, ``<base>/openid4vp/response``
-    takes the ``direct_post``.
+    takes the ``direct_post``. ``name`` (the shop's name) goes into the internal request and into
+    ``client_metadata.client_name`` (RFC 7591 §2, which OpenID4VP §5.1 ``client_metadata`` carries),
+    so a standard wallet can show whom it is presenting to before the resident consents.
     """
     from ..proofs.jose import alg_for_key_type, sign_compact
 
     internal = create_request(signer=signer, purpose=purpose, credentials=credentials, location=location,
-                              lifetime=lifetime, now=now, randbytes=randbytes)
+                              name=name, lifetime=lifetime, now=now, randbytes=randbytes)
     handle = randbytes(16).hex()
     base = base_url.rstrip("/")
     client_id = CLIENT_ID_PREFIX + internal.verifier
+    metadata: JSONObject = {"vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": ["EdDSA"],
+                                                                   "kb-jwt_alg_values": KB_ALGS}}}
+    if internal.name:
+        metadata["client_name"] = internal.name
     payload = {
         "aud": WALLET_AUDIENCE,
         "client_id": client_id,
@@ -117,8 +124,7 @@ def create_openid4vp_request(
         "nonce": internal.nonce,
         "state": handle,
         "dcql_query": dcql_query(credentials),
-        "client_metadata": {"vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": ["EdDSA"],
-                                                                   "kb-jwt_alg_values": KB_ALGS}}},
+        "client_metadata": metadata,
         "iat": int(internal.created.timestamp()),
         "exp": int(internal.expires.timestamp()),
     }

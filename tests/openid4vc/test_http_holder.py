@@ -62,6 +62,7 @@ def test_present_by_openid4vp_disclosing_only_the_asked_claim(world: World, wall
     answer = present_openid4vp(wallet, made["uri"], session=world.session())
     assert answer.status == 200, answer.body
     assert list(answer.disclosed.values()) == [["ageOver18"]]
+    assert answer.verifier_name is None  # a server started without --shop-name sends no client_name
     verdict = world.result(made["handle"])
     assert verdict["accepted"] is True and verdict["protocol"] == "openid4vp"
     assert [(c["name"], c["value"]) for c in verdict["claims"]] == [("ageOver18", True)]

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -62,6 +63,20 @@ def test_the_shops_policy_decides_and_the_entry_names_the_shop(world: World, wal
     expected = {"age": "kaga:credential-type-not-accepted", "residency": "kaga:purpose-not-accepted"}[check]
     assert entry["result"] == "refused" and entry["reason"] == expected, entry
     assert (entry["verifierName"], entry["location"], entry["verifierCategory"]) == ("ゆのくに 旅館", "山代温泉", "lodging")
+
+
+def test_the_request_names_the_shop_to_a_standard_wallet(world: World, wallet: Any) -> None:
+    """client_metadata.client_name (RFC 7591) in the signed request object, and the KVP1 request's name."""
+    from kaga_vc.proofs.jose import parse_compact
+    from kaga_vc.verifier import parse_request
+
+    made = world.shop_request("age")
+    request_uri = parse_qs(urlsplit(made["uri"]).query)["request_uri"][0]
+    request_object = world.session().get(request_uri).text.strip()
+    assert parse_compact(request_object).payload["client_metadata"]["client_name"] == "ゆのくに 旅館"
+    assert parse_request(made["kvp1Request"])[0].name == "ゆのくに 旅館"
+    answer = present_openid4vp(wallet, made["uri"], session=world.session())
+    assert answer.verifier_name == "ゆのくに 旅館"
 
 
 def test_a_broken_policy_stops_the_start(tmp_path: Path) -> None:
