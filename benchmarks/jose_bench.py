@@ -11,8 +11,8 @@ Measures, warm and on one core, p50 / p99 of:
 * one SD-JWT VC presentation (ES256 issuer, ES256 KB-JWT, 3 of 4 claims disclosed) verified by kaga_vc
   and by the ``sd-jwt`` reference package (the same token, so the same two P-256 verifies);
 * didkit 0.3.3 issuing and verifying the same VC 1.1 credential as an EdDSA JWT;
-* the bare primitives: Ed25519 verify (cryptography / OpenSSL), secp256k1 verify and recover
-  (coincurve / libsecp256k1), P-256 verify;
+* the bare primitives: Ed25519 verify (cryptography / OpenSSL, and libsodium through PyNaCl, which
+  the verify path uses), secp256k1 verify and recover (coincurve / libsecp256k1), P-256 verify;
 
 and prints each verify's ratio to its primitive and to didkit. With ``--emit`` the last line is
 ``RESULT {json}`` (medians in seconds), what benchmarks/run_all.py reads.
@@ -213,6 +213,10 @@ def main() -> None:
     data = jwt_ed.rsplit(".", 1)[0].encode()
     ed_sig = ed.key.sign(data)
     rows["bare Ed25519 verify (OpenSSL)"] = timed(lambda: ed.key.public_key.verify(ed_sig, data), n)
+    from nacl.bindings import crypto_sign_open
+
+    ed_raw, ed_signed = ed.key.public_key.raw, ed_sig + data
+    rows["bare Ed25519 verify (libsodium)"] = timed(lambda: crypto_sign_open(ed_signed, ed_raw), n)
     k1 = coincurve.PrivateKey(ethr.key.to_bytes())
     k1_sig = k1.sign(data, hasher=lambda m: hashlib.sha256(m).digest())
     rows["bare secp256k1 verify (libsecp256k1)"] = timed(
@@ -236,13 +240,15 @@ def main() -> None:
             print(f"  {a} / {b}: {statistics.median(rows[a]) / statistics.median(rows[b]):.2f}x")
 
     print("\nratios (medians)")
-    ratio("vc+jwt EdDSA verify", "bare Ed25519 verify (OpenSSL)")
-    ratio("vc+jwt EdDSA verify, DID doc cached", "bare Ed25519 verify (OpenSSL)")
-    ratio("jwt-vc11 EdDSA verify", "bare Ed25519 verify (OpenSSL)")
+    ratio("vc+jwt EdDSA verify", "bare Ed25519 verify (libsodium)")
+    ratio("vc+jwt EdDSA verify, DID doc cached", "bare Ed25519 verify (libsodium)")
+    ratio("jwt-vc11 EdDSA verify", "bare Ed25519 verify (libsodium)")
+    ratio("bare Ed25519 verify (OpenSSL)", "bare Ed25519 verify (libsodium)")
     ratio("jwt-vc11 ES256K did:ethr verify", "bare secp256k1 recover (libsecp256k1)")
     ratio("jwt-vc11 ES256K-R did:ethr verify", "bare secp256k1 recover (libsecp256k1)")
-    ratio("sd-jwt+kb verify", "bare Ed25519 verify (OpenSSL)")
-    ratio("sd-jwt+kb verify, DID doc cached", "bare Ed25519 verify (OpenSSL)")
+    ratio("sd-jwt+kb verify", "bare Ed25519 verify (libsodium)")
+    ratio("sd-jwt+kb verify, DID doc cached", "bare Ed25519 verify (libsodium)")
+    ratio("vc+jwt EdDSA verify", "didkit JWT VC EdDSA verify")
     ratio("vc+jwt EdDSA verify, DID doc cached", "didkit JWT VC EdDSA verify")
     ratio("jwt-vc11 EdDSA verify", "didkit JWT VC EdDSA verify")
     ratio("kaga_vc verify of didkit's JWT", "didkit JWT VC EdDSA verify")

@@ -8,6 +8,7 @@ method from an Ed25519 key).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from ..errors import INVALID_DID, KagaError, ResolutionError, UnsupportedError
@@ -43,7 +44,17 @@ def public_key_from_did_key(did: str | DID) -> PublicKey:
     parsed = did if isinstance(did, DID) else DID.parse(did)
     if parsed.method != "key":
         raise ResolutionError(INVALID_DID, "not a did:key DID")
-    msid = parsed.method_specific_id
+    return _decode_method_specific_id(parsed.method_specific_id)
+
+
+#: how many did:key identifiers keep their decoded key (decoding is base58 + a curve point check)
+DECODED_KEYS = 1024
+
+
+@lru_cache(maxsize=DECODED_KEYS)
+def _decode_method_specific_id(msid: str) -> PublicKey:
+    # did:key is a pure function of its identifier, so the decoded key is remembered (bounded LRU):
+    # a verifier seeing one issuer's credentials decodes that issuer's key once, not per credential.
     if ":" in msid:  # did:key:<version>:<multibase> (v0.7 §3.1.2): only version 1 exists
         version, _, msid = msid.partition(":")
         if version != "1":
@@ -57,9 +68,14 @@ def public_key_from_did_key(did: str | DID) -> PublicKey:
     # v0.7 §"Signature Method Creation Algorithm" step 3: the raw key has one length per multicodec
     # (33 bytes, compressed, for secp256k1 and P-256). Re-encoding refuses the uncompressed spelling,
     # so that one key has exactly one did:key.
-    if public_key.to_multikey() != msid:
+    if _multikey(public_key) != msid:
         raise ResolutionError(INVALID_DID, "did:key does not use the canonical (compressed) key encoding")
     return public_key
+
+
+@lru_cache(maxsize=DECODED_KEYS)
+def _multikey(public_key: PublicKey) -> str:
+    return public_key.to_multikey()
 
 
 def ed25519_to_x25519(public_key: PublicKey) -> PublicKey:
@@ -134,7 +150,7 @@ def _verification_method(did: str, fragment: str, key: PublicKey, fmt: str, cont
     vm: dict[str, Any] = {"id": f"{did}#{fragment}", "type": fmt, "controller": did}
     if fmt == "Multikey":
         _add(contexts, MULTIKEY_V1)
-        vm["publicKeyMultibase"] = key.to_multikey()
+        vm["publicKeyMultibase"] = _multikey(key)
     elif fmt == "JsonWebKey2020":
         _add(contexts, JWS_2020_V1)
         vm["publicKeyJwk"] = key.to_jwk()

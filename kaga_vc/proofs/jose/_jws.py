@@ -9,7 +9,7 @@ What a verifier here refuses before any key is looked at (RFC 8725 §3, RFC 7515
 
 The key is never taken from the token (``jwk``, ``jku``, ``x5u`` are ignored): it comes from the issuer's
 DID document, and the header ``alg`` must be the one algorithm allowed for that key's type. Signature
-verification against a public key is done by jwcrypto with the algorithm pinned; ``ES256K``/``ES256K-R``
+verification against a public key calls the primitive directly (:mod:`._primitives`); ``ES256K``/``ES256K-R``
 against an ``EcdsaSecp256k1RecoveryMethod2020`` (a ``blockchainAccountId``, no public key) recovers the
 key with libsecp256k1 and compares Ethereum addresses, as did-jwt does.
 """
@@ -20,7 +20,6 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import coincurve
@@ -44,6 +43,7 @@ from ...errors import (
     UnsupportedError,
 )
 from ...keys import KeyType, PublicKey, Signer
+from ._primitives import verify_signature
 
 JSONObject = dict[str, Any]
 
@@ -255,17 +255,11 @@ def _sign_recoverable(signer: Signer, data: bytes) -> bytes:
 
 
 # -- verify --------------------------------------------------------------------------------------
-@lru_cache(maxsize=256)
-def _jwcrypto_key(public_key: PublicKey) -> Any:
-    from jwcrypto import jwk  # type: ignore[import-untyped]
-
-    return jwk.JWK(**public_key.to_jwk())
-
-
 def verify_with_public_key(jws: CompactJWS, public_key: PublicKey) -> None:
     """Verify the signature with ``public_key``; the header alg must be the key type's algorithm.
 
-    Raises :class:`ProofError` (``PROOF_VERIFICATION_ERROR``) or :class:`UnsupportedError`
+    The signature is checked by the primitive itself (:mod:`._primitives`), never a second JOSE
+    library. Raises :class:`ProofError` (``PROOF_VERIFICATION_ERROR``) or :class:`UnsupportedError`
     (``kaga:algorithm-key-mismatch``).
     """
     alg = jws.alg
@@ -274,21 +268,14 @@ def verify_with_public_key(jws: CompactJWS, public_key: PublicKey) -> None:
             ALGORITHM_KEY_MISMATCH, f"algorithm {alg} cannot be used with a {public_key.key_type.value} key"
         )
     if alg == "ES256K" and len(jws.signature) == 64 and int.from_bytes(jws.signature[32:], "big") > _SECP256K1_HALF_N:
-        # OpenSSL (behind jwcrypto) accepts the high-s twin of a signature; libsecp256k1 and we do not.
+        # the high-s twin of a valid signature: a second spelling of it, refused (as libsecp256k1 does)
         raise ProofError(PROOF_VERIFICATION_ERROR, "secp256k1 signature has a high s (malleable form)")
     if alg == "ES256K-R":
         expected = public_key.uncompressed()
         _verify_recovered(jws, lambda point: point == expected)
         return
-    from jwcrypto import jws as jwcrypto_jws
-    from jwcrypto.common import JWException  # type: ignore[import-untyped]
-
-    token = jwcrypto_jws.JWS()
-    try:
-        token.deserialize(jws.token)
-        token.verify(_jwcrypto_key(public_key), alg=alg)
-    except (JWException, ValueError, TypeError) as exc:
-        raise ProofError(PROOF_VERIFICATION_ERROR, "JWS signature does not verify") from exc
+    if not verify_signature(public_key, jws.signing_input, jws.signature):
+        raise ProofError(PROOF_VERIFICATION_ERROR, "JWS signature does not verify")
 
 
 def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
