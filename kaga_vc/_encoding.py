@@ -13,6 +13,8 @@ import re
 from .errors import MALFORMED_VALUE_ERROR, InputError
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")
+_B64URL_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
 
 
 def b64url_encode(data: bytes) -> str:
@@ -24,11 +26,14 @@ def b64url_decode(text: str) -> bytes:
     """Decode unpadded base64url, refusing padding, other alphabets and non-canonical tails."""
     if not isinstance(text, str) or not _B64URL.match(text) or len(text) % 4 == 1:
         raise InputError(MALFORMED_VALUE_ERROR, "not a base64url string")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    padding = -len(text) % 4
+    try:  # base64.urlsafe_b64decode, without its generic argument handling
+        data = binascii.a2b_base64((text + "=" * padding).encode("ascii").translate(_URLSAFE_TO_STD))
     except (binascii.Error, ValueError) as exc:
         raise InputError(MALFORMED_VALUE_ERROR, "not a base64url string") from exc
-    if b64url_encode(data) != text:  # non-zero padding bits: a second spelling of the same bytes
+    # the last character's unused low bits (4 of them before "==", 2 before "=") must be zero:
+    # otherwise the string is a second spelling of the same bytes
+    if padding and _B64URL_VALUE[text[-1]] & (0x0F if padding == 2 else 0x03):
         raise InputError(MALFORMED_VALUE_ERROR, "non-canonical base64url string")
     return data
 

@@ -98,6 +98,7 @@ TOKENS: list[tuple[str, str, str]] = [  # (kind, token, signer name)
     ("vc11", sign_jwt_vc11(credential_v11(did_of(ED)), ED), "ed"),
     ("vc11", sign_jwt_vc11(credential_v11(did_of(K1_KEY)), K1_KEY), "k1"),
     ("vc11", sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR), "ethr"),
+    ("vc11", sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR, recoverable=True), "ethr"),
     ("sd", _sd_jwt_kb(ED, HOLDER), "ed"),
     ("sd", _sd_jwt_kb(P256, HOLDER_ED), "p256"),
 ]
@@ -168,7 +169,8 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, bool]:
             signer = SIGNERS[signer_name]
             data = f"{header}.{payload}".encode("ascii")
             alg = json.loads(unb64(header)).get("alg")
-            raw = _jws._sign_recoverable(signer, data) if alg == "ES256K-R" else signer.sign(data)
+            recoverable = alg == "ES256K-R" and signer.key_type is KeyType.SECP256K1
+            raw = _jws._sign_recoverable(signer, data) if recoverable else signer.sign(data)
             signature = b64(raw)
     elif choice in ("sigbyte", "sigcut", "sigext", "sigswap"):
         raw = bytearray(unb64(signature))
@@ -261,3 +263,29 @@ def test_signature_edge_cases_agree_with_jwcrypto() -> None:
         assert verify_signature(public_key, data, signature) == expected, (signer.key_type, signature.hex())
     assert verify_signature(ED.key.public_key, data, real_ed)
     assert not verify_signature(ED.key.public_key, data, real_ed[:32] + (s + l_ed).to_bytes(32, "little"))
+
+
+def test_a_remembered_account_key_accepts_nothing_recovery_refuses() -> None:
+    """did:ethr ES256K: once the account's key is known, a signature is checked against it, not recovered;
+    the high-s twin, another account's signature and an ES256K-R token with its recovery id flipped are
+    still refused, with the codes recovery gives."""
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    plain = sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR)
+    recoverable = sign_jwt_vc11(credential_v11(did_of(ETHR)), ETHR, recoverable=True)
+    assert verify_credential(plain, resolver=RESOLVER, now=NOW).verified
+    assert did_of(ETHR).rsplit(":", 1)[1].lower() in _jws._ACCOUNT_KEYS  # the key is now remembered
+    header, payload, signature, _ = _split(plain)
+    raw = unb64(signature)
+    high_s = raw[:32] + (n - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
+    other_sig = b64(K1_KEY.sign(f"{header}.{payload}".encode("ascii")))  # another key's valid signature
+    r_header, r_payload, r_signature, _ = _split(recoverable)
+    r_raw = unb64(r_signature)
+    flipped = r_raw[:64] + bytes([r_raw[64] ^ 1])
+    for token in (f"{header}.{payload}.{b64(high_s)}", f"{header}.{payload}.{other_sig}",
+                  f"{r_header}.{r_payload}.{b64(flipped)}", f"{header}.{payload}.{b64(raw + b'{0}')}"):
+        fast = _verdict("vc11", token, False)
+        with mock.patch.object(_jws, "_ACCOUNT_KEYS", {}):  # nothing remembered: recovery only
+            recovered = _verdict("vc11", token, False)
+        assert fast == recovered
+        assert fast[0] is False and "PROOF_VERIFICATION_ERROR" in fast[1], fast
+    assert verify_credential(recoverable, resolver=RESOLVER, now=NOW).verified

@@ -155,3 +155,20 @@ def test_non_ascii_anywhere_in_any_part_of_an_sd_jwt_is_refused_with_a_code() ->
                                verify_presentation(text, resolver=resolver, now=NOW, challenge="n-1",
                                                    domain="did:web:shop.example")):
                     assert result.verified is False and result.codes, (index, position, char)
+
+
+# -- a VC 1.1 JWT whose exp / nbf lies past year 9999 --------------------------------------------
+def test_vc11_jwt_with_a_numeric_date_past_year_9999_is_a_problem_not_a_crash() -> None:
+    # normalise_credential turned exp into an expirationDate with datetime.fromtimestamp, which raised
+    # ValueError out of verify_credential (found by tests/test_jose_differential.py)
+    from kaga_vc.credentials import verify_credential
+    from kaga_vc.proofs.jose import sign_compact
+    from tests._jose_support import ED, NOW, did_of, resolver
+
+    for claim in ("exp", "nbf"):
+        payload = {"iss": did_of(ED), claim: 10**12, "vc": {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                                                         "type": ["VerifiableCredential"], "credentialSubject": {}}}
+        token = sign_compact({"alg": "EdDSA", "typ": "JWT", "kid": ED.key_id}, payload, ED)
+        result = verify_credential(token, resolver=resolver(), now=NOW)
+        assert not result.verified
+        assert "MALFORMED_VALUE_ERROR" in result.codes and "signature" in result.checks

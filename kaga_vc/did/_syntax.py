@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import INVALID_DID, INVALID_DID_URL, ResolutionError
 
@@ -27,6 +28,12 @@ class DID:
     def parse(cls, text: str) -> DID:
         if not isinstance(text, str) or len(text) > MAX_DID_LENGTH:
             raise ResolutionError(INVALID_DID, "a DID must be a string of at most 2048 characters")
+        if cls is DID:
+            return _parse_did(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> DID:
         match = _DID_RE.match(text)
         if not match:
             raise ResolutionError(INVALID_DID, f"not a valid DID: {text[:100]!r}")
@@ -49,6 +56,12 @@ class DIDURL:
     def parse(cls, text: str) -> DIDURL:
         if not isinstance(text, str) or len(text) > MAX_DID_LENGTH:
             raise ResolutionError(INVALID_DID_URL, "a DID URL must be a string of at most 2048 characters")
+        if cls is DIDURL:
+            return _parse_did_url(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> DIDURL:
         match = _URL_RE.match(text)
         if not match:
             raise ResolutionError(INVALID_DID_URL, f"not a valid DID URL: {text[:100]!r}")
@@ -68,3 +81,17 @@ class DIDURL:
         if self.fragment is not None:
             out += "#" + self.fragment
         return out
+
+
+#: how many DID / DID URL strings keep their parse (both are frozen values; a verifier sees few issuers)
+PARSED_DIDS = 4096
+
+
+@lru_cache(maxsize=PARSED_DIDS)
+def _parse_did(text: str) -> DID:
+    return DID._parse(text)
+
+
+@lru_cache(maxsize=PARSED_DIDS)
+def _parse_did_url(text: str) -> DIDURL:
+    return DIDURL._parse(text)

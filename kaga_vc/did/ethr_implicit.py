@@ -11,6 +11,7 @@ writes it). It is correct only while the DID has no registry history: the full r
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from ..errors import INVALID_DID, UNKNOWN_NETWORK, KagaError, ResolutionError
@@ -30,7 +31,13 @@ def parse_ethr_did(did: DID | str) -> tuple[int, str, PublicKey | None]:
     parsed = did if isinstance(did, DID) else DID.parse(did)
     if parsed.method != "ethr":
         raise ResolutionError(INVALID_DID, "not a did:ethr DID")
-    match = _ID.match(parsed.method_specific_id)
+    return _parse_method_specific_id(parsed.method_specific_id)
+
+
+@lru_cache(maxsize=1024)
+def _parse_method_specific_id(msid: str) -> tuple[int, str, PublicKey | None]:
+    # pure (the EIP-55 checksum is a keccak, a public key a curve check): remembered, bounded
+    match = _ID.match(msid)
     if not match:
         raise ResolutionError(INVALID_DID, "did:ethr needs an address or a compressed public key")
     network, ident = match.group(1) or "mainnet", match.group(2)

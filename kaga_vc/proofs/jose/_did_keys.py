@@ -65,11 +65,25 @@ def _decode_key(method_type: str, raw_json: str, method_id: str) -> PublicKey:
 
 def method_public_key(method: VerificationMethod) -> PublicKey:
     """``method.public_key()``, memoised on the method's JSON (raises like it)."""
+    raw = method.raw
+    if "publicKeyJwk" not in raw:  # the string members public_key() reads are key enough (no JSON dump)
+        members = tuple(raw.get(name) for name in _KEY_MEMBERS)
+        if all(value is None or isinstance(value, str) for value in members):
+            return _decode_members(method.type, method.id, members)
     try:
-        raw_json = json.dumps(method.raw, sort_keys=True)
+        raw_json = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
         return method.public_key()
     return _decode_key(method.type, raw_json, method.id)
+
+
+_KEY_MEMBERS = ("publicKeyMultibase", "publicKeyBase58", "publicKeyHex")
+
+
+@lru_cache(maxsize=512)
+def _decode_members(method_type: str, method_id: str, members: tuple[str | None, ...]) -> PublicKey:
+    raw = {name: value for name, value in zip(_KEY_MEMBERS, members, strict=True) if value is not None}
+    return VerificationMethod(method_id, method_type, "", raw).public_key()
 
 
 def verify_with_method(jws: CompactJWS, method: VerificationMethod) -> None:

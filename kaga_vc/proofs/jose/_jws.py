@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import coincurve
@@ -92,11 +93,13 @@ class CompactJWS:
 
 # -- strict JSON ---------------------------------------------------------------------------------
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> JSONObject:
-    out: JSONObject = {}
-    for key, value in pairs:
-        if key in out:
-            raise InputError(DUPLICATE_JSON_KEY, f"duplicate JSON member {key!r}", key=key)
-        out[key] = value
+    out: JSONObject = dict(pairs)  # built in C; only a short count means a name came twice
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InputError(DUPLICATE_JSON_KEY, f"duplicate JSON member {key!r}", key=key)
+            seen.add(key)
     return out
 
 
@@ -104,17 +107,30 @@ def _reject_constant(name: str) -> Any:
     raise InputError(PARSING_ERROR, f"JSON constant {name} is not allowed")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+
+
 def strict_json_loads(data: bytes | str, *, max_depth: int = DEFAULT_LIMITS.max_depth) -> Any:
     """Parse JSON refusing duplicate names, NaN/Infinity and nesting deeper than ``max_depth``."""
     try:
-        value = json.loads(data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        # json.loads with hooks builds a decoder per call; this is json.loads with one decoder kept
+        if isinstance(data, (bytes, bytearray)):
+            text = data.decode(json.detect_encoding(data), "surrogatepass")
+        elif isinstance(data, str):
+            if data.startswith("\ufeff"):
+                raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+            text = data
+        else:
+            raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}")
+        value = _DECODER.decode(text)
     except InputError:
         raise
     except RecursionError:
         raise InputError(DOCUMENT_TOO_DEEP, f"JSON nested deeper than {max_depth}", limit=max_depth) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(PARSING_ERROR, "not valid JSON") from exc
-    if _depth(value, max_depth) > max_depth:
+    # nesting needs an opening bracket per level: with few of them in the text, no walk is needed
+    if text.count("{") + text.count("[") > max_depth and _depth(value, max_depth) > max_depth:
         raise InputError(DOCUMENT_TOO_DEEP, f"JSON nested deeper than {max_depth}", limit=max_depth)
     return value
 
@@ -288,11 +304,43 @@ def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
     if len(parts) != 3 or parts[0] != "eip155":
         raise ProofError(INVALID_VERIFICATION_METHOD, "blockchainAccountId is not an eip155 account")
     wanted = parts[2].lower()
-    _verify_recovered(jws, lambda point: "0x" + keccak(point[1:])[-20:].hex() == wanted)
+    known = _ACCOUNT_KEYS.get(wanted) if jws.alg == "ES256K" else None
+    if known is not None and _verify_with_known_key(jws, known):
+        return
+    point = _verify_recovered(jws, lambda point: "0x" + keccak(point[1:])[-20:].hex() == wanted)
+    _remember_account_key(wanted, point)
 
 
-def _verify_recovered(jws: CompactJWS, matches: Any) -> None:
-    """Recover the signer's point (uncompressed SEC1 bytes) with libsecp256k1 and test it with ``matches``."""
+# An account's public key, once a signature recovered to it (keccak(key) is the address: a fact, not
+# trust). An ES256K signature (no recovery id) then costs one verify against that key instead of up to
+# two recoveries. ES256K-R always recovers: its recovery id is part of what is checked.
+ACCOUNT_KEYS = 1024
+_ACCOUNT_KEYS: dict[str, bytes] = {}
+
+
+def _remember_account_key(account: str, point: bytes) -> None:
+    if account not in _ACCOUNT_KEYS:
+        if len(_ACCOUNT_KEYS) >= ACCOUNT_KEYS:
+            _ACCOUNT_KEYS.pop(next(iter(_ACCOUNT_KEYS)))  # the oldest one
+        _ACCOUNT_KEYS[account] = point
+
+
+def _verify_with_known_key(jws: CompactJWS, point: bytes) -> bool:
+    """Whether the ``r || s`` signature verifies under the (uncompressed) key; low s, 64 bytes."""
+    signature = jws.signature
+    if len(signature) != 64 or int.from_bytes(signature[32:], "big") > _SECP256K1_HALF_N:
+        return False
+    return verify_signature(_known_public_key(point), jws.signing_input, signature)
+
+
+@lru_cache(maxsize=ACCOUNT_KEYS)
+def _known_public_key(point: bytes) -> PublicKey:
+    return PublicKey.from_raw(KeyType.SECP256K1, point)
+
+
+def _verify_recovered(jws: CompactJWS, matches: Any) -> bytes:
+    """Recover the signer's point (uncompressed SEC1 bytes) with libsecp256k1, test it with ``matches``
+    and return it."""
     digest = hashlib.sha256(jws.signing_input).digest()
     signature = jws.signature
     if jws.alg == "ES256K-R":
@@ -312,8 +360,9 @@ def _verify_recovered(jws: CompactJWS, matches: Any) -> None:
             point = coincurve.PublicKey.from_signature_and_message(candidate, digest, hasher=None)
         except Exception:  # noqa: BLE001, S112 - libsecp256k1 refuses an unrecoverable signature
             continue
-        if matches(point.format(compressed=False)):
-            return
+        uncompressed = point.format(compressed=False)
+        if matches(uncompressed):
+            return bytes(uncompressed)
     raise ProofError(PROOF_VERIFICATION_ERROR, "JWS signature does not recover to the expected key")
 
 

@@ -58,7 +58,10 @@ def _seconds(value: Any, name: str) -> int:
 def _iso(seconds: Any) -> str | None:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:  # a claim past year 9999 (or NaN) is reported by numeric_date; it has no dateTime here
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def credential_to_jwt_payload(credential: JSONObject) -> JSONObject:
@@ -217,7 +220,8 @@ def verify_jwt_vc11(
 
 def normalise_credential(payload: JSONObject, token: str) -> JSONObject:
     """The JSON-LD credential a VC 1.1 JWT stands for (did-jwt-vc's ``normalizeCredential``)."""
-    vc = copy.deepcopy(payload.get("vc") or {})
+    # a shallow copy: only top-level members are replaced below, and the payload is this verify's own
+    vc = dict(payload.get("vc") or {})
     if isinstance(payload.get("iss"), str):
         issuer = vc.get("issuer")
         vc["issuer"] = {**issuer, "id": payload["iss"]} if isinstance(issuer, dict) else payload["iss"]
@@ -225,10 +229,9 @@ def normalise_credential(payload: JSONObject, token: str) -> JSONObject:
         vc["credentialSubject"] = {"id": payload["sub"], **vc["credentialSubject"]}
     if isinstance(payload.get("jti"), str):
         vc.setdefault("id", payload["jti"])
-    if _iso(payload.get("nbf")):
-        vc.setdefault("issuanceDate", _iso(payload["nbf"]))
-    if _iso(payload.get("exp")):
-        vc.setdefault("expirationDate", _iso(payload["exp"]))
+    for claim, name in (("nbf", "issuanceDate"), ("exp", "expirationDate")):
+        if name not in vc and (iso := _iso(payload.get(claim))):
+            vc[name] = iso
     vc["proof"] = {"type": "JwtProof2020", "jwt": token}
     return vc
 

@@ -637,6 +637,21 @@ def verify_sd_jwt(
     )
 
 
+def holder_public_key(jwk: JSONObject) -> PublicKey:
+    """``PublicKey.from_jwk(jwk)`` (raises like it), remembered by the members it reads (bounded LRU)."""
+    members = tuple(jwk.get(name) for name in ("kty", "crv", "x", "y"))
+    if not all(value is None or isinstance(value, str) for value in members):
+        return PublicKey.from_jwk(jwk)
+    return _holder_key(members)
+
+
+@lru_cache(maxsize=1024)
+def _holder_key(members: tuple[str | None, str | None, str | None, str | None]) -> PublicKey:
+    # a holder key is parsed (and its point checked) once, not once per presentation
+    return PublicKey.from_jwk({name: value for name, value in zip(("kty", "crv", "x", "y"), members, strict=True)
+                               if value is not None})
+
+
 def _check_kb_jwt(
     parts: SDJWTParts,
     payload: JSONObject,
@@ -662,7 +677,7 @@ def _check_kb_jwt(
         problems.add(KB_JWT_INVALID, "the SD-JWT has no cnf.jwk holder key to check the KB-JWT with")
     else:
         try:
-            verify_with_public_key(kb, PublicKey.from_jwk(jwk))
+            verify_with_public_key(kb, holder_public_key(jwk))
         except KagaError as exc:
             problems.add_error(exc, part="kb-jwt")
     iat = numeric_date(kb.payload, "iat", problems)
