@@ -55,3 +55,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     if report.skipped and item.get_closest_marker("node") and os.environ.get("KAGA_VC_REQUIRE_NODE") == "1":
         report.outcome = "failed"
         report.longrepr = f"interop test skipped under the test command: {report.longrepr}"
+
+
+# Every document the fast JSON-LD path canonicalises in any test is canonicalised by pyld as well, and a
+# difference fails the test (kaga_vc/proofs/_jsonld.py, DIFFERENTIAL_ENV; inherited by CLI subprocesses).
+os.environ.setdefault("KAGA_VC_JSONLD_DIFFERENTIAL", "1")

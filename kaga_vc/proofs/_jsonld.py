@@ -16,6 +16,7 @@ pyld is imported lazily: ``import kaga_vc`` stays light.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -256,24 +257,32 @@ def expand(document: JSONObject, loader: DocumentLoader | None = None) -> list[A
 MAX_N_DEGREE_CALLS = 512
 
 
+_bounded_class: Any = None
+
+
 def _bounded_canonicaliser(blank_nodes: int = 0) -> Any:
-    from pyld.canon import URDNA2015  # type: ignore[import-untyped]
+    global _bounded_class
+    if _bounded_class is None:
+        from pyld.canon import URDNA2015  # type: ignore[import-untyped]
 
-    class BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
-        calls = 0
-        limit = MAX_N_DEGREE_CALLS + 2 * blank_nodes
+        class BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+            calls = 0
+            limit = MAX_N_DEGREE_CALLS
 
-        def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
-            self.calls += 1
-            if self.calls > self.limit:
-                raise ProofError(
-                    CANONICALIZATION_TOO_COMPLEX,
-                    "the document's blank nodes are too costly to canonicalise (RDFC-1.0 poison graph?)",
-                    limit=self.limit,
-                )
-            return super().hash_n_degree_quads(id_, issuer)
+            def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
+                self.calls += 1
+                if self.calls > self.limit:
+                    raise ProofError(
+                        CANONICALIZATION_TOO_COMPLEX,
+                        "the document's blank nodes are too costly to canonicalise (RDFC-1.0 poison graph?)",
+                        limit=self.limit,
+                    )
+                return super().hash_n_degree_quads(id_, issuer)
 
-    return BoundedURDNA2015()
+        _bounded_class = BoundedURDNA2015
+    canonicaliser = _bounded_class()
+    canonicaliser.limit = MAX_N_DEGREE_CALLS + 2 * blank_nodes
+    return canonicaliser
 
 
 def _count_blank_nodes(dataset: dict[str, Any]) -> int:
@@ -290,13 +299,63 @@ def _count_blank_nodes(dataset: dict[str, Any]) -> int:
 
 
 def canonize(document: JSONObject, loader: DocumentLoader | None = None) -> str:
-    """RDFC-1.0 canonical N-Quads of ``document`` (expanded strictly first, with a work limit)."""
-    from pyld.jsonld import JsonLdError
+    """RDFC-1.0 canonical N-Quads of ``document`` (expanded strictly first, with a work limit).
+
+    The JSON-LD our credentials use goes straight to its RDF dataset (:mod:`._fastld`, the same
+    dataset pyld's expansion gives); any other document, and every error, takes pyld's path.
+    """
+    from ._fastld import Unsupported, to_dataset
 
     loader = loader or default_document_loader()
-    expanded = expand(document, loader)
     try:
-        dataset = processor().to_rdf(expanded, {**_options(loader), "produceGeneralizedRdf": False})
+        dataset: dict[str, Any] | None = to_dataset(document, loader)
+    except Unsupported:
+        dataset = None
+    if dataset is None:
+        return canonize_pyld(document, loader)
+    if os.environ.get(DIFFERENTIAL_ENV) == "1":
+        return _differential(document, dataset, loader)
+    return _canonical_nquads(dataset)
+
+
+DIFFERENTIAL_ENV = "KAGA_VC_JSONLD_DIFFERENTIAL"
+"""Set to ``1`` (the test suite does) and every document the fast path takes is canonicalised by pyld
+as well: a different result, or an error on one side only, raises :class:`FastPathDisagrees`."""
+
+
+class FastPathDisagrees(RuntimeError):
+    """The fast JSON-LD path and pyld gave different canonical forms (only under ``DIFFERENTIAL_ENV``)."""
+
+
+def _differential(document: JSONObject, dataset: dict[str, Any], loader: DocumentLoader) -> str:
+    outcomes: list[str] = []
+    runs: tuple[Callable[[], str], ...] = (lambda: _canonical_nquads(dataset), lambda: canonize_pyld(document, loader))
+    for run in runs:
+        try:
+            outcomes.append("ok:" + run())
+        except KagaError as error:
+            outcomes.append("error:" + error.code)
+    if outcomes[0] != outcomes[1]:
+        raise FastPathDisagrees(f"fast path gave {outcomes[0][:200]!r}, pyld {outcomes[1][:200]!r}")
+    if outcomes[0].startswith("error:"):
+        return canonize_pyld(document, loader)  # raises the very error
+    return outcomes[0][len("ok:"):]
+
+
+def canonize_pyld(document: JSONObject, loader: DocumentLoader | None = None) -> str:
+    """:func:`canonize` through pyld's general expansion only (the reference the fast path is tested against)."""
+    loader = loader or default_document_loader()
+    expanded = expand(document, loader)
+    return _canonical_nquads(expanded, loader)
+
+
+def _canonical_nquads(source: Any, loader: DocumentLoader | None = None) -> str:
+    """RDFC-1.0 of a dataset, or (with ``loader``) of an expanded document turned into one by pyld."""
+    from pyld.jsonld import JsonLdError
+
+    try:
+        dataset = source if loader is None else processor().to_rdf(
+            source, {**_options(loader), "produceGeneralizedRdf": False})
         # URDNA2015 as implemented by pyld is RDFC-1.0 (same algorithm, renamed by the W3C).
         result = _bounded_canonicaliser(_count_blank_nodes(dataset)).main(dataset, {"format": "application/n-quads"})
     except JsonLdError as exc:

@@ -1,0 +1,317 @@
+"""A fast path from the JSON-LD our credentials use straight to an RDF dataset (then RDFC-1.0).
+
+Why: pyld's general expansion (deep copy, per-node context processing, the expanded form, the node
+map, and a second expansion inside ``to_rdf``) is nine tenths of a Data Integrity proof's cost,
+though canonicalising the dataset itself takes tens of microseconds (issue 16).
+
+How, and why it gives what pyld gives: this walks the document as pyld's expansion algorithm does
+(``JsonLdProcessor._expand`` / ``_expand_object``: revert a non-propagated type-scoped context,
+apply the property-scoped context, an inline ``@context``, the type-scoped contexts in sorted
+order) and emits each triple where pyld's node map and ``_graph_to_rdf`` would. Every semantic
+decision is pyld's own: context processing (pyld's ``_process_context``, so ``@protected`` and
+scoped contexts behave identically), IRI expansion (``_expand_iri``), value expansion and type
+coercion (``_expand_value``) and literal forms (``_object_to_rdf``). What is kept, per document
+loader, is the *term table*: the processed active context for a top-level ``@context`` and for
+each (active context, scoped context) step, and each key's expansion in each active context —
+processed once, reused by every later document.
+
+Anything outside the subset raises :class:`Unsupported` and the caller falls back to pyld for the
+whole document: a keyword other than ``@context`` / ``@id`` / ``@type`` (``@graph`` other than a
+``@graph``-container term such as ``proof``, ``@value``, ``@list``, ``@set``, ``@nest``,
+``@reverse``, ``@included`` …), a container other than ``@set`` / ``@graph``, ``@json`` or ``@none``
+typing, a reverse term, ``null``, an empty or nested array, a blank node identifier, a relative or
+dropped IRI, or a context pyld refuses. Errors are never decided here: whatever pyld would refuse
+is refused by pyld, with its code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from typing import Any
+
+from ._jsonld import _is_absolute_iri, _options, _strict_processor
+
+JSONObject = dict[str, Any]
+
+_TABLE_LIMIT = 4096  # entries per loader; a flood of inline contexts starts the table again
+
+
+class Unsupported(Exception):
+    """The document uses JSON-LD outside the fast path's subset (the caller uses pyld)."""
+
+
+class _Tables:
+    """One loader's processed contexts and key expansions (the term tables)."""
+
+    def __init__(self) -> None:
+        self.top: dict[Any, Any] = {}
+        self.steps: dict[tuple[int, int, bool, bool], tuple[Any, Any, Any]] = {}
+        self.keys: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self.options: JSONObject | None = None
+
+    def size(self) -> int:
+        return len(self.top) + len(self.steps) + len(self.keys)
+
+
+_tables: weakref.WeakKeyDictionary[Any, _Tables] = weakref.WeakKeyDictionary()
+_strong_tables: dict[int, tuple[Any, _Tables]] = {}
+_lock = threading.Lock()
+_pyld: Any = None
+
+
+def _tables_for(loader: Any) -> _Tables:
+    with _lock:
+        try:
+            tables = _tables.get(loader)
+            if tables is None or tables.size() > _TABLE_LIMIT:
+                tables = _tables[loader] = _Tables()
+            return tables
+        except TypeError:  # not weak-referenceable: keep it alive beside its tables
+            entry = _strong_tables.get(id(loader))
+            if entry is None or entry[0] is not loader or entry[1].size() > _TABLE_LIMIT:
+                if len(_strong_tables) > 64:
+                    _strong_tables.clear()
+                entry = (loader, _Tables())
+                _strong_tables[id(loader)] = entry
+            return entry[1]
+
+
+def _load_pyld() -> Any:
+    global _pyld
+    if _pyld is None:
+        from pyld import jsonld  # type: ignore[import-untyped]
+
+        _pyld = jsonld
+    return _pyld
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SUPPORTED_CONTAINERS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"@set"}), frozenset({"@graph"}), frozenset({"@graph", "@set"}))
+
+
+class _Walker:
+    """One document's walk: emits the triples of each graph, deduplicated as pyld's node map does."""
+
+    def __init__(self, loader: Any) -> None:
+        self.jsonld = _load_pyld()
+        self.loader = loader
+        self.tables = _tables_for(loader)
+        self.processor = _strict_processor()
+        self._options: JSONObject | None = None
+        self.rdf_options = {"processingMode": "json-ld-1.1", "produceGeneralizedRdf": False, "base": None}
+        self._make_options = _options
+        self.graphs: dict[str, list[JSONObject]] = {"@default": []}
+        self.seen: set[tuple[Any, ...]] = set()
+        self.blank = 0
+
+    # -- the term tables ----------------------------------------------------------------------
+    def options(self) -> JSONObject:
+        if self._options is None:
+            self._options = self._make_options(self.loader)
+        return self._options
+
+    def process(self, active: Any, local: Any, *, override_protected: bool = False, propagate: bool = True) -> Any:
+        """pyld's context processing of ``local`` on ``active``, remembered by identity of both."""
+        key = (id(active), id(local), override_protected, propagate)
+        found = self.tables.steps.get(key)
+        if found is not None and found[0] is active and found[1] is local:
+            return found[2]
+        result = self._process(active, local, override_protected=override_protected, propagate=propagate)
+        self.tables.steps[key] = (active, local, result)
+        return result
+
+    def _process(self, active: Any, local: Any, *, override_protected: bool, propagate: bool) -> Any:
+        try:
+            return self.processor._process_context(active, local, self.options(), override_protected=override_protected,
+                                                   propagate=propagate)
+        except Exception as exc:
+            raise Unsupported("context processing failed") from exc
+
+    def inline(self, active: Any, local: Any) -> Any:
+        """pyld's processing of a document's own ``@context`` on ``active`` (keyed by its JSON: each
+        document brings a new object)."""
+        try:
+            text: Any = tuple(local) if isinstance(local, list) and all(isinstance(c, str) for c in local) else (
+                json.dumps(local, sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError):
+            raise Unsupported("unusual @context") from None
+        key = (id(active), text)
+        found = self.tables.top.get(key)
+        if found is not None and found[0] is active:
+            return found[1]
+        result = self._process(active, local, override_protected=False, propagate=True)
+        self.tables.top[key] = (active, result)
+        return result
+
+    def expand_key(self, ctx: Any, key: str) -> Any:
+        """``_expand_iri(ctx, key, vocab=True)``, remembered per active context."""
+        entry = self.tables.keys.get(id(ctx))
+        if entry is None or entry[0] is not ctx:
+            entry = (ctx, {})
+            self.tables.keys[id(ctx)] = entry
+        known = entry[1]
+        if key in known:
+            return known[key]
+        expanded = self.processor._expand_iri(ctx, key, vocab=True)
+        known[key] = expanded
+        return expanded
+
+    # -- the walk -----------------------------------------------------------------------------
+    def new_blank(self) -> str:
+        self.blank += 1
+        return f"_:b{self.blank - 1}"
+
+    def emit(self, graph: str, subject: str, predicate: str, obj: JSONObject) -> None:
+        key = (graph, subject, predicate, obj["type"], obj["value"], obj.get("datatype"), obj.get("language"))
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        triple = {"subject": {"type": "blank node" if subject.startswith("_:") else "IRI", "value": subject},
+                  "predicate": {"type": "IRI", "value": predicate}, "object": obj}
+        self.graphs.setdefault(graph, []).append(triple)
+
+    def iri(self, value: Any) -> str:
+        """An absolute, non-blank IRI (the strict rule of ``_jsonld._check_iris`` and pyld's own test)."""
+        if (not isinstance(value, str) or value.startswith("_:") or not _is_absolute_iri(value)
+                or not self.jsonld._is_absolute_iri(value)):
+            raise Unsupported("not an absolute IRI")
+        return value
+
+    def node(self, active: Any, active_property: str | None, element: JSONObject, graph: str) -> str:
+        """Expand the node object ``element`` (as ``JsonLdProcessor._expand``) into ``graph``; its subject."""
+        get = self.jsonld.JsonLdProcessor.get_context_value
+        scoped = get(active, active_property, "@context") if active_property is not None else None
+        type_scoped = active if active.get("previousContext") else None
+        must_revert = True
+        if type_scoped is not None and len(element) <= 2 and "@context" not in element:
+            for key in sorted(element):
+                expanded = self.expand_key(type_scoped, key)
+                if expanded == "@value":
+                    raise Unsupported("value object")
+                if expanded == "@id" and len(element) == 1:
+                    must_revert = False
+                    break
+        if must_revert:
+            active = active.get("previousContext", active)
+        if scoped is not None:
+            active = self.process(active, scoped, override_protected=True)
+        if "@context" in element:
+            local = element["@context"]
+            if isinstance(local, dict) and len(local) == 1 and "@context" in local:
+                raise Unsupported("keyword redefinition")
+            active = self.inline(active, local)
+        type_scoped_ctx = active
+        keys = [(key, self.expand_key(active, key)) for key in element if key != "@context"]
+        for key, expanded in sorted(keys):
+            if expanded != "@type":
+                continue
+            value = element[key]
+            for type_ in sorted(t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)):
+                local = get(type_scoped_ctx, type_, "@context")
+                if local is not None and local is not False:
+                    active = self.process(active, local, propagate=False)
+        # every key again in the final active context (as _expand_object does)
+        keys = [(key, self.expand_key(active, key)) for key in element if key != "@context"]
+        subject: str | None = None
+        types: list[str] = []
+        properties: list[tuple[str, str]] = []
+        seen_keywords: set[str] = set()
+        for key, expanded in keys:
+            if expanded is None or not isinstance(expanded, str):
+                raise Unsupported("dropped term")
+            if expanded.startswith("@"):
+                if expanded not in ("@id", "@type") or expanded in seen_keywords:
+                    raise Unsupported(f"keyword {expanded}")
+                seen_keywords.add(expanded)
+                value = element[key]
+                if expanded == "@id":
+                    if not isinstance(value, str):
+                        raise Unsupported("@id not a string")
+                    subject = self.iri(self.processor._expand_iri(active, value, base=None))
+                else:
+                    items = value if isinstance(value, list) else [value]
+                    if not items or not all(isinstance(t, str) for t in items):
+                        raise Unsupported("@type not strings")
+                    types.extend(self.iri(self.processor._expand_iri(type_scoped_ctx, t, vocab=True, base=None))
+                                 for t in items)
+                continue
+            if not self.jsonld._is_absolute_iri(expanded):
+                raise Unsupported("dropped term")
+            properties.append((key, expanded))
+        if subject is None:
+            subject = self.new_blank()
+        for type_iri in types:
+            self.emit(graph, subject, RDF_TYPE, {"type": "IRI", "value": type_iri})
+        for key, predicate in properties:
+            self.property(active, key, predicate, element[key], subject, graph)
+        return subject
+
+    def property(self, active: Any, key: str, predicate: str, value: Any, subject: str, graph: str) -> None:
+        """One key's values (as ``_expand_object`` for a term that is not a keyword)."""
+        get = self.jsonld.JsonLdProcessor.get_context_value
+        term_ctx = active
+        local = get(active, key, "@context")
+        if local is not None:
+            term_ctx = self.process(active, local, override_protected=True, propagate=True)
+        container_value = get(active, key, "@container")
+        container = frozenset(container_value if isinstance(container_value, list) else
+                              [container_value] if container_value is not None else [])
+        if container not in _SUPPORTED_CONTAINERS:
+            raise Unsupported("container")
+        if get(active, key, "@type") in ("@json", "@none"):
+            raise Unsupported("@json / @none")
+        mapping = term_ctx["mappings"].get(key)
+        if mapping and mapping.get("reverse"):
+            raise Unsupported("reverse term")
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise Unsupported("empty array")
+        in_graph = "@graph" in container
+        for item in items:
+            if isinstance(item, dict):
+                if in_graph:
+                    name = self.new_blank()
+                    self.emit(graph, subject, predicate, {"type": "blank node", "value": name})
+                    self.node(term_ctx, key, item, name)
+                else:
+                    obj = self.node(term_ctx, key, item, graph)
+                    self.emit(graph, subject, predicate,
+                              {"type": "blank node" if obj.startswith("_:") else "IRI", "value": obj})
+                continue
+            if item is None or isinstance(item, list) or in_graph:
+                raise Unsupported("null, nested array or a plain value in a graph")
+            if not isinstance(item, (str, int, float)):
+                raise Unsupported("not JSON")
+            expanded = self.processor._expand_value(term_ctx, key, item, self.rdf_options)
+            if not isinstance(expanded, dict):
+                raise Unsupported("value expansion")
+            if "@id" in expanded:
+                self.emit(graph, subject, predicate, {"type": "IRI", "value": self.iri(expanded["@id"])})
+                continue
+            if "@direction" in expanded:
+                raise Unsupported("@direction")
+            obj = self.processor._object_to_rdf(expanded, None, [], self.rdf_options)
+            if obj is None or obj.get("type") != "literal":
+                raise Unsupported("literal")
+            self.emit(graph, subject, predicate, obj)
+
+
+def to_dataset(document: JSONObject, loader: Any) -> dict[str, list[JSONObject]]:
+    """The RDF dataset of ``document`` in pyld's shape (``{graph name: [triple]}``); Unsupported otherwise."""
+    if not isinstance(document, dict):
+        raise Unsupported("not an object")
+    walker = _Walker(loader)
+    try:
+        walker.node(walker.processor._get_initial_context(walker.rdf_options), None, document, "@default")
+    except RecursionError:
+        raise Unsupported("deep") from None
+    except Unsupported:
+        raise
+    except Exception as exc:
+        raise Unsupported(type(exc).__name__) from exc
+    return {name: triples for name, triples in walker.graphs.items() if triples or name == "@default"}
+
+
+__all__ = ["Unsupported", "to_dataset"]
