@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..did import Resolver
+from ..did import DocumentCache, Resolver
 from ..proofs import Cryptosuite, DocumentLoader
 from ..proofs.jose import DEFAULT_LIMITS, JOSELimits
 from .formats import Format
@@ -47,6 +47,10 @@ class VerifyParameters:
     * ``now`` — a fixed instant to verify at; else ``clock()`` is read once per verification.
     * ``max_clock_skew`` — the tolerance applied to every validity window.
     * ``limits`` — the JOSE size limits (token, header, disclosures, depth).
+    * ``documents`` — the DID documents resolved under these parameters, remembered (bounded in
+      number and age, :class:`~kaga_vc.did.DocumentCache`) for the JOSE formats: one object reused
+      for a batch, or a presentation and its credentials and status lists, resolves each DID once.
+      It is shared by the copies :meth:`at` and the pipeline make; ``None`` resolves every time.
     """
 
     resolver: Resolver
@@ -60,6 +64,7 @@ class VerifyParameters:
     clock: Callable[[], datetime] = _utc_now
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
     limits: JOSELimits = DEFAULT_LIMITS
+    documents: DocumentCache | None = dataclasses.field(default_factory=DocumentCache, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_clock_skew < timedelta(0):
@@ -80,6 +85,10 @@ class VerifyParameters:
     def resolver_for(self, document: Any) -> Resolver:
         """The resolver for one embedded credential or status list."""
         return self.credential_resolver(document) if self.credential_resolver is not None else self.resolver
+
+    def document_resolver(self) -> Resolver:
+        """The resolver with :attr:`documents` in front of it (the resolver itself without one)."""
+        return self.resolver if self.documents is None else self.documents.view(self.resolver)
 
     def jose_limits(self) -> JOSELimits:
         """The JOSE limits with this call's algorithm allow-list."""

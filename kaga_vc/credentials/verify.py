@@ -123,7 +123,7 @@ def verify_credential_with(credential: Any, params: VerifyParameters) -> Verific
         from . import _verify_jose
 
         result = _verify_jose.verify_credential(
-            credential, format=fmt.family, resolver=params.resolver, now=now, max_clock_skew=params.max_clock_skew,
+            credential, format=fmt.family, resolver=params.document_resolver(), now=now, max_clock_skew=params.max_clock_skew,
             limits=params.jose_limits(),
         )
     return _with_status(result, params)
@@ -218,7 +218,7 @@ def verify_presentation_with(presentation: Any, params: VerifyParameters, *, cha
         return verify_credential_with(token, _embedded_parameters(params, token, inner))
 
     result: VerificationResult = _verify_jose.verify_presentation(
-        presentation, format=fmt.family, resolver=params.resolver, challenge=challenge, domain=domain, now=now,
+        presentation, format=fmt.family, resolver=params.document_resolver(), challenge=challenge, domain=domain, now=now,
         max_clock_skew=params.max_clock_skew, limits=params.jose_limits(), verify_embedded=embedded_jose,
     )
     if fmt.family == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._cache import DocumentCache
 from ._document import RELATIONSHIPS, DIDDocument, VerificationMethod
 from ._resolver import DID_JSON, DID_LD_JSON, DIDMethod, ResolutionOptions, ResolutionResult, Resolver
 from ._syntax import DID, DIDURL
@@ -15,6 +16,7 @@ __all__ = [
     "RELATIONSHIPS",
     "DIDDocument",
     "DIDMethod",
+    "DocumentCache",
     "KeyMethod",
     "ResolutionOptions",
     "ResolutionResult",
