@@ -176,6 +176,10 @@ BUNDLE_EXPIRED = "kaga:bundle-expired"
 BUNDLE_ROLLBACK = "kaga:bundle-rollback"
 #: no trusted city is configured (a refusal unless any city is trusted explicitly)
 BUNDLE_SIGNER_NOT_PINNED = "kaga:bundle-signer-not-pinned"
+#: a did:ethr city's bundle not signed by a bundle key its owner (identity) key certified for that time
+BUNDLE_KEY_NOT_CERTIFIED = "kaga:bundle-key-not-certified"
+#: a bundle signed by an older bundle-key generation than one this verifier has already seen (rotated out)
+BUNDLE_KEY_RETIRED = "kaga:bundle-key-retired"
 WALLET_NOT_FOUND = "kaga:wallet-not-found"
 WALLET_EXISTS = "kaga:wallet-exists"
 

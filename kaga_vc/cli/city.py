@@ -92,6 +92,55 @@ def rotate_key(
         out_console.print("revoked: " + ", ".join(rotation.retired))
 
 
+@app.command("bundle-key")
+@error_boundary
+def bundle_key(
+    rotate: bool = typer.Option(False, "--rotate", help="Publish a new bundle key, certify it with the owner key, "
+                                "switch bundle signing to it and revoke the old one on the DID."),
+    valid_for: int = typer.Option(365 * 86400, "--valid-for", help="Seconds the new key's certificate (and its "
+                                  "on-chain attribute) stays valid; rotate before it ends."),
+    password_file: Path = PasswordFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show, or with --rotate replace, the key that signs the city's trust bundles (not the owner key).
+
+    The owner key certifies the bundle key (verifiers check that certificate offline against the city's
+    DID) and publishes it as a KagaBundleKey service on the city's did:ethr. --rotate writes the new
+    keystore before publishing anything and keeps the old ones; run `kaga-vc bundle sync` afterwards.
+    Verifiers that saw a bundle of the new key refuse the old one (kaga:bundle-key-retired).
+    Example: kaga-vc city bundle-key --rotate --json
+    """
+    from datetime import timedelta
+
+    from ..errors import MALFORMED_VALUE_ERROR, InputError
+    from ..issuer.service import read_city
+    from ..verifier.bundle_key import read_certificate
+
+    config = read_city()  # a missing city is reported before asking for a password
+    if not rotate:
+        current = (read_certificate(config.bundle_key_certificate, config.did).summary()
+                   if config.bundle_key_certificate else None)
+        data = {"did": config.did, "bundleKey": current, "keystore": config.bundle_key_file or None}
+        if as_json:
+            print_json(data)
+        else:
+            print_fields(data)
+        return
+    if valid_for <= 0:
+        raise InputError(MALFORMED_VALUE_ERROR, "--valid-for must be a positive number of seconds")
+    from ..issuer.bundle_keys import rotate_bundle_key
+
+    rotation = rotate_bundle_key(read_password(password_file), valid_for=timedelta(seconds=valid_for))
+    if as_json:
+        print_json(rotation.to_json())
+    else:
+        out_console.print(f"new bundle key: {rotation.certificate.key_id} "
+                          f"(certified until {rotation.certificate.summary()['validUntil']})")
+        if rotation.retired:
+            out_console.print(f"retired: {rotation.retired}")
+        out_console.print("run `kaga-vc bundle sync` to sign a bundle with it")
+
+
 @app.command("anchor")
 @error_boundary
 def anchor(

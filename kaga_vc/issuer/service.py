@@ -1,10 +1,11 @@
 """The city's issuing service: its did:ethr, its keys, and :meth:`CityIssuer.issue` in every format.
 
-City setup (:func:`init_city`) creates three keys in encrypted keystores under ``$KAGA_VC_HOME/city``:
+City setup (:func:`init_city`) creates four keys in encrypted keystores under ``$KAGA_VC_HOME/city``:
 the DID owner (secp256k1, controls the registry entry and signs nothing else), the assertion key
 (Ed25519: Data Integrity ``eddsa-rdfc-2022``, ``vc+jwt`` and SD-JWT VC) and a secp256k1 assertion key
-(ES256K, for the VC 1.1 JWT encoding that did-jwt-vc speaks). Both assertion keys and a service
-endpoint are published as ERC-1056 attributes of the city's did:ethr. ``city.json`` beside the
+(ES256K, for the VC 1.1 JWT encoding that did-jwt-vc speaks), and the bundle key (Ed25519, signs
+trust bundles under the owner's certificate, :mod:`kaga_vc.issuer.bundle_keys`). Both assertion keys,
+the bundle key (as a ``KagaBundleKey`` service) and a service endpoint are published as ERC-1056 attributes of the city's did:ethr. ``city.json`` beside the
 keystores holds only public data (the DID, the verification method ids, the chain).
 
 Every credential gets Bitstring Status List entries (revocation and suspension, random indexes)
@@ -26,6 +27,7 @@ from ..credentials.kaga import CredentialKind, build_credential, check_subject_d
 from ..credentials.verify import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
 from ..errors import MALFORMED_VALUE_ERROR, UNSUPPORTED_FORMAT, InputError, KagaError
 from ..keys import KeySigner, KeyType, PrivateKey, PublicKey
+from ..verifier.bundle_key import BundleKeySigner
 
 JSONObject = dict[str, Any]
 
@@ -82,6 +84,10 @@ class CityConfig:
     # writes new ones and records them here, so issuance and status-list signing follow.
     ed25519_file: str = ED25519_FILE
     secp256k1_file: str = SECP256K1_FILE
+    # The bundle-signing key (kaga_vc.verifier.bundle_key): its keystore under the city directory and
+    # the owner key's certificate for it (public). Empty in a city made before bundle keys.
+    bundle_key_file: str = ""
+    bundle_key_certificate: str = ""
 
     @property
     def status_base_url(self) -> str:
@@ -202,11 +208,16 @@ def init_city(
         ed_id, k1_id = _find_method(document, ed25519.public_key), _find_method(document, secp.public_key)
         if ed_id is None or k1_id is None:  # pragma: no cover - the registry just listed them
             raise KagaError("kaga:city-setup-failed", "the assertion keys are not in the resolved DID document")
+        from .bundle_keys import bundle_key_file, publish_bundle_key
+
+        bundle_key = _key(directory / bundle_key_file(1), KeyType.ED25519, password, "city bundle key", scrypt_n)
+        certificate = publish_bundle_key(reg, owner, did, bundle_key, 1)
         config = CityConfig(
             did=did, ed25519_method=ed_id, secp256k1_method=k1_id, service_endpoint=service_endpoint,
             chain_id=reg.chain_id, rpc_url=settings.rpc_url, registry=settings.registry if settings.rpc_url else None,
             created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             keys_published_at=str(resolved.did_document_metadata.get("updated", "")),
+            bundle_key_file=bundle_key_file(1), bundle_key_certificate=certificate.token,
         )
     finally:
         close_registry(reg)
@@ -430,16 +441,22 @@ def open_city_issuer(
     return CityIssuer(config, ed25519=ed25519, secp256k1=secp256k1, status=status, records=store)
 
 
-def city_bundle_signer(password: str, *, home: str | os.PathLike[str] | None = None) -> KeySigner:
-    """The signer for trust bundles: the city's owner (identity) key at ``<city>#controller``.
+def city_bundle_signer(password: str, *, home: str | os.PathLike[str] | None = None) -> BundleKeySigner:
+    """The signer for trust bundles: the city's bundle key with the owner key's certificate for it.
 
-    Bundles carry the DID histories verifiers will trust, so they are signed with the one key the
-    city's DID string commits to (see :func:`kaga_vc.verifier.bundle.city_signing_method`).
+    Not the owner key: it controls the DID and is needed only to rotate the bundle key (see
+    :mod:`kaga_vc.verifier.bundle_key`). A city made before bundle keys gets one with
+    ``kaga-vc city bundle-key --rotate`` (``kaga:city-not-initialised`` until then).
     """
     from ..keys.keystore import load_key
+    from ..verifier.bundle_key import read_certificate
 
     config = read_city(home)
-    return KeySigner(load_key(city_dir(home) / OWNER_FILE, password), f"{config.did}#controller")
+    if not config.bundle_key_file or not config.bundle_key_certificate:
+        raise InputError(CITY_NOT_INITIALISED, "this city has no bundle-signing key yet: run "
+                                               "`kaga-vc city bundle-key --rotate` (it needs the owner key once)")
+    certificate = read_certificate(config.bundle_key_certificate, config.did)
+    return BundleKeySigner(load_key(city_dir(home) / config.bundle_key_file, password), certificate)
 
 
 BATCH_COLUMNS = ("type", "subject", "fullName", "fullNameKana", "birthDate", "gender", "address", "residentSince",

@@ -1,7 +1,8 @@
 """The trust bundle: everything an offline verifier needs, signed by the city.
 
-A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``, ``kid`` the city's identity key:
-``<city>#controller`` for a did:ethr city, signed ES256K with its owner key) whose payload is::
+A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``; for a did:ethr city ``kid``
+``<city>#bundle-key-<generation>``, signed EdDSA with the city's dedicated bundle key, see
+:mod:`kaga_vc.verifier.bundle_key`; for a did:key city its own key) whose payload is::
 
     {"format": "kaga-vc/trust-bundle/1", "city": <city DID>, "createdAt": <ISO 8601>,
      "sequence": <int, strictly increasing per city>, "expiresAt": <ISO 8601>,
@@ -10,14 +11,17 @@ A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``, ``kid`` the city'
      "histories": [<kaga-vc/did-ethr-history/1>, ...],        # full did:ethr histories (issuers, city)
      "statusLists": {<status list credential URL>: <credential as issued>},
      "schemas": {<credential type>: <JSON Schema or {}>},      # the accepted types
-     "contexts": {<context URL>: <sha256 hex>}}
+     "contexts": {<context URL>: <sha256 hex>},
+     "bundleKey": <the owner's bundle-key certificate (did:ethr cities)>}
 
 Integrity is the city's signature over the whole payload: changing any byte fails with
 ``kaga:bundle-signature-invalid``. The signature is checked against what the city's DID string
-itself commits to — the identity address of a did:ethr (the ES256K signature must recover to it),
-the key of a did:key — and never against a document built from the histories the bundle carries:
-those events cannot be authenticated offline, and anyone could append a "key added" event and sign
-with that key. Verifiers pin the city's DID (``trusted_city``); a bundle of another city is
+itself commits to — for a did:ethr the identity address, which must have signed the certificate of
+the bundle key (``kaga:bundle-key-not-certified`` otherwise, the owner key signing the bundle itself
+included), for a did:key the key — and never against a document built from the histories the bundle
+carries: those events cannot be authenticated offline, and anyone could append a "key added" event
+and sign with that key. A bundle of an older key generation than one already seen is
+``kaga:bundle-key-retired``. Verifiers pin the city's DID (``trusted_city``); a bundle of another city is
 ``kaga:bundle-signer-not-trusted``. The price: a city that hands its DID to another owner on the
 registry must still sign bundles with the original identity key, or verifiers must pin a new DID.
 
@@ -40,7 +44,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -49,6 +53,8 @@ from ..did import DID, DIDURL, KeyMethod, ResolutionOptions, ResolutionResult, R
 from ..errors import (
     BUNDLE_EXPIRED,
     BUNDLE_INVALID,
+    BUNDLE_KEY_NOT_CERTIFIED,
+    BUNDLE_KEY_RETIRED,
     BUNDLE_ROLLBACK,
     BUNDLE_SIGNATURE_INVALID,
     BUNDLE_SIGNER_NOT_PINNED,
@@ -59,6 +65,7 @@ from ..errors import (
     ProofError,
 )
 from ..keys import Signer
+from .bundle_key import BundleKeyCertificate, BundleKeySigner
 
 if TYPE_CHECKING:
     from ..results import Problem
@@ -105,8 +112,14 @@ class TrustBundle:
     token: str = ""
     sequence: int = 0
     expires: datetime | None = None
+    key_certificate: BundleKeyCertificate | None = None
 
     FORMAT: ClassVar[str] = FORMAT
+
+    @property
+    def key_generation(self) -> int:
+        """The bundle key's generation (0 for a did:key city, which signs with its own key)."""
+        return self.key_certificate.generation if self.key_certificate is not None else 0
 
     def age(self, now: datetime | None = None) -> timedelta:
         return (now or datetime.now(UTC)) - self.created
@@ -149,6 +162,7 @@ class TrustBundle:
             "statusLists": dict(self.status_lists),
             "schemas": dict(self.schemas),
             "contexts": dict(self.contexts),
+            **({"bundleKey": self.key_certificate.token} if self.key_certificate is not None else {}),
         }
 
     def summary(self, now: datetime | None = None) -> JSONObject:
@@ -166,6 +180,7 @@ class TrustBundle:
             "statusLists": sorted(self.status_lists),
             "types": sorted(self.schemas),
             "contexts": len(self.contexts),
+            "bundleKey": self.key_certificate.summary() if self.key_certificate is not None else None,
         }
 
 
@@ -218,9 +233,11 @@ def build_bundle(
     sequence: int | None = None,
     valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
 ) -> TrustBundle:
-    """Assemble and sign a bundle with the city's identity key (``signer``; its DID is the bundle's ``city``).
+    """Assemble and sign a bundle with the city's bundle key (``signer``; its DID is the bundle's ``city``).
 
-    For a did:ethr city that is the owner key at ``#controller`` (see :func:`city_signing_method`).
+    For a did:ethr city ``signer`` is a :class:`~kaga_vc.verifier.bundle_key.BundleKeySigner` (the bundle
+    key with the owner's certificate, which must cover ``now``); the owner key itself no longer signs
+    routine bundles. A did:key city signs with its own key.
     ``sequence`` must grow with every bundle the city signs (default: the wall clock in milliseconds;
     :class:`BundleSequence` keeps it strictly increasing across clock steps); the bundle expires
     ``valid_for`` after its creation.
@@ -243,6 +260,7 @@ def build_bundle(
         for kind in issuer.types:
             schemas.setdefault(kind, {})
     created = (now or datetime.now(UTC)).replace(microsecond=0)
+    certificate = _signer_certificate(signer, city, created)
     bundle = TrustBundle(
         city=city,
         created=created,
@@ -254,18 +272,35 @@ def build_bundle(
         chain=dict(chain or {}),
         sequence=sequence,
         expires=created + valid_for,
+        key_certificate=certificate,
     )
-    if signer.key_id != city_signing_method(city):
-        raise InputError(BUNDLE_INVALID, f"a bundle is signed with the city's identity key {city_signing_method(city)}, "
-                                         f"not {signer.key_id}")
     header = {"alg": alg_for_key_type(signer.key_type), "typ": BUNDLE_TYP, "kid": signer.key_id}
     token = sign_compact(header, bundle.to_payload(), signer)
     return _replace_token(bundle, token)
 
 
+def _signer_certificate(signer: Signer, city: str, created: datetime) -> BundleKeyCertificate | None:
+    """The certificate ``signer`` signs ``city``'s bundle under (None for a did:key city); InputError otherwise."""
+    if DID.parse(city).method != "ethr":
+        if signer.key_id != city_signing_method(city):
+            raise InputError(BUNDLE_INVALID, f"a did:key city signs its bundles with {city_signing_method(city)}, "
+                                             f"not {signer.key_id}")
+        return None
+    if not isinstance(signer, BundleKeySigner):
+        raise InputError(BUNDLE_INVALID, f"a bundle of {city} is signed with its certified bundle key "
+                                         f"(kaga-vc city bundle-key --rotate), not with {signer.key_id}")
+    certificate = signer.certificate
+    if certificate.city != city or not certificate.covers(created):
+        raise InputError(BUNDLE_INVALID, f"the bundle key {certificate.key_id} is certified from "
+                                         f"{_iso(certificate.valid_from)} to {_iso(certificate.valid_until)}, "
+                                         f"not for a bundle created {_iso(created)}: rotate it")
+    return certificate
+
+
 def _replace_token(bundle: TrustBundle, token: str) -> TrustBundle:
     return TrustBundle(bundle.city, bundle.created, bundle.issuers, bundle.histories, bundle.status_lists,
-                       bundle.schemas, bundle.contexts, bundle.chain, token, bundle.sequence, bundle.expires)
+                       bundle.schemas, bundle.contexts, bundle.chain, token, bundle.sequence, bundle.expires,
+                       bundle.key_certificate)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -289,7 +324,7 @@ def sync_bundle(
     this module never imports the registry itself. did:key issuers need no history.
     """
     city = str(DIDURL.parse(signer.key_id).did)
-    histories = []
+    histories: list[Any] = []
     chain: JSONObject = {}
     for did in dict.fromkeys([*(i.did for i in issuers), city]):
         if not did.startswith("did:ethr:"):
@@ -311,8 +346,10 @@ def read_bundle(
     """Decode a bundle and check the city's signature (and, if given, that the city is the pinned one).
 
     Raises InputError ``kaga:bundle-invalid`` (not a bundle), ProofError ``kaga:bundle-signature-invalid``
-    (tampered, or not signed by a key of the city's DID at ``createdAt``), ProofError
-    ``kaga:bundle-signer-not-trusted`` (another city than ``trusted_city``).
+    (tampered, or not signed by the key it names), ProofError ``kaga:bundle-key-not-certified`` (a
+    did:ethr city's bundle whose key the city's identity key did not certify for ``createdAt``, or one
+    the owner key signed itself), ProofError ``kaga:bundle-signer-not-trusted`` (another city than
+    ``trusted_city``).
     """
     from ..did.ethr import DIDHistory
     from ..proofs.jose import JOSELimits, parse_compact
@@ -362,43 +399,62 @@ def read_bundle(
         if bundle.city not in pinned:
             raise ProofError(BUNDLE_SIGNER_NOT_TRUSTED, f"the bundle is signed by {bundle.city}, not a trusted city",
                              city=bundle.city)
-    try:
-        verify_city_signature(jws, bundle.city)
-    except KagaError as error:
-        raise ProofError(BUNDLE_SIGNATURE_INVALID, f"the bundle's signature does not verify: {error.detail}") from None
-    return bundle
+    certificate = verify_city_signature(jws, bundle.city, bundle.created)
+    return bundle if certificate is None else replace(bundle, key_certificate=certificate)
 
 
 def city_signing_method(city: str) -> str:
-    """The verification method a bundle of ``city`` must be signed with: the DID's own identity key.
+    """The ``kid`` a did:key city signs its bundles with: the DID's own key.
 
-    A bundle carries the DID histories a verifier will trust, so its signature cannot be checked
-    against a document built from those same histories (anyone can append a "key added" event and
-    sign with that key). It is checked against what the DID string itself commits to instead: for
-    did:ethr the identity address (``#controller``, ES256K recovered to that address), for did:key
-    the key. Other methods cannot sign bundles.
+    A did:ethr city signs with a certified bundle key instead (``<city>#bundle-key-<n>``, see
+    :mod:`kaga_vc.verifier.bundle_key`). Other methods cannot sign bundles.
     """
     parsed = DID.parse(city)
     if parsed.method == "ethr":
-        return f"{city}#controller"
+        return f"{city}#bundle-key"
     if parsed.method == "key":
         return f"{city}#{parsed.method_specific_id.rsplit(':', 1)[-1]}"
     raise ProofError(BUNDLE_SIGNATURE_INVALID, f"a bundle must be signed by a did:ethr or did:key city, not {city}")
 
 
-def verify_city_signature(jws: Any, city: str) -> None:
-    """Check a bundle JWS against the key ``city``'s DID string commits to (see :func:`city_signing_method`)."""
-    from ..did.ethr import parse_ethr_did
-    from ..did.key import public_key_from_did_key
-    from ..proofs.jose import verify_with_account, verify_with_public_key
+def verify_city_signature(jws: Any, city: str, created: datetime) -> BundleKeyCertificate | None:
+    """Check a bundle JWS against what ``city``'s DID string commits to; the certificate it rests on.
 
-    expected_kid = city_signing_method(city)
-    if jws.header.get("kid") != expected_kid:
-        raise ProofError(BUNDLE_SIGNATURE_INVALID, f"a bundle must be signed with {expected_kid}")
-    if DID.parse(city).method == "ethr":
-        verify_with_account(jws, f"eip155:0:{parse_ethr_did(city).address}")
-    else:
-        verify_with_public_key(jws, public_key_from_did_key(city))
+    did:key: the key of the DID. did:ethr: the bundle's ``bundleKey`` certificate must be signed by the
+    identity address, be for ``city`` and cover ``created``; the bundle's ``kid`` must be the
+    certified key's and its signature verify with that key. A bundle signed by the owner key itself
+    (``#controller``) is refused: routine bundles are the bundle key's job.
+    """
+    from ..did.key import public_key_from_did_key
+    from ..proofs.jose import verify_with_public_key
+    from .bundle_key import read_certificate
+
+    def check(public_key: Any) -> None:
+        try:
+            verify_with_public_key(jws, public_key)
+        except KagaError as error:
+            raise ProofError(BUNDLE_SIGNATURE_INVALID, f"the bundle's signature does not verify: {error.detail}"
+                             ) from None
+
+    if DID.parse(city).method != "ethr":
+        expected_kid = city_signing_method(city)
+        if jws.header.get("kid") != expected_kid:
+            raise ProofError(BUNDLE_SIGNATURE_INVALID, f"a bundle must be signed with {expected_kid}")
+        check(public_key_from_did_key(city))
+        return None
+    if jws.header.get("kid") == f"{city}#controller":
+        raise ProofError(BUNDLE_KEY_NOT_CERTIFIED, "the bundle is signed by the city's owner key itself; routine "
+                                                   "bundles are signed by its certified bundle key")
+    certificate = read_certificate(jws.payload.get("bundleKey"), city)
+    if jws.header.get("kid") != certificate.key_id:
+        raise ProofError(BUNDLE_KEY_NOT_CERTIFIED, f"the bundle names {jws.header.get('kid')!r}, but its "
+                                                   f"certificate is for {certificate.key_id}")
+    if not certificate.covers(created):
+        raise ProofError(BUNDLE_KEY_NOT_CERTIFIED, f"{certificate.key_id} is certified from "
+                                                   f"{_iso(certificate.valid_from)} to {_iso(certificate.valid_until)}, "
+                                                   f"not for a bundle created {_iso(created)}")
+    check(certificate.public_key)
+    return certificate
 
 
 # --- freshness, rollback and pinning: the one check the verifier runs on a bundle ------------------
@@ -407,8 +463,11 @@ def verify_city_signature(jws: Any, city: str) -> None:
 class BundleMemory:
     """The newest bundle this verifier has seen, per city, in an SQLite file (WAL, ``synchronous=FULL``).
 
-    :meth:`remember` refuses a bundle older than the newest one seen (a lower ``sequence``), or another
-    bundle under the same sequence, with ``kaga:bundle-rollback``, and records a newer one atomically.
+    Bundles are ordered by (bundle-key generation, sequence). :meth:`remember` refuses a bundle signed
+    by an older key generation than one seen (``kaga:bundle-key-retired``: a rotated-out key), one
+    older than the newest seen within a generation (a lower ``sequence``) or another bundle under the
+    same sequence (``kaga:bundle-rollback``), and records a newer one atomically. A newer generation
+    wins over any sequence of an older one: a stolen key that signed a huge sequence is cured by a rotation.
     """
 
     _SCHEMA = ("CREATE TABLE IF NOT EXISTS newest_bundles (city TEXT PRIMARY KEY, sequence INTEGER NOT NULL, "
@@ -423,6 +482,9 @@ class BundleMemory:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(self._SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(newest_bundles)")}
+        if "key_generation" not in columns:  # a memory from before bundle keys
+            self._conn.execute("ALTER TABLE newest_bundles ADD COLUMN key_generation INTEGER NOT NULL DEFAULT 0")
 
     @classmethod
     def beside(cls, nonce_store: Any) -> BundleMemory:
@@ -442,22 +504,36 @@ class BundleMemory:
         row = self._conn.execute("SELECT sequence, digest FROM newest_bundles WHERE city = ?", (city,)).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
+    def generation(self, city: str) -> int:
+        """The newest bundle-key generation seen for ``city`` (0: none, or a did:key city)."""
+        row = self._conn.execute("SELECT key_generation FROM newest_bundles WHERE city = ?", (city,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _newest(self, city: str) -> tuple[int, int, str] | None:
+        row = self._conn.execute("SELECT key_generation, sequence, digest FROM newest_bundles WHERE city = ?",
+                                 (city,)).fetchone()
+        return (int(row[0]), int(row[1]), str(row[2])) if row else None
+
     def check(self, bundle: TrustBundle) -> None:
-        """ProofError ``kaga:bundle-rollback`` if ``bundle`` is older than (or forks) the newest one seen."""
-        _refuse_rollback(bundle, self.newest(bundle.city))
+        """ProofError ``kaga:bundle-rollback`` / ``kaga:bundle-key-retired`` if ``bundle`` is older than
+        (or forks) the newest one seen."""
+        _refuse_rollback(bundle, self._newest(bundle.city))
 
     def remember(self, bundle: TrustBundle) -> None:
         """Check ``bundle`` and, when it is the newest seen, record it (one transaction)."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            newest = self.newest(bundle.city)
+            newest = self._newest(bundle.city)
             _refuse_rollback(bundle, newest)
-            if newest is None or bundle.sequence > newest[0]:
+            if newest is None or (bundle.key_generation, bundle.sequence) > newest[:2]:
                 self._conn.execute(
-                    "INSERT INTO newest_bundles (city, sequence, digest, created, seen_at) VALUES (?, ?, ?, ?, ?) "
+                    "INSERT INTO newest_bundles (city, sequence, digest, created, seen_at, key_generation) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(city) DO UPDATE SET sequence = excluded.sequence, digest = excluded.digest, "
-                    "created = excluded.created, seen_at = excluded.seen_at",
-                    (bundle.city, bundle.sequence, bundle.digest, bundle.created.isoformat(), int(time.time())))
+                    "created = excluded.created, seen_at = excluded.seen_at, "
+                    "key_generation = excluded.key_generation",
+                    (bundle.city, bundle.sequence, bundle.digest, bundle.created.isoformat(), int(time.time()),
+                     bundle.key_generation))
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")
@@ -495,10 +571,16 @@ def default_bundle_memory_path(home: str | os.PathLike[str] | None = None) -> Pa
     return default_nonce_path(home).with_name("bundles.sqlite3")
 
 
-def _refuse_rollback(bundle: TrustBundle, newest: tuple[int, str] | None) -> None:
+def _refuse_rollback(bundle: TrustBundle, newest: tuple[int, int, str] | None) -> None:
     if newest is None:
         return
-    sequence, digest = newest
+    generation, sequence, digest = newest
+    if bundle.key_generation < generation:
+        raise ProofError(BUNDLE_KEY_RETIRED, f"this bundle is signed by bundle key generation {bundle.key_generation}, "
+                                             f"but this verifier already saw generation {generation}: the key "
+                                             "was rotated out", generation=bundle.key_generation, newest=generation)
+    if bundle.key_generation > generation:
+        return
     if bundle.sequence < sequence:
         raise ProofError(BUNDLE_ROLLBACK, f"this bundle (sequence {bundle.sequence}) is older than one this verifier "
                                           f"already saw (sequence {sequence}): refusing a rollback",

@@ -32,7 +32,11 @@ def test_city_init_is_idempotent_and_publishes_keys_and_service(city_home: Path,
     assert methods[config.ed25519_method]["type"] == "Ed25519VerificationKey2020"
     assert methods[config.secp256k1_method]["type"] == "EcdsaSecp256k1VerificationKey2019"
     assert {config.ed25519_method, config.secp256k1_method} <= set(city_document["assertionMethod"])
-    assert [s["serviceEndpoint"] for s in city_document["service"]] == ["https://city.kaga.ishikawa.jp"]
+    assert [s["serviceEndpoint"] for s in city_document["service"]
+            if s["type"] == "LinkedDomains"] == ["https://city.kaga.ishikawa.jp"]
+    # the bundle-signing key: a KagaBundleKey service (no signing authority over credentials), generation 1
+    bundle_keys = [s["serviceEndpoint"] for s in city_document["service"] if s["type"] == "KagaBundleKey"]
+    assert [k["generation"] for k in bundle_keys] == [1] and config.bundle_key_file == "bundle-key-1.json"
     city_json = (city_home / "city" / "city.json").read_text()
     assert "secret" not in city_json.lower() and "private" not in city_json.lower()
 

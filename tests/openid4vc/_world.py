@@ -56,20 +56,17 @@ class World:
         """Sign a bundle from the city's chain (histories, status lists, schemas) for the verifier."""
         from kaga_vc.credentials import issue_credential
         from kaga_vc.credentials.kaga import CredentialKind, load_schema
-        from kaga_vc.issuer import open_city_issuer
-        from kaga_vc.keys import KeySigner
-        from kaga_vc.keys.keystore import load_key
+        from kaga_vc.issuer import city_bundle_signer, open_city_issuer
         from kaga_vc.registry import close_registry, ethr_method, open_embedded
         from kaga_vc.verifier import TrustedIssuer, sync_bundle
 
         with open_city_issuer(PASSWORD, home=self.city_home) as city:
             signer = city.ed25519_signer
             lists = dict(city.status.build_all(lambda c: issue_credential(c, signer=signer), issuer=city.did))
-            owner = load_key(self.city_home / "city" / "owner.json", PASSWORD)
             registry = open_embedded(self.city_home)
             try:
                 types = tuple(k.type_name for k in CredentialKind)
-                bundle = sync_bundle(ethr_method(registry), signer=KeySigner(owner, f"{city.did}#controller"),
+                bundle = sync_bundle(ethr_method(registry), signer=city_bundle_signer(PASSWORD, home=self.city_home),
                                      issuers=[TrustedIssuer(city.did, types)], status_lists=lists,
                                      schemas={k.type_name: load_schema(k) for k in CredentialKind})
             finally:

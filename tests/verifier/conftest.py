@@ -65,9 +65,11 @@ class World:
                            schemas=schemas, now=now)
 
     @property
-    def bundle_signer(self) -> KeySigner:
-        """The city's identity key, which signs its bundles."""
-        return KeySigner(self.owner, f"{self.config.did}#controller")
+    def bundle_signer(self) -> Any:
+        """The city's bundle key (certified by its owner key), which signs its bundles."""
+        from kaga_vc.issuer import city_bundle_signer
+
+        return city_bundle_signer(PASSWORD, home=self.home)
 
     def issue(self, fmt: str = "sd-jwt", kind: str = "kyc", subject: str | None = None, **kw: Any) -> Any:
         return self.issuer.issue(kind, subject or self.wallet.did, KYC_CLAIMS, format=fmt, staff="test", **kw)
