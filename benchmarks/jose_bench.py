@@ -131,6 +131,15 @@ def main() -> None:
     cached = Resolver({"key": CachedMethod(KeyMethod()), "ethr": CachedMethod(ImplicitEthrMethod())})
     rows["vc+jwt EdDSA verify, DID doc cached"] = timed(lambda: verify_vc_jwt(vc_jwt, resolver=cached, now=NOW), n)
     rows["did:key resolve (Ed25519)"] = timed(lambda: resolver.resolve(did_of(ed)), n)
+    # the one pipeline (format detection, status warning, VerifyParameters): fresh parameters per call,
+    # and one parameters object reused (its DID documents remembered, VerifyParameters.documents)
+    from kaga_vc.credentials import VerifyParameters, verify_credential
+
+    rows["vc+jwt verify_credential, fresh parameters"] = timed(
+        lambda: verify_credential(vc_jwt, resolver=resolver, now=NOW), n)
+    reused = VerifyParameters(resolver=resolver, now=NOW)
+    check(verify_credential(vc_jwt, reused))
+    rows["vc+jwt verify_credential, parameters reused"] = timed(lambda: verify_credential(vc_jwt, reused), n)
     jwt_ed = sign_jwt_vc11(v11(did_of(ed), did_of(holder)), ed)
     rows["jwt-vc11 EdDSA sign"] = timed(lambda: sign_jwt_vc11(v11(did_of(ed), did_of(holder)), ed), n)
     rows["jwt-vc11 EdDSA verify"] = timed(lambda: verify_jwt_vc11(jwt_ed, resolver=resolver, now=NOW), n)
@@ -249,6 +258,8 @@ def main() -> None:
     ratio("sd-jwt+kb verify", "bare Ed25519 verify (libsodium)")
     ratio("sd-jwt+kb verify, DID doc cached", "bare Ed25519 verify (libsodium)")
     ratio("vc+jwt EdDSA verify", "didkit JWT VC EdDSA verify")
+    ratio("vc+jwt verify_credential, fresh parameters", "didkit JWT VC EdDSA verify")
+    ratio("vc+jwt verify_credential, parameters reused", "didkit JWT VC EdDSA verify")
     ratio("vc+jwt EdDSA verify, DID doc cached", "didkit JWT VC EdDSA verify")
     ratio("jwt-vc11 EdDSA verify", "didkit JWT VC EdDSA verify")
     ratio("kaga_vc verify of didkit's JWT", "didkit JWT VC EdDSA verify")

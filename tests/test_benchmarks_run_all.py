@@ -23,7 +23,8 @@ def test_run_all_quick_prints_machine_readable_lines(tmp_path: Path) -> None:
     lines = done.stdout.strip().splitlines()
     assert lines and all(LINE.match(line) for line in lines), lines
     names = [line.rsplit(" ", 1)[0] for line in lines]
-    assert names == ["ratio vc-jwt-verify/didkit", "ratio jwt-vc11-verify/didkit", "ratio sd-jwt-kb-verify/sd-jwt"]
+    assert names == ["ratio vc-jwt-verify/didkit", "ratio jwt-vc11-verify/didkit",
+                     "ratio jwt-vc11-es256k-verify/secp256k1-recover", "ratio sd-jwt-kb-verify/sd-jwt"]
     assert all(float(line.rsplit(" ", 1)[1]) > 0 for line in lines)
     text = results.read_text(encoding="utf-8")
     assert "Quick smoke run" in text and "## jose_bench.py" in text

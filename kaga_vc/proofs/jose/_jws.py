@@ -304,10 +304,14 @@ def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
     if len(parts) != 3 or parts[0] != "eip155":
         raise ProofError(INVALID_VERIFICATION_METHOD, "blockchainAccountId is not an eip155 account")
     wanted = parts[2].lower()
-    known = _ACCOUNT_KEYS.get(wanted) if jws.alg == "ES256K" else None
-    if known is not None and _verify_with_known_key(jws, known):
+    known = _ACCOUNT_KEYS.get(wanted)
+    if known is not None and jws.alg == "ES256K" and _verify_with_known_key(jws, known):
         return
-    point = _verify_recovered(jws, lambda point: "0x" + keccak(point[1:])[-20:].hex() == wanted)
+
+    def matches(point: bytes) -> bool:  # the remembered key spares the keccak
+        return point == known or "0x" + keccak(point[1:])[-20:].hex() == wanted
+
+    point = _verify_recovered(jws, matches)
     _remember_account_key(wanted, point)
 
 
