@@ -140,6 +140,12 @@ INCLUSION_PROOF_INVALID = "kaga:inclusion-proof-invalid"
 CHALLENGE_INVALID = "kaga:challenge-invalid"
 CHALLENGE_EXPIRED = "kaga:challenge-expired"
 CHALLENGE_REPLAYED = "kaga:challenge-replayed"
+# Access log held by the chain (issue 12): what `log verify` names when the chain's tree heads disagree.
+LOG_TRUNCATED = "kaga:log-truncated"  # the chain anchored more entries than the log still holds
+LOG_REWRITTEN = "kaga:log-rewritten"  # the entries are not the ones a chain head anchored, or a head forks
+LOG_IDENTITY_MISMATCH = "kaga:log-identity-mismatch"  # the chain committed another identity for this log
+LOG_SIGNER_MISMATCH = "kaga:log-signer-mismatch"  # an entry not signed by the log's own key
+ANCHOR_RECORD_MISSING = "kaga:anchor-record-missing"  # a head on chain the log's anchors table lost
 SUBJECT_KEY_UNUSABLE = "kaga:subject-key-unusable"
 DECRYPTION_FAILED = "kaga:decryption-failed"
 

@@ -1,4 +1,5 @@
-"""The access log: append signed, hash-chained entries; verify; anchor batches; serve subject access."""
+"""The access log: append entries signed by the log's key and hash-chained; anchor signed tree heads on chain;
+verify the log against the heads the chain holds; serve subject access."""
 
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ from ..did import DIDURL, KeyMethod, Resolver
 from ..errors import (
     ANCHOR_MISMATCH,
     ANCHOR_NOT_FOUND,
+    ANCHOR_RECORD_MISSING,
     CHALLENGE_EXPIRED,
     CHALLENGE_INVALID,
     CHALLENGE_REPLAYED,
+    LOG_IDENTITY_MISMATCH,
     LOG_KEY_MISMATCH,
+    LOG_REWRITTEN,
+    LOG_SIGNER_MISMATCH,
     LOG_TAMPERED,
+    LOG_TRUNCATED,
     LOG_UNAVAILABLE,
     MALFORMED_VALUE_ERROR,
     NOTHING_TO_ANCHOR,
@@ -40,6 +46,7 @@ from ._entry import (
     sign_body,
     signed_parts,
 )
+from ._identity import LogIdentity, log_signer
 from ._policy import AnchorPolicy
 from ._proof import Anchorer, InclusionProof, check_inclusion
 from ._subject import (
@@ -50,10 +57,11 @@ from ._subject import (
     key_check,
     subject_index,
 )
-from .merkle import MerkleTree, leaf_hash
+from .merkle import MerkleTree, consistency_proof, leaf_hash, verify_consistency
 
 JSONObject = dict[str, Any]
-FindingKind = Literal["edited", "deleted", "reordered", "inserted", "anchor"]
+FindingKind = Literal["edited", "deleted", "reordered", "inserted", "forged", "anchor", "truncated", "rewritten",
+                      "identity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,9 @@ class LogReport:
 
 @dataclass(frozen=True, slots=True)
 class AnchorBatch:
-    """One anchored batch: the entries it covers, its root, and its transaction."""
+    """One signed tree head this log anchored: the tree of its first ``tree_size`` entries, its root, its
+    place (``index``) in the log's heads on chain, and its transaction. ``first_seq``/``size``: the entries
+    this head added to the previous one."""
 
     first_seq: int
     size: int
@@ -102,11 +112,16 @@ class AnchorBatch:
     transaction_hash: str
     block_number: int
     gas_used: int
+    index: int = 0
+
+    @property
+    def tree_size(self) -> int:
+        return self.first_seq + self.size
 
     def to_json(self) -> JSONObject:
-        return {"firstSeq": self.first_seq, "size": self.size, "root": self.root, "chainId": self.chain_id,
-                "contract": self.contract, "anchorer": self.anchorer, "transactionHash": self.transaction_hash,
-                "blockNumber": self.block_number, "gasUsed": self.gas_used}
+        return {"index": self.index, "treeSize": self.tree_size, "firstSeq": self.first_seq, "size": self.size,
+                "root": self.root, "chainId": self.chain_id, "contract": self.contract, "anchorer": self.anchorer,
+                "transactionHash": self.transaction_hash, "blockNumber": self.block_number, "gasUsed": self.gas_used}
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +172,10 @@ class HistoryItem:
     proven: bool  # the inclusion proof leads to the batch root
     anchor_block: int | None  # the block the root was found in on chain (None: not checked or not anchored)
     verifier_name: str | None = None  # the name the verifier's request gave (a shop's)
+    problem: str | None = None  # why the entry is not genuine (kaga:log-signer-mismatch), None when it is
 
     def to_json(self) -> JSONObject:
-        return {"seq": self.seq, "time": self.time, "verifier": self.verifier, "verifierName": self.verifier_name,
+        return {"problem": self.problem, "seq": self.seq, "time": self.time, "verifier": self.verifier, "verifierName": self.verifier_name,
                 "location": self.location,
                 "service": self.service, "verifierCategory": self.verifier_category, "purpose": self.purpose,
                 "credentialTypes": list(self.credential_types), "claims": list(self.claims), "result": self.result,
@@ -195,9 +211,12 @@ def default_resolver() -> Resolver:
 class AccessLog:
     """One access log in a database (SQLite file or PostgreSQL), with the key of its subject index.
 
-    ``signer`` is the default verifier key entries are signed with; ``resolver`` resolves verifiers
-    (signature checks) and subjects (encryption keys, access challenges). Without ``log_key`` the log
-    opens for reading, verifying, anchoring and exporting only: recording and subject access need it.
+    Entries are signed by the log's own Ed25519 key, derived from ``log_key`` (:func:`log_signer`); the
+    log's identity (:meth:`identity`: its id, verifier, key) is fixed by its first entry and committed on
+    chain with its first tree head. ``signer`` is the default verifier key (it must be a key of the entry's
+    verifier); ``resolver`` resolves subjects (encryption keys, access challenges) and the verifiers of
+    entries written before the log had its own key. Without ``log_key`` the log opens for reading,
+    verifying, anchoring and exporting only: recording and subject access need it.
     """
 
     def __init__(self, engine: Any, *, log_key: bytes | None, resolver: Resolver | None = None,
@@ -208,6 +227,7 @@ class AccessLog:
         self._log_key = log_key
         self.resolver = resolver or default_resolver()
         self.signer = signer
+        self._log_signer = log_signer(log_key) if log_key is not None else None
         self.log_id = self._init_meta()
         self._anchoring: tuple[Anchorer, AnchorPolicy] | None = None
         self.anchor_error: KagaError | None = None  # the last failure of anchoring after an append
@@ -240,31 +260,77 @@ class AccessLog:
 
     def _init_meta(self) -> str:
         check = key_check(self._log_key) if self._log_key is not None else None
+        signing = self._log_signer.key_id if self._log_signer is not None else None
         try:
             with self.engine.begin() as conn:
                 rows = dict(conn.execute(select(st.log_meta.c.name, st.log_meta.c.value)).all())
                 if "log_id" not in rows:
-                    if check is None:
+                    if check is None or signing is None:
                         raise AccessLogError(LOG_UNAVAILABLE, "there is no access log here yet")
                     log_id = secrets.token_hex(32)
                     try:
                         conn.execute(st.log_meta.insert(), [{"name": "log_id", "value": log_id},
-                                                            {"name": "key_check", "value": check}])
+                                                            {"name": "key_check", "value": check},
+                                                            {"name": "log_key", "value": signing},
+                                                            {"name": "since", "value": "0"}])
                         conn.execute(st.log_head.insert().values(id=1, seq=0, hash=GENESIS))
                     except IntegrityError:  # another process created it first
                         conn.rollback()
                         return self._init_meta()
+                    self._meta = {"log_id": log_id, "log_key": signing, "since": "0"}
                     return log_id
+                if check is not None and rows.get("key_check") != check:
+                    raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log was created with")
+                if "log_key" not in rows and signing is not None:
+                    # a log made before it had its own key: the key signs from the next entry on
+                    head = conn.execute(select(st.log_head.c.seq).where(st.log_head.c.id == 1)).scalar_one()
+                    try:
+                        conn.execute(st.log_meta.insert(), [{"name": "log_key", "value": signing},
+                                                            {"name": "since", "value": str(int(head))}])
+                    except IntegrityError:
+                        conn.rollback()
+                        return self._init_meta()
+                    rows.update(log_key=signing, since=str(int(head)))
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {st._describe(exc)}") from None
-        if check is not None and rows.get("key_check") != check:
-            raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log was created with")
+        if signing is not None and rows.get("log_key") != signing:
+            raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log signs with")
+        self._meta = {k: str(v) for k, v in rows.items() if k != "key_check"}
         return str(rows["log_id"])
+
+    def _read_meta(self) -> dict[str, str]:
+        with self._read() as conn:
+            rows = dict(conn.execute(select(st.log_meta.c.name, st.log_meta.c.value)).all())
+        return {str(k): str(v) for k, v in rows.items() if k != "key_check"}
+
+    def identity(self) -> LogIdentity | None:
+        """The log's identity as this database holds it; None before the log's first signed entry.
+
+        ``log verify`` compares it with the identity the chain committed with the first tree head.
+        """
+        meta = self._read_meta()
+        if not meta.get("verifier") or not meta.get("log_key"):
+            return None
+        try:
+            return LogIdentity(self.log_id, meta["verifier"], meta["log_key"], int(meta.get("since", "0")))
+        except ValueError:
+            return None
+
+    def _signing_identity(self, meta: dict[str, str]) -> LogIdentity | None:
+        """The key entries must be signed with, and from which entry on (the verifier may be unknown yet)."""
+        if not meta.get("log_key"):
+            return None
+        try:
+            since = int(meta.get("since", "0"))
+        except ValueError:
+            since = 0
+        return LogIdentity(self.log_id, meta.get("verifier") or "", meta["log_key"], since)
 
     # --- append -------------------------------------------------------------------------------------
 
     def record(self, entry: AccessEntry, *, signer: Signer | None = None, now: datetime | None = None) -> RecordedEntry:
-        """Append ``entry``, signed by ``signer`` (the verifier's key), chained to the previous entry.
+        """Append ``entry``, signed by the log's key, chained to the previous entry (``signer``, the verifier's
+        key, if given, must be a key of ``entry.verifier``).
 
         Durable when it returns. The subject DID and claim names are encrypted to the subject's key and
         indexed under the keyed HMAC; the plain DID is never stored. A subject with no key to encrypt to
@@ -278,8 +344,9 @@ class AccessLog:
                     now: datetime | None = None) -> list[RecordedEntry]:
         """Append several entries in one transaction (all durable, or none, when it returns)."""
         signer = signer or self.signer
-        if signer is None:
-            raise InputError(MALFORMED_VALUE_ERROR, "recording needs the verifier's signer")
+        log_key = self._log_signer
+        if log_key is None:
+            raise AccessLogError(LOG_KEY_MISMATCH, "recording needs the log key (it signs the entries)")
         sealed = [self._seal(entry, signer) for entry in entries]
         moment = now or datetime.now(UTC)
         out: list[RecordedEntry] = []
@@ -290,11 +357,15 @@ class AccessLog:
                 seq, previous = conn.execute(select(st.log_head.c.seq, st.log_head.c.hash)
                                              .where(st.log_head.c.id == 1)).one()
                 seq, previous = int(seq), str(previous)
+                if entries and not conn.execute(select(st.log_meta.c.value)
+                                                .where(st.log_meta.c.name == "verifier")).first():
+                    # the log's identity is complete with its first signed entry: the verifier whose log it is
+                    conn.execute(st.log_meta.insert().values(name="verifier", value=entries[0].verifier))
                 rows = []
                 for entry, (index, data) in zip(entries, sealed, strict=True):
                     body = build_body(entry, log_id=self.log_id, seq=seq, previous=previous, now=moment,
-                                      subject_index=index, subject_data=data, verification_method=signer.key_id)
-                    record = sign_body(body, signer)
+                                      subject_index=index, subject_data=data, verification_method=log_key.key_id)
+                    record = sign_body(body, log_key)
                     digest = record_hash(record)
                     rows.append({"seq": seq, "hash": digest, "subject_index": index,
                                  "record": canonical(record).decode("utf-8")})
@@ -326,7 +397,7 @@ class AccessLog:
 
     def unanchored(self) -> tuple[int, datetime | None]:
         """(number of entries not yet anchored, the time recorded in the oldest of them)."""
-        first = max((b.first_seq + b.size for b in self.batches()), default=0)
+        first = max((b.tree_size for b in self.batches()), default=0)
         end, _ = self.head()
         if end <= first:
             return 0, None
@@ -345,9 +416,9 @@ class AccessLog:
             return None
         return self.anchor(anchorer)
 
-    def _seal(self, entry: AccessEntry, signer: Signer) -> tuple[str | None, str | None]:
-        """(keyed index, JWE of the subject data) of an entry; checks the signer is the verifier's."""
-        if str(DIDURL.parse(signer.key_id).did) != entry.verifier:
+    def _seal(self, entry: AccessEntry, signer: Signer | None) -> tuple[str | None, str | None]:
+        """(keyed index, JWE of the subject data) of an entry; checks the signer (if any) is the verifier's."""
+        if signer is not None and str(DIDURL.parse(signer.key_id).did) != entry.verifier:
             raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
         if entry.subject is None:
             return None, None
@@ -396,6 +467,20 @@ class AccessLog:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot read the access log: {st._describe(exc)}") from None
 
     def batches(self) -> list[AnchorBatch]:
+        """The tree heads this log anchored, as its ``tree_heads`` table records them (the chain holds the
+        authoritative copy: :meth:`verify` reads it there)."""
+        with self._read() as conn:
+            rows = conn.execute(select(st.tree_heads).order_by(st.tree_heads.c.tree_size)).all()
+        out, previous = [], 0
+        for r in rows:
+            size = int(r.tree_size)
+            out.append(AnchorBatch(previous, size - previous, r.root, int(r.chain_id), r.contract, r.anchorer,
+                                   r.transaction_hash, int(r.block_number), int(r.gas_used), int(r.head_index)))
+            previous = size
+        return out
+
+    def legacy_batches(self) -> list[AnchorBatch]:
+        """Batches anchored on the first anchor contract (before issue 12), each with its own root."""
         with self._read() as conn:
             rows = conn.execute(select(st.anchors).order_by(st.anchors.c.first_seq)).all()
         return [AnchorBatch(int(r.first_seq), int(r.size), r.root, int(r.chain_id), r.contract, r.anchorer,
@@ -403,16 +488,27 @@ class AccessLog:
 
     # --- verify -------------------------------------------------------------------------------------
 
-    def verify(self, *, anchorer: Anchorer | None = None) -> LogReport:
-        """Check every stored record, the chain, the head and each batch root (on chain too, given an anchorer).
+    def verify(self, *, anchorer: Anchorer | None = None, account: str | None = None) -> LogReport:
+        """Check every stored record, the hash chain, the head, and the tree heads — the chain's, given an
+        anchorer (a chain to read), else only those the ``tree_heads`` table records.
 
         Reports, by entry, what was **edited** (a record whose signature or hash no longer holds, or
         that the next entry does not commit to), **deleted** (a sequence number missing, at the end
-        too when the head or an anchored batch counts more entries), **reordered** (records out of
-        their order) and **inserted** (a record that claims a place another genuine record holds,
-        or that is forged where no entry may be).
+        too when the head counts more entries), **reordered** (records out of their order),
+        **inserted** (a record that claims a place another genuine record holds, or that is forged
+        where no entry may be), **forged** (not signed by the log's key: ``kaga:log-signer-mismatch``).
+        Against the chain's heads for this log (``account``: the operator's anchoring account, default
+        the one this database recorded, else the anchorer's): **truncated** (a head covers entries the
+        log no longer holds, ``kaga:log-truncated``), **rewritten** (the entries are not those a head
+        anchored, or a head does not extend the one before it — RFC 9162 consistency —,
+        ``kaga:log-rewritten``), **identity** (the chain committed another identity,
+        ``kaga:log-identity-mismatch``), **anchor** (a head on chain the anchors table lost,
+        ``kaga:anchor-record-missing``; a recorded head the chain does not hold, ``kaga:anchor-not-found``).
         """
         keys = _Keys(self.resolver)
+        meta = self._read_meta()
+        signing = self._signing_identity(meta)
+        problems: dict[int, str] = {}  # col seq -> why its signature is not the log's
         rows: list[tuple[int, int | None, JSONObject | None, str, bool]] = []  # col seq, body seq, record, hash, intact
         findings: list[Finding] = []
         with self._read() as conn:
@@ -429,8 +525,15 @@ class AccessLog:
                 body_seq = body.get("seq") if isinstance(body, dict) else None
                 body_seq = body_seq if isinstance(body_seq, int) and not isinstance(body_seq, bool) else None
                 digest = record_hash(record)
-                intact = (digest == stored_hash and isinstance(body, dict) and body.get("log") == self.log_id
-                          and keys.check(record) is None)
+                intact = digest == stored_hash and isinstance(body, dict) and body.get("log") == self.log_id
+                if intact:
+                    if signing is not None and (body_seq is None or body_seq >= signing.since):
+                        problem = signing.signature_problem(record)
+                    else:
+                        problem = keys.check(record)
+                    if problem is not None:
+                        intact = False
+                        problems[int(col_seq)] = problem
                 rows.append((int(col_seq), body_seq, record, digest, intact))
 
         # 1. one representative per claimed seq; the others were inserted
@@ -454,7 +557,10 @@ class AccessLog:
         # 2. a damaged representative: edited where it belongs, inserted elsewhere
         for body_seq, (col_seq, _record, _digest, intact) in sorted(reps.items()):
             if not intact:
-                if col_seq == body_seq and body_seq < int(head_seq):
+                if problems.get(col_seq) == LOG_SIGNER_MISMATCH:
+                    findings.append(Finding("forged", body_seq, f"entry {body_seq} is not signed by the log's key "
+                                            f"({signing.key if signing else 'none recorded'})", LOG_SIGNER_MISMATCH))
+                elif col_seq == body_seq and body_seq < int(head_seq):
                     findings.append(Finding("edited", body_seq, f"entry {body_seq} does not match its signature "
                                             "or stored hash"))
                 else:
@@ -470,7 +576,8 @@ class AccessLog:
         # 4. gaps, and entries the head or the anchors counted that are gone
         anchored_end = 0
         batches = self.batches()
-        for batch in batches:
+        legacy = self.legacy_batches()
+        for batch in (*legacy, *batches):
             anchored_end = max(anchored_end, batch.first_seq + batch.size)
         expected = max([int(head_seq), anchored_end, *(s + 1 for s in reps)], default=0)
         missing = [s for s in range(expected) if s not in reps and s not in unreadable]
@@ -495,9 +602,8 @@ class AccessLog:
         if int(head_seq) - 1 in reps and reps[int(head_seq) - 1][2] != head_hash and \
                 ("edited", int(head_seq) - 1) not in flagged:
             findings.append(Finding("edited", int(head_seq) - 1, "the last entry is not the one the head records"))
-        # 6. batches: recompute each root; on chain, find it
-        anchored = 0
-        for batch in batches:
+        # 6. legacy batches (the first anchor contract): their own roots, recomputed
+        for batch in legacy:
             span = range(batch.first_seq, batch.first_seq + batch.size)
             if any(s not in reps for s in span):
                 continue  # the deletion is reported above
@@ -505,85 +611,147 @@ class AccessLog:
             if root != batch.root:
                 findings.append(Finding("anchor", batch.first_seq, f"batch {batch.first_seq}-{span[-1]} no longer "
                                         "has the root that was anchored", ANCHOR_MISMATCH))
-                continue
-            if anchorer is not None:
-                found = None
-                if batch.chain_id == anchorer.chain_id:
-                    found = anchorer.lookup(batch.anchorer, bytes.fromhex(self.log_id), bytes.fromhex(batch.root),
-                                            contract=batch.contract)
-                if found is None:
-                    findings.append(Finding("anchor", batch.first_seq, f"batch {batch.first_seq}-{span[-1]}: root not "
-                                            f"found on chain {anchorer.chain_id}", ANCHOR_NOT_FOUND))
-                    continue
-                if (found.first_seq, found.size) != (batch.first_seq, batch.size):
-                    findings.append(Finding("anchor", batch.first_seq, "the chain anchors this root for other "
-                                            "entries", ANCHOR_MISMATCH))
-                    continue
-            anchored += batch.size
+        # 7. tree heads: the log's tree as stored (up to the first missing entry) against each head
+        leaves: list[bytes] = []
+        for s in range(expected):
+            if s not in reps:
+                break
+            leaves.append(leaf_hash(canonical(reps[s][1])))
+        held = max(reps, default=-1) + 1
+        for batch in batches:  # the heads the anchors table records, checked locally
+            if batch.tree_size <= len(leaves) and MerkleTree(leaves[:batch.tree_size]).root.hex() != batch.root:
+                findings.append(Finding("anchor", batch.tree_size - 1, f"the first {batch.tree_size} entries no "
+                                        f"longer have the root of tree head {batch.index}", ANCHOR_MISMATCH))
+        anchored = max((b.tree_size for b in batches), default=0)
+        if anchorer is not None:
+            anchored = self._verify_chain(anchorer, account, meta, batches, leaves, held, findings)
         findings.sort(key=lambda f: (f.seq if f.seq is not None else -1, f.kind))
         return LogReport(len(rows), anchored, len(batches), tuple(_unique(findings)), anchorer is not None)
+
+    def _verify_chain(self, anchorer: Anchorer, account: str | None, meta: dict[str, str], batches: list[AnchorBatch],
+                      leaves: list[bytes], held: int, findings: list[Finding]) -> int:
+        """Check the log against the tree heads the chain holds for it; the number of entries they prove."""
+        same_chain = meta.get("anchor_chain_id") == str(anchorer.chain_id)
+        who = account or (meta.get("anchor_account") if same_chain else None) or anchorer.anchorer
+        contract = (meta.get("anchor_contract") if same_chain else None) or anchorer.contract
+        on_chain = anchorer.read_log(who, bytes.fromhex(self.log_id), contract=contract)
+        heads = list(on_chain.heads)
+        identity = self.identity()
+        if heads and (identity is None or on_chain.identity != identity.digest.hex()):
+            findings.append(Finding("identity", None, "the chain committed another identity for this log (its "
+                                    "verifier, key or first signed entry) than the one stored here",
+                                    LOG_IDENTITY_MISMATCH))
+        proven, previous = 0, None
+        for head in heads:
+            where = f"tree head {head.index} (block {head.block_number}, {head.tree_size} entries)"
+            if head.tree_size > held:
+                findings.append(Finding("truncated", held, f"{where} is on chain, the log holds {held} entries: "
+                                        f"entries {held}-{head.tree_size - 1} were removed", LOG_TRUNCATED))
+            elif head.tree_size <= len(leaves):
+                tree = leaves[:head.tree_size]
+                if MerkleTree(tree).root.hex() != head.root:
+                    findings.append(Finding("rewritten", head.tree_size - 1, f"the log's first {head.tree_size} "
+                                            f"entries are not the ones anchored in {where}", LOG_REWRITTEN))
+                else:
+                    proven = max(proven, head.tree_size)
+                if previous is not None and not verify_consistency(
+                        previous.tree_size, head.tree_size, bytes.fromhex(previous.root), bytes.fromhex(head.root),
+                        consistency_proof(tree, previous.tree_size)):
+                    findings.append(Finding("rewritten", previous.tree_size, f"{where} does not extend tree head "
+                                            f"{previous.index} (block {previous.block_number}): the history anchored "
+                                            "there was rewritten and anchored again", LOG_REWRITTEN))
+            previous = head
+        recorded = {b.tree_size: b for b in batches}
+        for head in heads:
+            local = recorded.pop(head.tree_size, None)
+            if local is None:
+                findings.append(Finding("anchor", head.tree_size - 1, f"tree head {head.index} (block "
+                                        f"{head.block_number}) is on chain but missing from the anchors table",
+                                        ANCHOR_RECORD_MISSING))
+            elif local.root != head.root:
+                findings.append(Finding("anchor", head.tree_size - 1, f"the anchors table records another root for "
+                                        f"tree head {head.index} than the chain", ANCHOR_MISMATCH))
+        for local in recorded.values():
+            findings.append(Finding("anchor", local.tree_size - 1, f"tree head {local.index} recorded here is not on "
+                                    f"chain {anchorer.chain_id} for {who}", ANCHOR_NOT_FOUND))
+        return proven
 
     # --- anchor -------------------------------------------------------------------------------------
 
     def anchor(self, anchorer: Anchorer, *, max_batch: int | None = None) -> AnchorBatch:
-        """Merkle-root the entries not yet anchored and anchor the root in one transaction.
+        """Anchor the signed tree head of the whole log (its size and RFC 9162 root) in one transaction.
 
-        Raises :class:`AccessLogError` ``kaga:nothing-to-anchor`` when every entry is anchored.
-        Safe to repeat after a crash: a root already on chain is recorded, not sent again.
+        The first head commits the log's identity; the contract refuses a head that does not grow the
+        tree. ``max_batch`` caps how many new entries the head adds. Raises :class:`AccessLogError`
+        ``kaga:nothing-to-anchor`` when every entry is anchored. Safe to repeat after a crash: a head
+        already on chain is recorded, not sent again.
         """
         if max_batch is not None and max_batch < 1:
             raise InputError(MALFORMED_VALUE_ERROR, "a batch holds at least one entry")
+        identity = self.identity()
+        if identity is None:
+            raise AccessLogError(NOTHING_TO_ANCHOR, "the log has no entry signed by its own key yet")
         batches = self.batches()
-        first = max((b.first_seq + b.size for b in batches), default=0)
+        first = max((b.tree_size for b in batches), default=0)
         end, _ = self.head()
         if max_batch is not None:
             end = min(end, first + max_batch)
         if end <= first:
             raise AccessLogError(NOTHING_TO_ANCHOR, "every entry is anchored already")
-        leaves = self._leaf_hashes(first, end)
-        if len(leaves) != end - first:
-            raise AccessLogError(LOG_TAMPERED, "entries are missing from the range to anchor: run verify")
+        leaves = self._leaf_hashes(0, end)
+        if len(leaves) != end:
+            raise AccessLogError(LOG_TAMPERED, "entries are missing from the log to anchor: run verify")
+        for recorded in self.entries(max(first, identity.since), end):  # never commit an entry the log did not sign
+            if identity.signature_problem(recorded.record) is not None:
+                raise AccessLogError(LOG_SIGNER_MISMATCH, f"entry {recorded.seq} is not signed by the log's key: "
+                                     "run verify")
         root = MerkleTree(leaves).root
         log_id = bytes.fromhex(self.log_id)
-        found = anchorer.lookup(anchorer.anchorer, log_id, root)
+        on_chain = anchorer.read_log(anchorer.anchorer, log_id)
+        found = next((h for h in on_chain.heads if h.tree_size == end and h.root == root.hex()), None)
         if found is not None:
-            tx_hash, block, gas = "", int(found.block_number), 0
+            index, tx_hash, block, gas = int(found.index), "", int(found.block_number), 0
         else:
-            receipt = anchorer.anchor(log_id, root, first, end - first)
-            tx_hash, block, gas = receipt.transaction_hash, int(receipt.block_number), int(receipt.gas_used)
+            receipt = anchorer.anchor(log_id, identity.digest, end, root)
+            index, tx_hash, block, gas = (int(receipt.index), receipt.transaction_hash, int(receipt.block_number),
+                                          int(receipt.gas_used))
         batch = AnchorBatch(first, end - first, root.hex(), anchorer.chain_id, anchorer.contract,
-                            anchorer.anchorer, tx_hash, block, gas)
+                            anchorer.anchorer, tx_hash, block, gas, index)
         try:
             with self.engine.begin() as conn:
-                conn.execute(st.anchors.insert().values(
-                    first_seq=batch.first_seq, size=batch.size, root=batch.root, chain_id=batch.chain_id,
+                conn.execute(st.tree_heads.insert().values(
+                    tree_size=batch.tree_size, head_index=batch.index, root=batch.root, chain_id=batch.chain_id,
                     contract=batch.contract, anchorer=batch.anchorer, transaction_hash=batch.transaction_hash,
                     block_number=batch.block_number, gas_used=batch.gas_used))
+                meta = {name for (name,) in conn.execute(select(st.log_meta.c.name))}
+                where = {"anchor_chain_id": str(batch.chain_id), "anchor_contract": batch.contract,
+                         "anchor_account": batch.anchorer}
+                if "anchor_account" not in meta:  # where the chain holds this log: fixed by its first head
+                    conn.execute(st.log_meta.insert(), [{"name": k, "value": v} for k, v in where.items()])
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"anchored in block {block} but could not record it: "
                                  f"{st._describe(exc)} (anchoring again records it)") from None
         return batch
 
     def proofs(self, seqs: list[int]) -> dict[int, InclusionProof]:
-        """Inclusion proofs of the given entries that are anchored (the others are left out)."""
-        out: dict[int, InclusionProof] = {}
-        wanted = sorted(set(seqs))
-        for batch in self.batches():
-            inside = [s for s in wanted if batch.first_seq <= s < batch.first_seq + batch.size]
-            if not inside:
-                continue
-            tree = MerkleTree(self._leaf_hashes(batch.first_seq, batch.first_seq + batch.size))
-            if tree.size != batch.size:
-                raise AccessLogError(LOG_TAMPERED, f"batch {batch.first_seq} has lost entries: run verify")
-            for s in inside:
-                out[s] = InclusionProof(self.log_id, s, batch.first_seq, batch.size,
-                                        tuple(p.hex() for p in tree.audit_path(s - batch.first_seq)), batch.root,
-                                        batch.chain_id, batch.contract, batch.anchorer, batch.transaction_hash,
-                                        batch.block_number)
-        return out
+        """Inclusion proofs of the given entries in the latest tree head (entries it does not cover are left out)."""
+        batches = self.batches()
+        identity = self.identity()
+        if not batches or identity is None:
+            return {}
+        head = batches[-1]
+        wanted = [s for s in sorted(set(seqs)) if 0 <= s < head.tree_size]
+        if not wanted:
+            return {}
+        tree = MerkleTree(self._leaf_hashes(0, head.tree_size))
+        if tree.size != head.tree_size:
+            raise AccessLogError(LOG_TAMPERED, f"tree head {head.index} covers entries the log lost: run verify")
+        return {s: InclusionProof(self.log_id, s, head.tree_size, tuple(p.hex() for p in tree.audit_path(s)),
+                                  head.root, head.index, head.chain_id, head.contract, head.anchorer,
+                                  head.transaction_hash, head.block_number, identity) for s in wanted}
 
     def proof(self, seq: int) -> InclusionProof:
-        """The inclusion proof of one entry; ``kaga:anchor-not-found`` if its batch is not anchored yet."""
+        """The inclusion proof of one entry; ``kaga:anchor-not-found`` if no tree head covers it yet."""
         found = self.proofs([seq]).get(seq)
         if found is None:
             raise AccessLogError(ANCHOR_NOT_FOUND, f"entry {seq} is not anchored yet")
@@ -672,11 +840,14 @@ def answer_challenge(challenge: Challenge, *, did: str, signer: Signer, now: dat
 
 
 def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
-                 anchorer: Anchorer | None = None) -> list[HistoryItem]:
-    """The subject's side: open each entry with their key, check it is theirs and its proof.
+                 anchorer: Anchorer | None = None, identity: LogIdentity | None = None) -> list[HistoryItem]:
+    """The subject's side: open each entry with their key, check it is theirs, signed by the log's key, and
+    its proof (against the chain's tree heads, given an anchorer).
 
     An entry that is not the subject's (another DID inside), that does not decrypt, or whose proof
-    fails raises :class:`AccessLogError`; an entry not anchored yet is returned with ``proven`` False.
+    fails raises :class:`AccessLogError`; an entry not signed by the log's key (the proof's identity, else
+    ``identity``, the log's as it states it) is returned with ``problem`` ``kaga:log-signer-mismatch`` and
+    ``proven`` False; an entry no tree head covers yet, with ``proven`` False.
     """
     items = []
     for item in entries:
@@ -687,8 +858,11 @@ def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
             data = decrypt_subject_data(token, key)
             if data.get("subject") != did:
                 raise AccessLogError(CHALLENGE_INVALID, f"entry {item.entry.seq} is not about {did}")
-        block = None
-        if item.proof is not None:
+        block, problem = None, None
+        signing = item.proof.identity if item.proof is not None else identity
+        if signing is not None:
+            problem = signing.signature_problem(item.entry.record)
+        if item.proof is not None and problem is None:
             on_chain = check_inclusion(item.entry, item.proof, anchorer)
             block = int(on_chain.block_number) if on_chain is not None else None
         claims = data.get("claims")
@@ -698,7 +872,8 @@ def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
             credential_types=tuple(body.get("credentialTypes") or ()),
             claims=tuple(str(c) for c in claims) if isinstance(claims, list) else (),
             location=body.get("location"), service=body.get("service"),
-            verifier_category=body.get("verifierCategory"), proven=item.proof is not None, anchor_block=block,
+            verifier_category=body.get("verifierCategory"), proven=item.proof is not None and problem is None,
+            anchor_block=block, problem=problem,
             verifier_name=body.get("verifierName") if isinstance(body.get("verifierName"), str) else None))
     return items
 

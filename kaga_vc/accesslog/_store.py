@@ -1,9 +1,11 @@
 """Durable storage of the access log: SQLite (default) or PostgreSQL, through SQLAlchemy 2 Core.
 
 Schema by Alembic migrations (``migrations/``, version table ``kaga_accesslog_alembic_version``).
-Tables: ``log_meta`` (log id, key check), ``log_head`` (one row: last seq and hash, the append
-lock), ``entries`` (seq, record hash, keyed subject index, canonical record), ``anchors`` (batches and
-their transactions), ``challenges`` (subject-access nonces, consumed once).
+Tables: ``log_meta`` (log id, key check, the log's identity), ``log_head`` (one row: last seq and hash, the
+append lock), ``entries`` (seq, record hash, keyed subject index, canonical record), ``tree_heads`` (the
+signed tree heads this log anchored, and their transactions; the chain holds the authoritative copy),
+``anchors`` (batches anchored on the first contract, before issue 12: read-only), ``challenges``
+(subject-access nonces, consumed once).
 
 Durability: SQLite runs in WAL mode with ``synchronous=FULL`` (a committed append survives a crash
 of the process and of the machine); PostgreSQL commits are durable by default. Appends are
@@ -40,7 +42,7 @@ ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
 DEFAULT_FILE = "accesslog.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "kaga_accesslog_alembic_version"  # its own: the log may share a database with the records
-HEAD_REVISION = "0001_accesslog"
+HEAD_REVISION = "0002_tree_heads"
 
 metadata = MetaData()
 
@@ -66,6 +68,18 @@ anchors = Table(
     "anchors", metadata,
     Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("anchorer", String(42), nullable=False),
+    Column("transaction_hash", String(66), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("gas_used", BigInteger, nullable=False),
+)
+tree_heads = Table(
+    "tree_heads", metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("head_index", BigInteger, nullable=False),
     Column("root", String(64), nullable=False),
     Column("chain_id", BigInteger, nullable=False),
     Column("contract", String(42), nullable=False),

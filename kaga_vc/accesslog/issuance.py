@@ -4,8 +4,9 @@ A credential states its own issuance time, and verifiers resolve the issuer's DI
 revoked key, an expired delegate or the last owner of a deactivated DID could sign a *new* credential
 dated inside the key's old validity window. The chain's clock is the one thing such a signer cannot
 set: the city anchors each issuance batch (the RFC 9162 Merkle root of the issued credentials'
-digests, :mod:`kaga_vc.accesslog.merkle`) with the existing anchor contract, which stores the block's
-timestamp. A credential whose key the issuer's *current* DID document no longer accepts is accepted
+digests, :mod:`kaga_vc.accesslog.merkle`) with the anchor contract, which stores the block's
+timestamp: each batch is a log of its own (its id a hash of the issuer's DID and the root) holding one
+tree head, the batch's size and root. A credential whose key the issuer's *current* DID document no longer accepts is accepted
 only with an :class:`InclusionProof` into an anchor whose block time is not before the credential's
 stated issuance and at which the DID document still accepted the key; otherwise
 ``kaga:key-no-longer-valid``.
@@ -32,9 +33,15 @@ from .merkle import MerkleTree, leaf_hash, root_from_path
 PROOF_FORMAT = 1
 
 
-def issuance_log_id(issuer_did: str) -> bytes:
-    """The anchor contract's log id for an issuer's issuance batches (distinct from any access log)."""
+def issuance_identity(issuer_did: str) -> bytes:
+    """The identity the anchor contract commits for an issuer's batches (distinct from any access log's)."""
     return hashlib.sha256(b"kaga-vc issuance " + issuer_did.encode("utf-8")).digest()
+
+
+def issuance_log_id(issuer_did: str, root: bytes) -> bytes:
+    """The anchor contract's log id of one issuance batch: one head per batch, so a batch is never refused
+    for not growing another batch's tree."""
+    return hashlib.sha256(issuance_identity(issuer_did) + root).digest()
 
 
 def credential_digest(credential: str | dict[str, Any]) -> bytes:
@@ -78,13 +85,13 @@ class InclusionProof:
 
 
 def anchor_issued(credentials: Sequence[str | dict[str, Any]], issuer_did: str, anchor: Any,
-                  *, first_seq: int = 0) -> list[InclusionProof]:
+                  ) -> list[InclusionProof]:
     """Anchor one batch with ``anchor`` (a :class:`kaga_vc.registry.anchor.ChainAnchor`); a proof per credential."""
     if not credentials:
         raise InputError(MALFORMED_VALUE_ERROR, "an issuance batch needs at least one credential")
     tree = MerkleTree.from_leaves([credential_digest(c) for c in credentials])
-    log_id = issuance_log_id(issuer_did)
-    receipt = anchor.anchor(log_id, tree.root, first_seq, tree.size)
+    log_id = issuance_log_id(issuer_did, tree.root)
+    receipt = anchor.anchor(log_id, issuance_identity(issuer_did), tree.size, tree.root)
     return [InclusionProof(receipt.chain_id, receipt.contract, receipt.anchorer, log_id, tree.root, i, tree.size,
                            tuple(tree.audit_path(i))) for i in range(tree.size)]
 
@@ -92,15 +99,16 @@ def anchor_issued(credentials: Sequence[str | dict[str, Any]], issuer_did: str, 
 def anchored_at(credential: str | dict[str, Any], proof: InclusionProof, lookup: Callable[..., Any]) -> datetime | None:
     """The chain time of the anchor that includes ``credential``, or None (not included, not anchored).
 
-    ``lookup(anchorer, log_id, root, contract=…)`` is :meth:`ChainAnchor.lookup` (the chain's record).
+    ``lookup(anchorer, log_id, contract=…)`` is :meth:`ChainAnchor.read_log` (the chain's record of the log).
     """
     root = root_from_path(leaf_hash(credential_digest(credential)), proof.index, proof.size, proof.path)
     if root is None or root != proof.root:
         return None
-    record = lookup(proof.anchorer, proof.log_id, proof.root, contract=proof.contract)
-    if record is None or record.size != proof.size:
+    record = lookup(proof.anchorer, proof.log_id, contract=proof.contract)
+    head = next((h for h in record.heads if h.tree_size == proof.size and h.root == proof.root.hex()), None)
+    if head is None:
         return None
-    return datetime.fromtimestamp(record.timestamp, UTC)
+    return datetime.fromtimestamp(head.timestamp, UTC)
 
 
 def check_key_still_valid(

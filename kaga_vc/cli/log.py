@@ -33,7 +33,10 @@ RpcUrlOption = typer.Option(None, "--rpc-url", help="JSON-RPC node of the anchor
 ChainIdOption = typer.Option(None, "--chain-id", help="Expected chain id of the node (else $KAGA_VC_CHAIN_ID).")
 ContractOption = typer.Option(None, "--anchor-contract", help="KagaAccessAnchor address on the node "
                               "(else $KAGA_VC_ANCHOR; the embedded chain deploys its own).")
-NoChainOption = typer.Option(False, "--no-chain", help="Do not look the batch roots up on chain.")
+NoChainOption = typer.Option(False, "--no-chain", help="Do not read the log's tree heads on chain.")
+AccountOption = typer.Option(None, "--anchorer", help="The log operator's anchoring account (0x…) whose tree heads "
+                             "to read (default: the one the log recorded with its first head, else the chain's "
+                             "own account); an auditor gives the operator's published account.")
 
 
 def _home() -> Path:
@@ -139,11 +142,16 @@ def verify(
                                         help="Resolve did:ethr verifiers on the embedded chain."),
     registry: str = typer.Option(None, "--registry", help="Registry address for did:ethr verifiers on --rpc-url "
                                  "(else $KAGA_VC_REGISTRY; neither: did:ethr verifiers are not resolved on a node)."),
+    account: str = AccountOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Verify every entry's signature, the hash chain, the head and each batch root (on chain too).
+    """Verify every entry's signature (the log's own key), the hash chain, the head, and the log against
+    the signed tree heads the chain holds for it (read from the chain, not from the log's tables).
 
-    Names each edited, deleted, reordered or inserted entry; exit 1 if any. Example: kaga-vc log verify --json
+    Names each edited, deleted, reordered, inserted or forged entry, and a truncated
+    (kaga:log-truncated) or rewritten (kaga:log-rewritten) history, another identity on chain
+    (kaga:log-identity-mismatch), a head the anchors table lost (kaga:anchor-record-missing); exit 1 if
+    any. See docs/accesslog.md. Example: kaga-vc log verify --json
     """
     from ..registry.chains import ENV_REGISTRY
     from ._resolver import cli_resolver
@@ -155,11 +163,11 @@ def verify(
     if registry_address or embedded_chain:
         chain = chain_resolver(cli_resolver(), rpc_url, registry_address, chain_id, embedded_chain)
     with chain as resolver, opened_log(log, resolver=resolver) as opened:
-        if no_chain or not opened.batches():
+        if no_chain:
             report = opened.verify()
         else:
             with opened_anchor(rpc_url, chain_id, contract) as anchor:
-                report = opened.verify(anchorer=anchor)
+                report = opened.verify(anchorer=anchor, account=account)
     if as_json:
         print_json(report.to_json())
     else:
@@ -168,7 +176,7 @@ def verify(
         where = "checked on chain" if report.on_chain_checked else "not checked on chain"
         if report.ok:
             out_console.print(f"[green]verified[/]: {report.entries} entries, {report.anchored} anchored in "
-                              f"{report.batches} batches ({where})")
+                              f"{report.batches} tree heads ({where})")
         else:
             out_console.print(f"[red]not verified[/]: {len(report.findings)} findings in {report.entries} entries")
     if not report.ok:
@@ -192,7 +200,10 @@ def anchor(
     password_file: Path = PasswordFileOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Merkle-root the entries not yet anchored and anchor the root on chain in one transaction.
+    """Anchor the log's signed tree head (its size and Merkle root over every entry) in one transaction.
+
+    The first head commits the log's identity (verifier, log key); the contract refuses a head that does
+    not grow the tree.
 
     With nothing new to anchor it says so and succeeds. --every runs on a schedule (one JSON line per
     round with --json). Example: kaga-vc log anchor --json
@@ -233,9 +244,9 @@ def anchor(
                 if as_json:
                     emit(batch.to_json())
                 else:
-                    out_console.print(f"anchored entries {batch.first_seq}-{batch.first_seq + batch.size - 1} "
-                                      f"(root {batch.root[:16]}…) in block {batch.block_number} of chain "
-                                      f"{batch.chain_id}, one transaction, gas {batch.gas_used}")
+                    out_console.print(f"anchored tree head {batch.index}: entries 0-{batch.tree_size - 1} "
+                                      f"({batch.size} new, root {batch.root[:16]}…) in block {batch.block_number} "
+                                      f"of chain {batch.chain_id}, one transaction, gas {batch.gas_used}")
             done += 1
             if period is None or (rounds is not None and done >= rounds):
                 return
@@ -320,11 +331,12 @@ def my_history(
         challenge = opened.create_challenge()
         response = answer_challenge(challenge, did=did, signer=KeySigner(private, method_id))
         subject, entries = opened.subject_history(response)
+        identity = opened.identity()
     if no_chain or not any(e.proof for e in entries):
-        items = read_history(subject, entries, private)
+        items = read_history(subject, entries, private, identity=identity)
     else:
         with opened_anchor(rpc_url, chain_id, contract) as chain:
-            items = read_history(subject, entries, private, anchorer=chain)
+            items = read_history(subject, entries, private, anchorer=chain, identity=identity)
     if as_json:
         print_json({"did": subject, "entries": [
             {**i.to_json(), "record": e.entry.record, "proof": e.proof.to_json() if e.proof else None}
@@ -336,7 +348,8 @@ def my_history(
     for column in ("time", "where", "verifier", "disclosed", "purpose", "result", "proof"):
         table.add_column(column, overflow="fold")
     for i in items:
-        proof = f"on chain, block {i.anchor_block}" if i.anchor_block else ("in batch" if i.proven else "not anchored yet")
+        proof = (f"NOT GENUINE ({i.problem})" if i.problem else f"on chain, block {i.anchor_block}" if i.anchor_block
+                 else ("in tree head" if i.proven else "not anchored yet"))
         where = ", ".join(x for x in (i.verifier_name, i.location, i.service, i.verifier_category) if x) or "-"
         table.add_row(i.time, where, i.verifier, ", ".join(i.claims), _text(i.purpose),
                       f"{i.result} {i.reason or ''}".strip(), proof)

@@ -67,8 +67,8 @@ def _anchor_checked(data: str | dict[str, object], result: VerificationResult, c
     def verify_at(when: datetime | None) -> VerificationResult:
         return verify_credential(data, resolver=chain.at(issuer, when), now=at, max_clock_skew=skew)
 
-    def lookup(anchorer: str, log_id: bytes, root: bytes, *, contract: str) -> object:
-        return ChainAnchor(chain.registry, contract).lookup(anchorer, log_id, root)
+    def lookup(anchorer: str, log_id: bytes, *, contract: str) -> object:
+        return ChainAnchor(chain.registry, contract).read_log(anchorer, log_id)
 
     return check_key_still_valid(data, result, verify_at=verify_at, proof=proof, lookup=lookup)
 

@@ -1,10 +1,11 @@
-"""Anchoring access-log batches on chain: the ``KagaAccessAnchor`` contract and its client.
+"""Anchoring access-log tree heads on chain: the ``KagaAccessAnchor`` contract and its client.
 
-One transaction per batch, whatever its size: ``anchor(logId, root, firstSeq, size)`` stores one
-storage slot under the sending account and emits ``Anchored``. Nothing personal goes on chain: the
-log's random identifier, a Merkle root (RFC 9162), a sequence number and a count. The contract is
-compiled from ``contracts/KagaAccessAnchor.sol`` by ``scripts/build_contracts.mjs``; its artifact
-ships in the package next to the registry's.
+Per (anchoring account, log id) the contract keeps an append-only sequence of signed tree heads
+(tree size, RFC 9162 Merkle root over the whole log), each larger than the one before, and the log's
+identity hash committed with the first. One transaction per head, whatever the number of new entries.
+Nothing personal goes on chain: the log's random id, an identity hash, sizes and roots. The contract is
+compiled from ``contracts/KagaAccessAnchor.sol`` by ``scripts/build_contracts.mjs``; its artifact ships
+in the package next to the registry's.
 
 :class:`ChainAnchor` is the :class:`kaga_vc.accesslog.Anchorer` the access log is given; this module
 is the only one that talks to Ethereum for it, and nothing here loads at ``kaga_vc.accesslog`` import.
@@ -29,8 +30,9 @@ from kaga_vc.registry.client import Registry
 from kaga_vc.registry.contract import ZERO_ADDRESS, Artifact, read_artifact
 
 ENV_ANCHOR = "KAGA_VC_ANCHOR"
-ANCHOR_META_KEY = "access_anchor"  # where the embedded chain remembers the contract's address
-ANCHOR_GAS_NOTE = "one storage slot and one event per batch: constant in the batch size"
+ANCHOR_META_KEY = "access_anchor_heads"  # where the embedded chain remembers the contract's address (the
+# tree-head contract of issue 12; "access_anchor" held the first one, whose ABI this client no longer speaks)
+ANCHOR_GAS_NOTE = "two storage slots and one event per head: constant in the number of new entries"
 
 
 @cache
@@ -39,14 +41,15 @@ def load_anchor_artifact() -> Artifact:
     return read_artifact("KagaAccessAnchor")
 
 
-_ANCHOR = keccak(b"anchor(bytes32,bytes32,uint64,uint64)")[:4]
-_ANCHOR_OF = keccak(b"anchorOf(address,bytes32,bytes32)")[:4]
-ANCHORED_TOPIC = "0x" + keccak(b"Anchored(address,bytes32,bytes32,uint64,uint64)").hex()
+_ANCHOR = keccak(b"anchor(bytes32,bytes32,uint64,bytes32)")[:4]
+_LOG_OF = keccak(b"logOf(address,bytes32)")[:4]
+_HEAD_AT = keccak(b"headAt(address,bytes32,uint256)")[:4]
+ANCHORED_TOPIC = "0x" + keccak(b"Anchored(address,bytes32,uint256,uint64,bytes32,bytes32)").hex()
 
 
 @dataclass(frozen=True, slots=True)
 class AnchorReceipt:
-    """A mined anchor transaction."""
+    """A mined anchor transaction and the head it appended (read back from its ``Anchored`` event)."""
 
     chain_id: int
     contract: str
@@ -54,20 +57,33 @@ class AnchorReceipt:
     transaction_hash: str
     block_number: int
     gas_used: int
+    index: int
+    tree_size: int
+    root: str
 
     def to_json(self) -> dict[str, Any]:
         return {"chainId": self.chain_id, "contract": self.contract, "anchorer": self.anchorer,
-                "transactionHash": self.transaction_hash, "blockNumber": self.block_number, "gasUsed": self.gas_used}
+                "transactionHash": self.transaction_hash, "blockNumber": self.block_number, "gasUsed": self.gas_used,
+                "index": self.index, "treeSize": self.tree_size, "root": self.root}
 
 
 @dataclass(frozen=True, slots=True)
-class OnChainAnchor:
-    """What the contract holds for one root: where it was mined and which entries it covers."""
+class OnChainHead:
+    """One tree head as the contract holds it."""
 
+    index: int
+    tree_size: int
+    root: str  # hex, no 0x
     block_number: int
     timestamp: int
-    first_seq: int
-    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class OnChainLog:
+    """What the chain holds for one log of one account: the identity hash and every head, in order."""
+
+    identity: str  # hex, no 0x; 64 zeros when nothing was anchored
+    heads: tuple[OnChainHead, ...]
 
 
 def _bytes32(value: bytes, what: str) -> bytes:
@@ -91,31 +107,60 @@ class ChainAnchor:
     def chain_id(self) -> int:
         return self.registry.chain_id
 
-    def anchor(self, log_id: bytes, root: bytes, first_seq: int, size: int) -> AnchorReceipt:
-        """Send one transaction anchoring ``root``; RegistryError if the chain refuses it."""
+    def anchor(self, log_id: bytes, identity: bytes, tree_size: int, root: bytes) -> AnchorReceipt:
+        """Send one transaction appending the head (``tree_size``, ``root``); RegistryError if the chain refuses it
+        (``size_must_grow``, ``identity_changed``)."""
         if self.sender is None:
             raise InputError(MALFORMED_VALUE_ERROR, "anchoring needs the account key that pays for it")
-        data = _ANCHOR + encode(["bytes32", "bytes32", "uint64", "uint64"],
-                                [_bytes32(log_id, "log id"), _bytes32(root, "root"), first_seq, size])
+        data = _ANCHOR + encode(["bytes32", "bytes32", "uint64", "bytes32"],
+                                [_bytes32(log_id, "log id"), _bytes32(identity, "identity"), tree_size,
+                                 _bytes32(root, "root")])
         receipt = self.registry.send(data, sender=self.sender, to=self.contract)
+        index, size, anchored = self._anchored_event(receipt.transaction_hash, log_id)
         return AnchorReceipt(self.chain_id, self.contract, receipt.from_address, receipt.transaction_hash,
-                             receipt.block_number, receipt.gas_used)
+                             receipt.block_number, receipt.gas_used, index, size, anchored)
 
-    def lookup(self, anchorer: str, log_id: bytes, root: bytes, *, contract: str | None = None) -> OnChainAnchor | None:
-        """The contract's record of ``root`` anchored by ``anchorer`` in ``log_id``; None if there is none.
+    def _anchored_event(self, tx_hash: str, log_id: bytes) -> tuple[int, int, str]:
+        """(index, tree size, root) of the ``Anchored`` event the transaction emitted."""
+        receipt = self.registry.rpc("eth_getTransactionReceipt", tx_hash)
+        for entry in (receipt or {}).get("logs") or ():
+            topics = entry.get("topics") or []
+            if (len(topics) == 4 and topics[0] == ANCHORED_TOPIC and to_checksum_address(entry["address"]) == self.contract
+                    and bytes.fromhex(topics[2][2:]) == log_id):
+                size, root, _identity = decode(["uint64", "bytes32", "bytes32"], bytes.fromhex(entry["data"][2:]))
+                return int(topics[3], 16), int(size), bytes(root).hex()
+        raise RegistryError(RPC_ERROR, f"transaction {tx_hash} emitted no Anchored event for this log")
 
-        ``contract``: another deployment of the anchor contract than this client's (an older batch's).
-        """
-        data = _ANCHOR_OF + encode(["address", "bytes32", "bytes32"],
-                                   [to_checksum_address(anchorer), _bytes32(log_id, "log id"), _bytes32(root, "root")])
+    def _call(self, data: bytes, contract: str | None, words: int) -> bytes:
         target = to_checksum_address(contract) if contract else self.contract
         result = self.registry.rpc("eth_call", {"to": target, "data": "0x" + data.hex()}, "latest")
-        if not isinstance(result, str) or len(result) < 2 + 64 * 4:
+        if not isinstance(result, str) or len(result) < 2 + 64 * words:
             raise RegistryError(RPC_ERROR, f"no anchor contract answers at {target}")
-        block, timestamp, first_seq, size = decode(["uint64", "uint64", "uint64", "uint64"], bytes.fromhex(result[2:]))
-        if block == 0:
+        return bytes.fromhex(result[2:])
+
+    def head_at(self, anchorer: str, log_id: bytes, index: int, *, contract: str | None = None) -> OnChainHead | None:
+        """Head ``index`` of ``anchorer``'s log ``log_id``; None if there is no such head."""
+        data = _HEAD_AT + encode(["address", "bytes32", "uint256"],
+                                 [to_checksum_address(anchorer), _bytes32(log_id, "log id"), index])
+        size, root, block, stamp = decode(["uint64", "bytes32", "uint64", "uint64"], self._call(data, contract, 4))
+        if size == 0:
             return None
-        return OnChainAnchor(int(block), int(timestamp), int(first_seq), int(size))
+        return OnChainHead(index, int(size), bytes(root).hex(), int(block), int(stamp))
+
+    def read_log(self, anchorer: str, log_id: bytes, *, contract: str | None = None) -> OnChainLog:
+        """The identity and every head of ``anchorer``'s log ``log_id``, from contract state (not from events).
+
+        ``contract``: another deployment of the anchor contract than this client's.
+        """
+        data = _LOG_OF + encode(["address", "bytes32"], [to_checksum_address(anchorer), _bytes32(log_id, "log id")])
+        identity, count = decode(["bytes32", "uint256"], self._call(data, contract, 2))
+        heads = []
+        for index in range(int(count)):
+            head = self.head_at(anchorer, log_id, index, contract=contract)
+            if head is None:  # the contract never shrinks; a node answering so is not our contract
+                raise RegistryError(RPC_ERROR, f"head {index} of {count} is missing at the anchor contract")
+            heads.append(head)
+        return OnChainLog(bytes(identity).hex(), tuple(heads))
 
     def close(self) -> None:
         close_registry(self.registry)
@@ -161,6 +206,6 @@ def open_anchor(settings: ChainSettings | None = None, *, sender: PrivateKey | N
         raise
 
 
-def is_already_anchored(error: RegistryError) -> bool:
-    """Whether a refused anchor transaction means the root is anchored already."""
-    return error.code == TRANSACTION_REVERTED and "already_anchored" in error.detail
+def is_refused_head(error: RegistryError) -> bool:
+    """Whether a refused anchor transaction is the contract refusing the head (a smaller tree, another identity)."""
+    return error.code == TRANSACTION_REVERTED

@@ -60,11 +60,13 @@ class SubjectAccess:
             self._record(AccessEntry(verifier=self._operator, purpose=PURPOSE, result="refused", reason=error.code,
                                      service=SERVICE))
             raise
-        batches = {(b.first_seq, b.root): b for b in self.log.batches()}
-        used = {(e.proof.first_seq, e.proof.root) for e in entries if e.proof is not None}
+        batches = {(b.tree_size, b.root): b for b in self.log.batches()}
+        used = {(e.proof.tree_size, e.proof.root) for e in entries if e.proof is not None}
+        identity = self.log.identity()
         self._record(AccessEntry(verifier=self._operator, purpose=PURPOSE, result="accepted", subject=did,
                                  service=SERVICE))
-        return {"subject": did, "entries": [e.to_json() for e in entries],
+        return {"subject": did, "identity": identity.to_json() if identity is not None else None,
+                "entries": [e.to_json() for e in entries],
                 "anchors": [batches[k].to_json() for k in sorted(used) if k in batches]}
 
     @property

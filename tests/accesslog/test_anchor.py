@@ -1,4 +1,6 @@
-"""Anchoring: one transaction per batch whatever its size, no personal data on chain, proofs checked on chain."""
+"""Anchoring signed tree heads: one transaction per head whatever its size, no personal data on chain, an
+append-only sequence per log (the contract refuses a head that does not grow the tree or changes the log's
+identity), proofs checked against the chain's heads."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ import pytest
 
 from kaga_vc.accesslog import AccessLog, InclusionProof, check_inclusion, verify_inclusion
 from kaga_vc.errors import (
-    ANCHOR_MISMATCH,
     ANCHOR_NOT_FOUND,
     INCLUSION_PROOF_INVALID,
+    LOG_IDENTITY_MISMATCH,
+    LOG_SIGNER_MISMATCH,
     NOTHING_TO_ANCHOR,
     AccessLogError,
 )
-from kaga_vc.registry.anchor import load_anchor_artifact
+from kaga_vc.registry._errors import TRANSACTION_REVERTED, RegistryError
+from kaga_vc.registry.anchor import ANCHORED_TOPIC, load_anchor_artifact
 
 from .conftest import LOG_KEY, Party, entry
 
@@ -30,7 +34,7 @@ def test_artifact_records_its_source() -> None:
     assert artifact.source_sha256 == hashlib.sha256(source).hexdigest()
     assert artifact.compiler_version.startswith("0.8.28+")
     names = {f["name"] for f in artifact.abi if f["type"] == "function"}
-    assert names == {"anchor", "anchorOf"}
+    assert names == {"anchor", "logOf", "headAt"}
 
 
 def test_deployed_code_is_the_shipped_artifact(anchorer: Any) -> None:
@@ -48,8 +52,8 @@ def _fill(log: AccessLog, ryokan: Party, subjects: list[Party], n: int) -> None:
         log.record(entry(ryokan, subjects[i % len(subjects)]))
 
 
-def test_one_transaction_per_batch_and_constant_gas(sqlite_log: AccessLog, ryokan: Party, alice: Party, bob: Party,
-                                                    anchorer: Any) -> None:
+def test_one_transaction_per_head_and_constant_gas(sqlite_log: AccessLog, ryokan: Party, alice: Party, bob: Party,
+                                                   anchorer: Any) -> None:
     gas = []
     for size in (1, 10, 300):
         _fill(sqlite_log, ryokan, [alice, bob], size)
@@ -58,9 +62,11 @@ def test_one_transaction_per_batch_and_constant_gas(sqlite_log: AccessLog, ryoka
         after = int(anchorer.registry.rpc("eth_blockNumber"), 16)
         assert after == before + 1 == batch.block_number  # one block, one transaction
         assert len(_block_transactions(anchorer, after)) == 1
-        assert batch.size == size
+        assert batch.size == size and batch.tree_size == len(sqlite_log)
         gas.append(batch.gas_used)
-    assert max(gas) - min(gas) < 200, gas  # the batch size does not change the cost
+    assert [b.index for b in sqlite_log.batches()] == [0, 1, 2]
+    # the first head also commits the identity; then the number of new entries does not change the cost
+    assert gas[0] > gas[1] and abs(gas[2] - gas[1]) < 200 and gas[0] < 130_000, gas
     with pytest.raises(AccessLogError) as info:
         sqlite_log.anchor(anchorer)
     assert info.value.code == NOTHING_TO_ANCHOR
@@ -74,11 +80,44 @@ def test_nothing_personal_on_chain(sqlite_log: AccessLog, ryokan: Party, alice: 
     receipt = anchorer.registry.rpc("eth_getTransactionReceipt", batch.transaction_hash)
     on_chain = (tx.data.hex() + json.dumps(receipt["logs"])).lower()
     index = next(sqlite_log.entries()).body["subjectIndex"]
+    identity = sqlite_log.identity()
+    assert identity is not None
     for secret in (alice.did, alice.did.encode().hex(), ryokan.did.encode().hex(), index.encode().hex(),
-                   b"lodging".hex(), b"kagaresidentcredential".hex()):
+                   identity.key.encode().hex(), b"lodging".hex(), b"kagaresidentcredential".hex()):
         assert secret.lower() not in on_chain
-    # what is there: the log id, the root, the first seq and the size
-    assert sqlite_log.log_id in on_chain and batch.root in on_chain
+    # what is there: the log id, the identity's hash, the tree size and the root
+    assert sqlite_log.log_id in on_chain and batch.root in on_chain and identity.digest.hex() in on_chain
+
+
+def test_the_anchored_event_is_read_back(sqlite_log: AccessLog, ryokan: Party, alice: Party, anchorer: Any) -> None:
+    """ANCHORED_TOPIC: the receipt's head (index, size, root) is the contract's event, not what was sent."""
+    _fill(sqlite_log, ryokan, [alice], 2)
+    first = sqlite_log.anchor(anchorer)
+    _fill(sqlite_log, ryokan, [alice], 3)
+    second = sqlite_log.anchor(anchorer)
+    logs = anchorer.registry.rpc("eth_getTransactionReceipt", second.transaction_hash)["logs"]
+    assert [entry["topics"][0] for entry in logs] == [ANCHORED_TOPIC]
+    assert int(logs[0]["topics"][3], 16) == second.index == first.index + 1 == 1
+    assert (second.tree_size, second.root) == (5, logs[0]["data"][2 + 64:2 + 128])
+    on_chain = anchorer.read_log(anchorer.anchorer, bytes.fromhex(sqlite_log.log_id))
+    assert [(h.index, h.tree_size, h.root) for h in on_chain.heads] == [(0, 2, first.root), (1, 5, second.root)]
+
+
+def test_the_contract_keeps_heads_append_only(sqlite_log: AccessLog, ryokan: Party, alice: Party,
+                                              anchorer: Any) -> None:
+    _fill(sqlite_log, ryokan, [alice], 4)
+    head = sqlite_log.anchor(anchorer)
+    identity = sqlite_log.identity()
+    assert identity is not None
+    log_id = bytes.fromhex(sqlite_log.log_id)
+    for size, ident, why in ((4, identity.digest, "size_must_grow"), (3, identity.digest, "size_must_grow"),
+                             (9, hashlib.sha256(b"another key").digest(), "identity_changed")):
+        with pytest.raises(RegistryError) as info:
+            anchorer.anchor(log_id, ident, size, hashlib.sha256(b"another history").digest())
+        assert info.value.code == TRANSACTION_REVERTED and why in info.value.detail
+    on_chain = anchorer.read_log(anchorer.anchorer, log_id)
+    assert [(h.tree_size, h.root) for h in on_chain.heads] == [(4, head.root)]
+    assert on_chain.identity == identity.digest.hex()
 
 
 def test_every_entry_has_a_proof_checked_on_chain(sqlite_log: AccessLog, ryokan: Party, alice: Party, bob: Party,
@@ -86,15 +125,16 @@ def test_every_entry_has_a_proof_checked_on_chain(sqlite_log: AccessLog, ryokan:
     _fill(sqlite_log, ryokan, [alice, bob], 7)
     sqlite_log.anchor(anchorer)
     _fill(sqlite_log, ryokan, [alice, bob], 5)
-    sqlite_log.anchor(anchorer)
+    latest = sqlite_log.anchor(anchorer)
     for recorded in sqlite_log.entries():
         proof = sqlite_log.proof(recorded.seq)
+        assert (proof.tree_size, proof.root, proof.head_index) == (12, latest.root, 1)  # the latest head
         # anyone holding the entry: the JSON alone, round-tripped through a file
         held = json.loads(json.dumps(recorded.record))
         again = InclusionProof.from_json(json.loads(json.dumps(proof.to_json())))
         assert verify_inclusion(held, again, again.root)
         found = check_inclusion(held, again, anchorer)
-        assert found.block_number == proof.block_number and found.size == proof.tree_size
+        assert found.block_number == proof.block_number and found.tree_size == proof.tree_size
     first = next(sqlite_log.entries())
     proof = sqlite_log.proof(0)
     assert not verify_inclusion(first, sqlite_log.proof(1), proof.root)  # another entry's proof
@@ -106,8 +146,14 @@ def test_every_entry_has_a_proof_checked_on_chain(sqlite_log: AccessLog, ryokan:
     assert info.value.code == INCLUSION_PROOF_INVALID
 
 
-def test_a_root_that_is_not_on_chain(sqlite_log: AccessLog, ryokan: Party, alice: Party, anchorer: Any,
-                                     tmp_path: Path) -> None:
+def _fields(proof: InclusionProof) -> dict[str, Any]:
+    return {name: getattr(proof, name) for name in InclusionProof.__dataclass_fields__}
+
+
+def test_a_head_or_identity_that_is_not_on_chain(sqlite_log: AccessLog, ryokan: Party, alice: Party,
+                                                 anchorer: Any) -> None:
+    import dataclasses
+
     from kaga_vc.accesslog.merkle import MerkleTree, leaf_hash
 
     _fill(sqlite_log, ryokan, [alice], 2)
@@ -122,17 +168,17 @@ def test_a_root_that_is_not_on_chain(sqlite_log: AccessLog, ryokan: Party, alice
     with pytest.raises(AccessLogError) as info:
         check_inclusion(recorded, fake, anchorer)
     assert info.value.code == ANCHOR_NOT_FOUND
-    # the real root, but claimed for other entries
-    moved = InclusionProof(**{**_fields(proof), "first_seq": 0, "tree_size": proof.tree_size})
-    assert check_inclusion(recorded, moved, anchorer) is not None
-    lying = InclusionProof(**{**_fields(proof), "seq": 0, "first_seq": 0, "tree_size": 3})
+    # the real head, but the proof names another verifier for the log: not the identity the chain committed
+    other = InclusionProof(**{**_fields(proof), "identity": dataclasses.replace(proof.identity, verifier=alice.did)})
     with pytest.raises(AccessLogError) as info:
-        check_inclusion(recorded, lying, anchorer)
-    assert info.value.code in (INCLUSION_PROOF_INVALID, ANCHOR_MISMATCH)
-
-
-def _fields(proof: InclusionProof) -> dict[str, Any]:
-    return {name: getattr(proof, name) for name in InclusionProof.__dataclass_fields__}
+        check_inclusion(recorded, other, anchorer)
+    assert info.value.code == LOG_IDENTITY_MISMATCH
+    # ... or another log key: the entry is not signed by it
+    keyed = InclusionProof(**{**_fields(proof), "identity": dataclasses.replace(proof.identity,
+                                                                                key=ryokan.signer.key_id)})
+    with pytest.raises(AccessLogError) as info:
+        check_inclusion(recorded, keyed, anchorer)
+    assert info.value.code == LOG_SIGNER_MISMATCH
 
 
 def test_unanchored_entry_has_no_proof_yet(sqlite_log: AccessLog, ryokan: Party, alice: Party) -> None:
@@ -146,11 +192,13 @@ def test_anchoring_again_after_a_crash_records_without_a_second_transaction(
         tmp_path: Path, ryokan: Party, alice: Party, anchorer: Any) -> None:
     with AccessLog.open(str(tmp_path / "a.db"), log_key=LOG_KEY, signer=ryokan.signer) as log:
         _fill(log, ryokan, [alice], 4)
-        # the transaction went through, then the process died before the batch was recorded
+        # the transaction went through, then the process died before the head was recorded
         from kaga_vc.accesslog.merkle import MerkleTree, leaf_hash
 
         root = MerkleTree([leaf_hash(e.leaf) for e in log.entries()]).root
-        anchorer.anchor(bytes.fromhex(log.log_id), root, 0, 4)
+        identity = log.identity()
+        assert identity is not None
+        anchorer.anchor(bytes.fromhex(log.log_id), identity.digest, 4, root)
         before = int(anchorer.registry.rpc("eth_blockNumber"), 16)
         batch = log.anchor(anchorer)
         assert int(anchorer.registry.rpc("eth_blockNumber"), 16) == before
@@ -163,3 +211,5 @@ def test_batch_limit(sqlite_log: AccessLog, ryokan: Party, alice: Party, anchore
     first = sqlite_log.anchor(anchorer, max_batch=3)
     second = sqlite_log.anchor(anchorer)
     assert (first.first_seq, first.size, second.first_seq, second.size) == (0, 3, 3, 2)
+    assert (first.tree_size, second.tree_size) == (3, 5)
+    assert sqlite_log.verify(anchorer=anchorer).ok

@@ -1,4 +1,4 @@
-"""Entries: signed by the verifier over JCS, chained, durable; no subject DID or claim value stored in clear."""
+"""Entries: signed by the log's own key over JCS, chained, durable; no subject DID or claim value stored in clear."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import pytest
 import rfc8785
 
 from kaga_vc.accesslog import AccessEntry, AccessLog, canonical, record_hash
-from kaga_vc.accesslog._entry import GENESIS, check_signature
+from kaga_vc.accesslog._entry import GENESIS
 from kaga_vc.accesslog._log import default_resolver
 from kaga_vc.errors import (
     LOG_KEY_MISMATCH,
+    LOG_TAMPERED,
     MALFORMED_VALUE_ERROR,
     SUBJECT_KEY_UNUSABLE,
     AccessLogError,
     InputError,
-    ProofError,
 )
 
 from .conftest import LOG_KEY, Party, entry, make_party
@@ -33,7 +33,10 @@ def test_record_chains_signs_and_stores(sqlite_log: AccessLog, ryokan: Party, al
     assert first.body["previous"] == GENESIS and second.body["previous"] == first.hash
     assert first.hash == record_hash(first.record)
     assert canonical(first.record) == rfc8785.dumps(first.record)
-    check_signature(second.record, default_resolver())
+    identity = sqlite_log.identity()
+    assert identity is not None and identity.verifier == ryokan.did and identity.since == 0
+    assert second.body["verificationMethod"] == identity.key != ryokan.signer.key_id  # the log's key, not the shop's
+    assert identity.signature_problem(second.record) is None
     assert sqlite_log.head() == (2, second.hash)
     assert [e.hash for e in sqlite_log.entries()] == [first.hash, second.hash]
     assert second.body["reason"] == "kaga:credential-revoked" and second.body["result"] == "refused"
@@ -54,8 +57,8 @@ def test_a_changed_byte_breaks_the_signature(sqlite_log: AccessLog, ryokan: Part
     recorded = sqlite_log.record(entry(ryokan, alice))
     changed = json.loads(json.dumps(recorded.record))
     changed["entry"]["purpose"] = "marketing"
-    with pytest.raises(ProofError):
-        check_signature(changed, default_resolver())
+    identity = sqlite_log.identity()
+    assert identity is not None and identity.signature_problem(changed) == LOG_TAMPERED
 
 
 def test_signer_must_be_the_verifier(sqlite_log: AccessLog, ryokan: Party, clinic: Party, alice: Party) -> None:

@@ -25,7 +25,7 @@ OPEN = ("import sys, time; from kaga_vc.accesslog import AccessLog\n"
 
 def test_a_fresh_log_is_at_the_head_revision(tmp_path: Path) -> None:
     with AccessLog.open(str(tmp_path / "new.db"), log_key=LOG_KEY) as log:
-        assert current_revision(log.engine, VERSION_TABLE) == HEAD_REVISION == "0001_accesslog"
+        assert current_revision(log.engine, VERSION_TABLE) == HEAD_REVISION == "0002_tree_heads"
         assert {t.name for t in metadata.sorted_tables} <= set(sa.inspect(log.engine).get_table_names())
 
 

@@ -42,7 +42,7 @@ def test_a_failed_anchor_does_not_fail_the_append(sqlite_log: AccessLog, ryokan:
     class Down:
         chain_id, contract, anchorer = 1, "0x" + "00" * 20, "0x" + "00" * 20
 
-        def lookup(self, *args: Any, **kwargs: Any) -> Any:
+        def read_log(self, *args: Any, **kwargs: Any) -> Any:
             raise InputError(MALFORMED_VALUE_ERROR, "the node is down")
 
         def anchor(self, *args: Any) -> Any:

@@ -13,6 +13,7 @@ import pytest
 
 from kaga_vc.accesslog import AccessLog, canonical
 from kaga_vc.accesslog._entry import sign_body
+from kaga_vc.accesslog._identity import log_signer
 
 from .conftest import LOG_KEY, Party, entry, make_party
 
@@ -77,10 +78,24 @@ def test_edited_and_resigned_by_the_key_holder(db: Path, ryokan: Party) -> None:
         record = json.loads(_rows(conn)[4][1])
         record["entry"]["result"] = "refused"
         record["entry"]["reason"] = "kaga:made-up"
-        _set_record(conn, 4, sign_body(record["entry"], ryokan.signer))
+        _set_record(conn, 4, sign_body(record["entry"], log_signer(LOG_KEY)))
 
     _tamper(db, change)
-    assert _findings(db, ryokan) == [("edited", 4)]
+    assert _findings(db, ryokan) == [("edited", 4)]  # the next entry commits to the original
+
+
+def test_an_entry_signed_by_another_did_key_is_refused(db: Path, ryokan: Party) -> None:
+    """Database write access and a did:key of one's own (even the verifier's): not the log's key."""
+    def change(conn: sqlite3.Connection) -> None:
+        record = json.loads(_rows(conn)[N - 1][1])
+        body = dict(record["entry"], verificationMethod=ryokan.signer.key_id)
+        _set_record(conn, N - 1, sign_body(body, ryokan.signer))
+        conn.execute("UPDATE log_head SET hash = (SELECT hash FROM entries WHERE seq = ?)", (N - 1,))
+
+    _tamper(db, change)
+    with AccessLog.open(str(db), log_key=LOG_KEY) as log:
+        report = log.verify()
+    assert [(f.kind, f.seq, f.code) for f in report.findings] == [("forged", N - 1, "kaga:log-signer-mismatch")]
 
 
 def test_edited_subject_index(db: Path, ryokan: Party) -> None:
@@ -180,13 +195,14 @@ def test_anchored_batch_edit_also_breaks_its_root(db: Path, ryokan: Party, ancho
     def change(conn: sqlite3.Connection) -> None:
         record = json.loads(_rows(conn)[7][1])
         record["entry"]["location"] = "elsewhere"
-        _set_record(conn, 7, sign_body(record["entry"], ryokan.signer))
+        _set_record(conn, 7, sign_body(record["entry"], log_signer(LOG_KEY)))
 
     _tamper(db, change)
     with AccessLog.open(str(db), log_key=LOG_KEY) as log:
         report = log.verify(anchorer=anchorer)
     assert [(f.kind, f.seq, f.code) for f in report.findings] == [
-        ("anchor", 0, "kaga:anchor-mismatch"), ("edited", 7, "kaga:log-tampered")]
+        ("edited", 7, "kaga:log-tampered"), ("anchor", 9, "kaga:anchor-mismatch"),  # the local head's root
+        ("rewritten", 9, "kaga:log-rewritten")]  # the chain's head: the first 10 entries are not those anchored
 
 
 def test_deleted_anchored_tail_is_found_from_the_batch(db: Path, ryokan: Party, anchorer: Any) -> None:
