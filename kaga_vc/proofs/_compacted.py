@@ -30,6 +30,8 @@ policy reads should read this form; the proof is still verified over the JSON re
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +40,13 @@ from ..errors import (
     NOT_COMPACTED,
     PROOF_TRANSFORMATION_ERROR,
     InputError,
+    KagaError,
     ProofError,
 )
 from ._jsonld import (
+    DIFFERENTIAL_ENV,
     DocumentLoader,
+    FastPathDisagrees,
     JSONObject,
     _kaga_cause,
     _options,
@@ -74,7 +79,57 @@ def check_compacted(document: JSONObject, loader: DocumentLoader | None = None) 
 
     Other errors: whatever expanding the document raises (``kaga:undefined-term``,
     ``PROOF_TRANSFORMATION_ERROR``, a context that could not be loaded), ``kaga:document-too-deep``.
+
+    A document the fast JSON-LD path takes is judged by its shadow (:func:`._fastld.shadow`: the
+    same document with placeholders for its literal texts), once per shadow: a credential of a
+    shape already accepted is accepted without pyld. Every refusal is pyld's, on the document itself.
     """
+    from ._fastld import Unsupported, remember_compacted, remembered_compacted, shadow
+
+    loader = loader or default_document_loader()
+    try:
+        if not isinstance(document, dict) or "@context" not in document:
+            raise Unsupported("not a document with a context")
+        shade, key = shadow(document, loader)
+    except Unsupported:
+        return check_compacted_pyld(document, loader)
+    normalised_shadow = remembered_compacted(loader, key)
+    if normalised_shadow is None:
+        try:
+            normalised_shadow = check_compacted_pyld(shade, loader)
+        except KagaError:
+            return check_compacted_pyld(document, loader)  # refused: refused again on the document, for its error
+        remember_compacted(loader, key, normalised_shadow)
+    result: JSONObject = {"@context": document["@context"]}
+    result.update((k, _as_normalised(v, normalised_shadow[k])) for k, v in document.items() if k != "@context")
+    if os.environ.get(DIFFERENTIAL_ENV) == "1":
+        _differential(document, result, loader)
+    return result
+
+
+def _as_normalised(value: Any, normalised: Any) -> Any:
+    """``value`` with the one-element arrays unwrapped that its shadow's normalised form unwraps."""
+    if isinstance(value, list):
+        if not isinstance(normalised, list):
+            return _as_normalised(value[0], normalised)
+        return [_as_normalised(v, n) for v, n in zip(value, normalised, strict=True)]
+    if isinstance(value, dict) and isinstance(normalised, dict):
+        return {k: _as_normalised(v, normalised[k]) for k, v in value.items()}
+    return value
+
+
+def _differential(document: JSONObject, result: JSONObject, loader: DocumentLoader) -> None:
+    """Under ``DIFFERENTIAL_ENV`` (the test suite): pyld's verdict on the document itself must be the same."""
+    try:
+        reference = check_compacted_pyld(document, loader)
+    except KagaError as error:
+        raise FastPathDisagrees(f"the shadow was accepted, the document refused: {error.code}") from None
+    if json.dumps(reference, ensure_ascii=False) != json.dumps(result, ensure_ascii=False):
+        raise FastPathDisagrees("the shadow's normalised form is not the document's")
+
+
+def check_compacted_pyld(document: JSONObject, loader: DocumentLoader | None = None) -> JSONObject:
+    """:func:`check_compacted` by pyld on ``document`` itself (the reference the fast path is tested against)."""
     loader = loader or default_document_loader()
     if not isinstance(document, dict):
         raise InputError("MALFORMED_VALUE_ERROR", "a JSON-LD document must be a JSON object")

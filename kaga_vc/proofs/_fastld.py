@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import threading
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 from ._jsonld import _is_absolute_iri, _options, _strict_processor
@@ -49,7 +50,8 @@ class _Tables:
         self.top: dict[Any, Any] = {}
         self.steps: dict[tuple[int, int, bool, bool], tuple[Any, Any, Any]] = {}
         self.keys: dict[int, tuple[Any, dict[str, Any]]] = {}
-        self.options: JSONObject | None = None
+        #: shadow JSON → the normalised shadow the compaction rule gave it (positive verdicts only)
+        self.compacted: OrderedDict[str, JSONObject] = OrderedDict()
 
     def size(self) -> int:
         return len(self.top) + len(self.steps) + len(self.keys)
@@ -105,6 +107,9 @@ class _Walker:
         self.graphs: dict[str, list[JSONObject]] = {"@default": []}
         self.seen: set[tuple[Any, ...]] = set()
         self.blank = 0
+        # the shadow (see shadow()): each literal string replaced by a placeholder, equal texts alike
+        self.literals: dict[str, str] = {}
+        self.nested_context = False
 
     # -- the term tables ----------------------------------------------------------------------
     def options(self) -> JSONObject:
@@ -179,8 +184,9 @@ class _Walker:
             raise Unsupported("not an absolute IRI")
         return value
 
-    def node(self, active: Any, active_property: str | None, element: JSONObject, graph: str) -> str:
-        """Expand the node object ``element`` (as ``JsonLdProcessor._expand``) into ``graph``; its subject."""
+    def node(self, active: Any, active_property: str | None, element: JSONObject, graph: str) -> tuple[str, JSONObject]:
+        """Expand the node object ``element`` (as ``JsonLdProcessor._expand``) into ``graph``; its subject
+        and its shadow."""
         get = self.jsonld.JsonLdProcessor.get_context_value
         scoped = get(active, active_property, "@context") if active_property is not None else None
         type_scoped = active if active.get("previousContext") else None
@@ -198,6 +204,7 @@ class _Walker:
         if scoped is not None:
             active = self.process(active, scoped, override_protected=True)
         if "@context" in element:
+            self.nested_context = self.nested_context or active_property is not None
             local = element["@context"]
             if isinstance(local, dict) and len(local) == 1 and "@context" in local:
                 raise Unsupported("keyword redefinition")
@@ -244,12 +251,13 @@ class _Walker:
             subject = self.new_blank()
         for type_iri in types:
             self.emit(graph, subject, RDF_TYPE, {"type": "IRI", "value": type_iri})
+        shadow = dict(element)  # keywords (and @context) as written; each property's values replaced below
         for key, predicate in properties:
-            self.property(active, key, predicate, element[key], subject, graph)
-        return subject
+            shadow[key] = self.property(active, key, predicate, element[key], subject, graph)
+        return subject, shadow
 
-    def property(self, active: Any, key: str, predicate: str, value: Any, subject: str, graph: str) -> None:
-        """One key's values (as ``_expand_object`` for a term that is not a keyword)."""
+    def property(self, active: Any, key: str, predicate: str, value: Any, subject: str, graph: str) -> Any:
+        """One key's values (as ``_expand_object`` for a term that is not a keyword); their shadow."""
         get = self.jsonld.JsonLdProcessor.get_context_value
         term_ctx = active
         local = get(active, key, "@context")
@@ -269,14 +277,16 @@ class _Walker:
         if not items:
             raise Unsupported("empty array")
         in_graph = "@graph" in container
+        shadows: list[Any] = []
         for item in items:
             if isinstance(item, dict):
                 if in_graph:
                     name = self.new_blank()
                     self.emit(graph, subject, predicate, {"type": "blank node", "value": name})
-                    self.node(term_ctx, key, item, name)
+                    shadows.append(self.node(term_ctx, key, item, name)[1])
                 else:
-                    obj = self.node(term_ctx, key, item, graph)
+                    obj, shadow = self.node(term_ctx, key, item, graph)
+                    shadows.append(shadow)
                     self.emit(graph, subject, predicate,
                               {"type": "blank node" if obj.startswith("_:") else "IRI", "value": obj})
                 continue
@@ -289,6 +299,7 @@ class _Walker:
                 raise Unsupported("value expansion")
             if "@id" in expanded:
                 self.emit(graph, subject, predicate, {"type": "IRI", "value": self.iri(expanded["@id"])})
+                shadows.append(item)
                 continue
             if "@direction" in expanded:
                 raise Unsupported("@direction")
@@ -296,22 +307,71 @@ class _Walker:
             if obj is None or obj.get("type") != "literal":
                 raise Unsupported("literal")
             self.emit(graph, subject, predicate, obj)
+            if isinstance(item, str):  # a literal: its text decides nothing but its own value
+                shadows.append(self.literals.setdefault(item, f"literal {len(self.literals)}"))
+            else:
+                shadows.append(item)
+        return shadows if isinstance(value, list) else shadows[0]
 
 
-def to_dataset(document: JSONObject, loader: Any) -> dict[str, list[JSONObject]]:
-    """The RDF dataset of ``document`` in pyld's shape (``{graph name: [triple]}``); Unsupported otherwise."""
+def _walk(document: JSONObject, loader: Any) -> tuple[_Walker, JSONObject]:
     if not isinstance(document, dict):
         raise Unsupported("not an object")
     walker = _Walker(loader)
     try:
-        walker.node(walker.processor._get_initial_context(walker.rdf_options), None, document, "@default")
+        _, shade = walker.node(walker.processor._get_initial_context(walker.rdf_options), None, document, "@default")
     except RecursionError:
         raise Unsupported("deep") from None
     except Unsupported:
         raise
-    except Exception as exc:
+    except Exception as exc:  # anything pyld's helpers raise: pyld's own path decides
         raise Unsupported(type(exc).__name__) from exc
+    return walker, shade
+
+
+def to_dataset(document: JSONObject, loader: Any) -> dict[str, list[JSONObject]]:
+    """The RDF dataset of ``document`` in pyld's shape (``{graph name: [triple]}``); Unsupported otherwise."""
+    walker, _ = _walk(document, loader)
     return {name: triples for name, triples in walker.graphs.items() if triples or name == "@default"}
 
 
-__all__ = ["Unsupported", "to_dataset"]
+_VERDICTS = 512
+
+
+def shadow(document: JSONObject, loader: Any) -> tuple[JSONObject, str]:
+    """``document`` with every literal string replaced by a placeholder (equal texts by equal ones), and
+    the shadow's JSON with sorted keys (the key of remembered verdicts); Unsupported otherwise.
+
+    Why: whether a document is in compacted form (``_compacted``) does not depend on the text of a
+    literal — expansion puts it in ``@value`` untouched, compaction takes it back untouched, and the
+    rule compares keys, array lengths and JSON types; what decides are the keys, the contexts, the
+    IRIs, the JSON types and which values are equal. So the verdict on the shadow is the verdict on
+    every document with that shadow, and a credential of a known shape is judged once. A document
+    with an embedded ``@context`` below the top is refused here: the rule re-expands such an object
+    under other contexts, where a literal of this walk might be an IRI.
+    """
+    walker, shade = _walk(document, loader)
+    if walker.nested_context:
+        raise Unsupported("embedded @context")
+    try:
+        text = json.dumps(shade, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        raise Unsupported("not JSON") from None
+    return shade, text
+
+
+def remembered_compacted(loader: Any, key: str) -> JSONObject | None:
+    """The normalised shadow remembered for the shadow JSON ``key`` (see :func:`shadow`), if any."""
+    return _tables_for(loader).compacted.get(key)
+
+
+def remember_compacted(loader: Any, key: str, normalised: JSONObject) -> None:
+    """Remember that the shadow ``key`` is compacted, and its normalised form (a bounded LRU)."""
+    table = _tables_for(loader).compacted
+    with _lock:
+        table[key] = normalised
+        while len(table) > _VERDICTS:
+            table.popitem(last=False)
+
+
+__all__ = ["Unsupported", "remember_compacted", "remembered_compacted", "shadow", "to_dataset"]

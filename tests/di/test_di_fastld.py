@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from kaga_vc.credentials import issue_credential
 from kaga_vc.errors import KagaError
 from kaga_vc.proofs import EddsaRdfc2022, _jsonld, add_proof, default_document_loader
+from kaga_vc.proofs._compacted import check_compacted, check_compacted_pyld
 from kaga_vc.proofs._fastld import Unsupported, to_dataset
 from kaga_vc.proofs._jsonld import DIFFERENTIAL_ENV, FastPathDisagrees, canonize, canonize_pyld
 
@@ -54,6 +55,21 @@ def _both(document: Any) -> str:
     """Both paths' outcome, required equal; the outcome."""
     fast = _outcome(lambda: canonize(document, LOADER))
     reference = _outcome(lambda: canonize_pyld(document, LOADER))
+    assert fast == reference, json.dumps(document, ensure_ascii=False)[:2000]
+    return fast
+
+
+def _verdict(run: Any) -> str:
+    try:
+        return "ok:" + json.dumps(run(), ensure_ascii=False)
+    except KagaError as error:
+        return "error:" + error.code
+
+
+def _both_compacted(document: Any) -> str:
+    """The compaction rule's outcome by the shadow and by pyld on the document, required equal; the outcome."""
+    fast = _verdict(lambda: check_compacted(document, LOADER))
+    reference = _verdict(lambda: check_compacted_pyld(document, LOADER))
     assert fast == reference, json.dumps(document, ensure_ascii=False)[:2000]
     return fast
 
@@ -94,6 +110,7 @@ def test_the_vectors_are_found() -> None:
 def test_spec_vectors_take_the_fast_path_and_agree_with_pyld(name: str, document: dict[str, Any]) -> None:
     assert _fast_taken(document), name
     assert _both(document).startswith("ok:")
+    _both_compacted(document)
 
 
 def test_the_proof_canonical_forms_of_the_vectors_are_the_published_ones() -> None:
@@ -134,6 +151,8 @@ def test_generated_credentials_and_their_respellings_agree_with_pyld(
     event("fast path" if _fast_taken(rewritten) else "pyld fallback")
     assert _both(rewritten) == _both(signed) or any(r.__name__ == "_null_or_empty" for r in rewrites)
     _both({k: v for k, v in rewritten.items() if k != "proof"})
+    assert _both_compacted(signed).startswith("ok:")
+    event("compacted" if _both_compacted(rewritten).startswith("ok:") else "not compacted")
 
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(max_size=6),
@@ -161,8 +180,11 @@ def test_hostile_documents_agree_with_pyld(body: dict[str, Any], context: list[A
     document = _base(**body)
     document["@context"] = context
     event("fast path" if _fast_taken(document) else "pyld fallback")
+    _both_compacted(document)
     if _both(document).startswith("ok:"):
-        _both(_secured(document))
+        secured = _secured(document)
+        _both(secured)
+        event("compacted" if _both_compacted(secured).startswith("ok:") else "not compacted")
 
 
 OUTSIDE_THE_SUBSET = {
@@ -188,6 +210,7 @@ def test_features_outside_the_subset_fall_back_to_pyld(feature: str) -> None:
     document = {**_base(), **OUTSIDE_THE_SUBSET[feature]}
     assert not _fast_taken(document), feature
     _both(document)
+    _both_compacted(document)
 
 
 INSIDE_THE_SUBSET = {
@@ -220,6 +243,8 @@ def test_features_inside_the_subset_take_the_fast_path_and_agree(feature: str) -
     assert _fast_taken(document), feature
     _both(document)
     _both(_secured(document))
+    _both_compacted(document)
+    _both_compacted(_secured(document))
 
 
 def test_a_proof_set_takes_the_fast_path() -> None:
@@ -228,6 +253,7 @@ def test_a_proof_set_takes_the_fast_path() -> None:
     assert isinstance(document["proof"], list) and len(document["proof"]) == 2
     assert _fast_taken(document)
     _both(document)
+    assert _both_compacted(document).startswith("ok:")
 
 
 def test_the_differential_mode_catches_a_disagreement(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,3 +273,45 @@ def test_the_differential_mode_catches_a_disagreement(monkeypatch: pytest.Monkey
         _jsonld.canonize(_base(), LOADER)
     monkeypatch.setenv(DIFFERENTIAL_ENV, "0")
     assert _jsonld.canonize(_base(), LOADER) != canonize_pyld(_base(), LOADER)
+
+
+def test_a_shape_is_judged_once_and_its_literals_are_the_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaga_vc.proofs import _compacted
+
+    first = _secured(_base(credentialSubject={"id": "did:example:a", "name": "一", "nick": ["x", "y"], "n": [True]}))
+    assert _both_compacted(first).startswith("ok:")
+
+    def refuse(document: Any, loader: Any = None) -> Any:
+        raise AssertionError("pyld was asked again")
+
+    monkeypatch.delenv(DIFFERENTIAL_ENV, raising=False)
+    monkeypatch.setattr(_compacted, "check_compacted_pyld", refuse)
+    second = copy.deepcopy(first)
+    second["credentialSubject"].update(name="二", nick=["p", "q"])
+    normalised = check_compacted(second, LOADER)
+    assert normalised["credentialSubject"] == {"id": "did:example:a", "name": "二", "nick": ["p", "q"], "n": True}
+    assert list(normalised) == list(second)
+    # equal texts are another shape: two equal values of one property are not two statements
+    third = copy.deepcopy(first)
+    third["credentialSubject"]["nick"] = ["x", "x"]
+    with pytest.raises(AssertionError, match="asked again"):
+        check_compacted(third, LOADER)
+
+
+@pytest.mark.parametrize("nick", [["x", "x"], ["x", "y"], ["x", "X"], [" x", "x"]])
+def test_equal_literal_texts_are_judged_as_pyld_judges_them(nick: list[str]) -> None:
+    document = _base(credentialSubject={"id": "did:example:a", "nick": nick})
+    _both_compacted(document)
+    _both_compacted(_secured(document))
+
+
+def test_the_differential_mode_catches_a_wrong_remembered_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaga_vc.proofs import _fastld
+
+    document = _base(credentialSubject={"id": "did:example:a", "nick": ["x"]})
+    normalised = check_compacted(document, LOADER)
+    wrong = {**normalised, "credentialSubject": {"id": "did:example:a", "nick": ["literal 0"]}}
+    monkeypatch.setattr(_fastld, "remembered_compacted", lambda loader, key: wrong)
+    monkeypatch.setenv(DIFFERENTIAL_ENV, "1")
+    with pytest.raises(FastPathDisagrees):
+        check_compacted(document, LOADER)
