@@ -15,11 +15,13 @@ from .errors import MALFORMED_VALUE_ERROR, InputError
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")
 _B64URL_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def b64url_encode(data: bytes) -> str:
-    """Encode bytes as unpadded base64url."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """Encode bytes as unpadded base64url (``base64.urlsafe_b64encode`` without its two Python layers:
+    an SD-JWT credential encodes some fifty values)."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:

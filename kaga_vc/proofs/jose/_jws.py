@@ -157,9 +157,13 @@ def json_object(segment: str, what: str, *, max_depth: int = DEFAULT_LIMITS.max_
     return value
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""What ``json.dumps`` with these options builds on every call, built once."""
+
+
 def canonical_json(value: Any) -> bytes:
     """Compact UTF-8 JSON, as the JOSE header and payload are serialised when signing."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _COMPACT.encode(value).encode("utf-8")
 
 
 # -- parse ---------------------------------------------------------------------------------------
