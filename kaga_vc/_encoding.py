@@ -6,7 +6,6 @@ lenient decoder lets two different strings stand for one signature.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 
