@@ -337,6 +337,8 @@ def verify_response(
         except KagaError as error:
             out.error(error)
     try:
+        if out.problems:
+            _withhold_claims(details)
         result = _result(not out.problems, out, now, req, details, subject=holder)
         if on_complete is not None:
             on_complete(result)
@@ -444,6 +446,15 @@ def check_schema(result: VerificationResult, types: list[str], bundle: TrustBund
             problems.append(Problem("kaga:schema-invalid", f"schema check failed at {errors[0].json_path} "
                                     f"({errors[0].validator})", None, {"path": errors[0].json_path}))
     return problems
+
+
+def _withhold_claims(details: JSONObject) -> None:
+    """A refused response shows no claim value: ``claims`` is empty, and so is each credential's
+    (``claimNames`` keeps what was presented, for the access log: names only, never values)."""
+    details["claims"] = {}
+    for entry in details["credentials"]:
+        entry["claimNames"] = sorted(entry["claims"])
+        entry["claims"] = {}
 
 
 def _check_requested(req: PresentationRequest, credentials: list[JSONObject], out: _Collector) -> None:
