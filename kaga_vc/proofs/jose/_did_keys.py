@@ -46,15 +46,22 @@ def kid_method_id(kid: object, expected_did: str) -> str:
         raise InputError(INVALID_KID, "'kid' must be a non-empty string")
     if kid.startswith("#"):
         kid = expected_did + kid
+    did, fragment, method_id = _kid_parts(kid)
+    if not fragment:
+        raise InputError(INVALID_KID, "'kid' must name a verification method (DID URL with a fragment)")
+    if did != expected_did:
+        raise InputError(KID_ISSUER_MISMATCH, f"'kid' belongs to {did}, not to {expected_did}")
+    return method_id
+
+
+@lru_cache(maxsize=4096)
+def _kid_parts(kid: str) -> tuple[str, str | None, str]:
+    """(DID, fragment, normalised DID URL) of a ``kid``; a few issuers' kids repeat, so remembered."""
     try:
         url = DIDURL.parse(kid)
     except KagaError:
         raise InputError(INVALID_KID, f"'kid' {kid!r} is not a DID URL") from None
-    if not url.fragment:
-        raise InputError(INVALID_KID, "'kid' must name a verification method (DID URL with a fragment)")
-    if str(url.did) != expected_did:
-        raise InputError(KID_ISSUER_MISMATCH, f"'kid' belongs to {url.did}, not to {expected_did}")
-    return str(url)
+    return str(url.did), url.fragment, str(url)
 
 
 @lru_cache(maxsize=512)
