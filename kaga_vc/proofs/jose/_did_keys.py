@@ -143,9 +143,8 @@ def verify_jws_with_did(
             raise ProofError(INVALID_VERIFICATION_METHOD, f"{method_id} is not authorised for {relationship}")
         verify_with_method(jws, method)
         return method
-    candidates = [
-        m for m in document.verification_methods() if document.has_relationship(m.id, relationship) and _suits(m, jws.alg)
-    ]
+    authorised = set(document.relationship(relationship))  # built once, not once per method
+    candidates = [m for m in document.verification_methods() if m.id in authorised and _suits(m, jws.alg)]
     if not candidates:
         raise UnsupportedError(
             ALGORITHM_KEY_MISMATCH, f"{expected_did} has no {relationship} method that signs with {jws.alg}"
