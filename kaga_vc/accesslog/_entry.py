@@ -96,6 +96,9 @@ class AccessEntry:
     verifier_name: str | None = None  # the name the request gave (a shop's), recorded as ``verifierName``
     extra: JSONObject = field(default_factory=dict)
     truncated: Sequence[str] = ()  # fields cut or dropped to fit (recorded as the body's ``truncated``)
+    # SHA-256 (hex) of the request nonce this verification consumed; not part of the signed body: the
+    # log keeps it under a unique key in the entry's own transaction, so one nonce is logged once
+    nonce_digest: str | None = None
 
     def __post_init__(self) -> None:
         _text(self.verifier, "verifier")
@@ -111,6 +114,8 @@ class AccessEntry:
         object.__setattr__(self, "truncated", _names(self.truncated, "truncated fields"))
         if self.time is not None and (self.time.tzinfo is None or self.time.utcoffset() is None):
             raise InputError(MALFORMED_VALUE_ERROR, "time must be an aware datetime")
+        if self.nonce_digest is not None and not _is_digest(self.nonce_digest):
+            raise InputError(MALFORMED_VALUE_ERROR, "nonce_digest must be a hex SHA-256")
 
     @classmethod
     def from_verification(
@@ -132,7 +137,7 @@ class AccessEntry:
         (the holder; else the presented credentials' subject), ``result.checked_at`` and ``result.details`` as :func:`kaga_vc.verifier.verify_response`
         fills it: ``request`` (verifier, purpose, location, service) and ``credentials`` (each one's
         ``types`` and ``claims``: only the claim *names* are kept, every presented credential's, accepted
-        or not; a refused response carries no values, its ``claimNames`` are read). ``request`` (a ``PresentationRequest``) fills what the details lack; keyword arguments win.
+        or not). ``request`` (a ``PresentationRequest``) fills what the details lack; keyword arguments win.
         """
         details = getattr(result, "details", None)
         details = details if isinstance(details, dict) else {}
@@ -147,7 +152,8 @@ class AccessEntry:
 
         credentials = [c for c in details.get("credentials") or () if isinstance(c, dict)]
         types = [t for c in credentials for t in (c.get("types") or ()) if isinstance(t, str)]
-        claims = [n for c in credentials for n in _claim_names(c) if isinstance(n, str)]
+        claims = [n for c in credentials if isinstance(c.get("claims"), dict) for n in c["claims"]
+                  if isinstance(n, str)]
         verified = bool(getattr(result, "verified", False))
         reason = None
         if not verified:
@@ -176,18 +182,15 @@ class AccessEntry:
             verifier_name=_fit(verifier_name or from_request("name"), "verifierName", cut),
             time=time or (checked_at if isinstance(checked_at, datetime) else None),
             truncated=tuple(cut),
+            nonce_digest=details["nonceDigest"] if _is_digest(details.get("nonceDigest")) else None,
         )
 
 
-def _claim_names(credential: JSONObject) -> list[Any]:
-    """The claim names one presented credential showed (a refused response lists them in ``claimNames``)."""
-    claims, names = credential.get("claims"), credential.get("claimNames")
-    if isinstance(claims, dict) and claims:
-        return list(claims)
-    return list(names) if isinstance(names, list) else []
-
-
 TRUNCATION_MARK = "…"
+
+
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _fit(value: Any, name: str, cut: list[str]) -> str | None:

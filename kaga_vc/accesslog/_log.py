@@ -28,10 +28,12 @@ from ..errors import (
     LOG_TRUNCATED,
     LOG_UNAVAILABLE,
     MALFORMED_VALUE_ERROR,
+    NONCE_REPLAYED,
     NOTHING_TO_ANCHOR,
     AccessLogError,
     InputError,
     KagaError,
+    ProofError,
 )
 from ..keys import PrivateKey, Signer
 from . import _store as st
@@ -282,17 +284,15 @@ class AccessLog:
                 if check is not None and rows.get("key_check") != check:
                     raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log was created with")
                 if "log_key" not in rows and signing is not None:
-                    # a log made before it had its own key: the key signs from the next entry on — unless
-                    # it signed entries already (the rows were deleted): then from the first of those
+                    # a log made before it had its own key: the key signs from the next entry on
                     head = conn.execute(select(st.log_head.c.seq).where(st.log_head.c.id == 1)).scalar_one()
-                    since = _first_signed_by(conn, signing, int(head))
                     try:
                         conn.execute(st.log_meta.insert(), [{"name": "log_key", "value": signing},
-                                                            {"name": "since", "value": str(since)}])
+                                                            {"name": "since", "value": str(int(head))}])
                     except IntegrityError:
                         conn.rollback()
                         return self._init_meta()
-                    rows.update(log_key=signing, since=str(since))
+                    rows.update(log_key=signing, since=str(int(head)))
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {st._describe(exc)}") from None
         if signing is not None and rows.get("log_key") != signing:
@@ -375,7 +375,11 @@ class AccessLog:
                     seq, previous = seq + 1, digest
                 if rows:
                     conn.execute(st.entries.insert(), rows)
+                st.consume_nonces(conn, [e.nonce_digest for e in entries], [r.seq for r in out])
                 conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=seq, hash=previous))
+        except st.NonceLogged:
+            raise ProofError(NONCE_REPLAYED, "the access log already holds an entry for this request's nonce: "
+                                             "a replayed (or retried) presentation") from None
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot append to the access log: {st._describe(exc)}") from None
         if self._anchoring is not None:
@@ -826,14 +830,6 @@ class AccessLog:
     def count_subjects(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count(func.distinct(st.entries.c.subject_index)))).scalar_one())
-
-
-def _first_signed_by(conn: Connection, key_id: str, default: int) -> int:
-    """The first entry whose record names ``key_id`` as its verification method, else ``default``."""
-    needle = f'"verificationMethod":"{key_id}"'
-    query = select(st.entries.c.seq).where(st.entries.c.record.contains(needle, autoescape=True))
-    found = conn.execute(query.order_by(st.entries.c.seq).limit(1)).scalar()
-    return int(found) if found is not None else default
 
 
 def answer_challenge(challenge: Challenge, *, did: str, signer: Signer, now: datetime | None = None) -> str:

@@ -5,7 +5,9 @@ Tables: ``log_meta`` (log id, key check, the log's identity), ``log_head`` (one 
 append lock), ``entries`` (seq, record hash, keyed subject index, canonical record), ``tree_heads`` (the
 signed tree heads this log anchored, and their transactions; the chain holds the authoritative copy),
 ``anchors`` (batches anchored on the first contract, before issue 12: read-only), ``challenges``
-(subject-access nonces, consumed once).
+(subject-access nonces, consumed once), ``consumed_nonces`` (the SHA-256 of each
+presentation-request nonce an entry consumed, unique: written with the entry, so a retry after a crash
+between the log's commit and the nonce store's is refused, not logged twice).
 
 Durability: SQLite runs in WAL mode with ``synchronous=FULL`` (a committed append survives a crash
 of the process and of the machine); PostgreSQL commits are durable by default. Appends are
@@ -16,6 +18,7 @@ once and PostgreSQL's row lock, so concurrent writers queue instead of forking t
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,7 @@ ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
 DEFAULT_FILE = "accesslog.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "kaga_accesslog_alembic_version"  # its own: the log may share a database with the records
-HEAD_REVISION = "0002_tree_heads"
+HEAD_REVISION = "0003_consumed_nonces"
 
 metadata = MetaData()
 
@@ -94,6 +97,28 @@ challenges = Table(
     Column("expires", Float, nullable=False),
     Column("used", Float, nullable=True),
 )
+consumed_nonces = Table(
+    "consumed_nonces", metadata,
+    Column("nonce_digest", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+
+class NonceLogged(Exception):
+    """An entry for this nonce is in the log already (raised inside the append's transaction)."""
+
+
+def consume_nonces(conn: Any, digests: Sequence[str | None], seqs: Sequence[int]) -> None:
+    """Record, in the append's transaction, the nonce each new entry consumed; :class:`NonceLogged` if one was."""
+    from sqlalchemy.exc import IntegrityError
+
+    for digest, seq in zip(digests, seqs, strict=True):
+        if digest is None:
+            continue
+        try:  # the caller's transaction is rolled back as the error leaves it: no entry, no head move
+            conn.execute(consumed_nonces.insert().values(nonce_digest=digest, seq=seq))
+        except IntegrityError:
+            raise NonceLogged(digest) from None
 
 
 def log_url(target: str | os.PathLike[str] | None = None, *, home: str | os.PathLike[str] | None = None) -> str:
@@ -129,8 +154,8 @@ def open_engine(url: str) -> Engine:
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+                _set_wal(dbapi_connection)
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=FULL")
                 cursor.execute("PRAGMA busy_timeout=30000")
                 cursor.close()
@@ -142,6 +167,27 @@ def open_engine(url: str) -> Engine:
         return engine
     except SQLAlchemyError as exc:
         raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {_describe(exc)}") from None
+
+
+def _set_wal(dbapi_connection: Any, wait: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting while another process holds the database.
+
+    Switching a fresh file to WAL needs the database to itself, and SQLite answers "database is locked"
+    at once, without its busy handler, while another process's first open is migrating it: three
+    concurrent first opens failed now and then. WAL is persistent, so this waits only on a new file.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _migrate_sqlite(url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..did import DIDURL
+from ..errors import NONCE_REPLAYED, ProofError
 from ..keys import Signer
 from ._entry import AccessEntry, RecordedEntry
 from ._log import AccessLog
@@ -28,7 +29,10 @@ def verify_and_record(
     records the request's purpose, location and service, the presented credential types and claim
     names, and the first problem's code when refused. ``options`` go to ``verify_response`` (``policy``,
     ``nonce_store``, ``now``, ``max_clock_skew``). The entry is written before the nonce is committed, in
-one step with it: if writing fails the nonce stays usable (issue 13). Returns (the verification result, the recorded entry).
+one step with it: if writing fails the nonce stays usable (issue 13). The entry carries the nonce's
+digest under a unique key of the log, so a retry after a crash between the log's commit and the nonce
+store's is refused: ProofError ``kaga:nonce-replayed``, and nothing is recorded a second time.
+Returns (the verification result, the recorded entry).
     """
     from ..verifier import verify_response
 
@@ -42,4 +46,7 @@ one step with it: if writing fails the nonce stays usable (issue 13). Returns (t
         recorded.append(log.record(entry, signer=key))
 
     result = verify_response(response, request=request, bundle=bundle, on_complete=record, **options)
+    if not recorded:  # the log refused the entry: its nonce was logged already (verify_response says so)
+        raise ProofError(NONCE_REPLAYED, "this request's nonce is already in the access log: a retried or "
+                                         "replayed presentation, not recorded again")
     return result, recorded[0]

@@ -15,11 +15,9 @@ from .verify import (
     JWT_VC11,
     SD_JWT,
     VC_JWT,
-    PresentationCheck,
     detect_format,
     verify_credential,
     verify_presentation,
-    verify_presentation_checked,
 )
 
 __all__ = [
@@ -33,7 +31,6 @@ __all__ = [
     "Credential",
     "Format",
     "Presentation",
-    "PresentationCheck",
     "Problem",
     "VerificationResult",
     "VerifyParameters",
@@ -44,6 +41,5 @@ __all__ = [
     "parse_json",
     "verify_credential",
     "verify_presentation",
-    "verify_presentation_checked",
     "verify_presentation_di",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
 from ..errors import (
@@ -64,10 +63,6 @@ class ResolutionResult:
         }
 
 
-# the default options, built once (read-only properties: one instance is shared by every resolution)
-_DEFAULT_OPTIONS = ResolutionOptions(properties=MappingProxyType({}))
-
-
 class DIDMethod(Protocol):
     """One DID method's resolver."""
 
@@ -96,7 +91,7 @@ class Resolver:
         method = self._methods.get(parsed.method)
         if method is None:
             raise ResolutionError(METHOD_NOT_SUPPORTED, f"DID method {parsed.method!r} is not configured")
-        options = options or _DEFAULT_OPTIONS
+        options = options or ResolutionOptions()
         result = method.resolve(parsed, options)
         if options.accept == DID_JSON:
             doc = {k: v for k, v in result.did_document.items() if k != "@context"}

