@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -110,6 +110,22 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
 
 
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _decode(text: str) -> Any:
+    """``_DECODER.decode(text)``; a text that is one object or array, no surrounding whitespace, skips
+    decode's two whitespace scans (anything else, errors included, goes through decode itself)."""
+    if text and text[0] in "{[":
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            return _DECODER.decode(text)
+        if end == len(text):
+            return value
+    return _DECODER.decode(text)
+
+
 def strict_json_loads(data: bytes | str, *, max_depth: int = DEFAULT_LIMITS.max_depth) -> Any:
     """Parse JSON refusing duplicate names, NaN/Infinity and nesting deeper than ``max_depth``."""
     try:
@@ -122,7 +138,7 @@ def strict_json_loads(data: bytes | str, *, max_depth: int = DEFAULT_LIMITS.max_
             text = data
         else:
             raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}")
-        value = _DECODER.decode(text)
+        value = _decode(text)
     except InputError:
         raise
     except RecursionError:
