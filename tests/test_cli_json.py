@@ -185,6 +185,8 @@ CASES: dict[str, tuple[list[str] | None, list[str], int]] = {
     "log export": (["--anonymized", "--k", "2", "--out", "{d}/open-data"], ["--out", "{d}/open-data2"], 2),
     "log my-history": (["--wallet", "{d}/home/wallet/wallet.json", "--no-chain"],
                        ["--wallet", "{d}/bad.bin", "--no-chain"], 3),
+    "log check-entry": (["{d}/entry.json"], ["{d}/empty.txt"], 3),  # an entry and its proof, the chain alone
+    "log heads": (["--log-id", "LOGID", "--anchorer", "ANCHORER"], ["--log-id", "not-hex"], 3),
     "status suspend": (["{cred}", "--staff", "tanaka"], ["urn:uuid:00000000-0000-0000-0000-000000000000"], 3),
     "status unsuspend": (["{cred}"], ["{cred}"], 3),  # the second time it is not suspended
     "status revoke": (["{cred}"], ["{cred}"], 3),  # revocation is final: revoking again is refused
@@ -255,6 +257,12 @@ def _prepare(setup: Setup, command: str) -> dict[str, str]:
         _present(setup, "p")
     if command == "verify":
         _present(setup, "v")
+    if command in ("log check-entry", "log heads"):
+        _ok(setup, "log", "anchor", "--json")  # whatever is new (or nothing)
+        history = _ok(setup, "log", "my-history", "--wallet", f"{d}/home/wallet/wallet.json", "--no-chain", "--json")
+        held = next(e for e in history["entries"] if e["proof"])
+        (d / "entry.json").write_text(json.dumps({"record": held["record"], "proof": held["proof"]}))
+        subs.update(LOGID=held["proof"]["logId"], ANCHORER=held["proof"]["anchorer"])
     return subs
 
 

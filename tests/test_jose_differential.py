@@ -3,7 +3,7 @@
 The verify path checks signatures with libsodium / libsecp256k1 / OpenSSL directly
 (``kaga_vc.proofs.jose._primitives``). That fast path must never accept what a JOSE library refuses:
 hypothesis mutates real tokens (header, payload, signature bytes, ``typ``, ``alg``, ``kid``, non-ASCII,
-re-signed payloads) and every one is verified twice through the one verify pipeline, once as shipped
+re-signed payloads; the issuer-signed JWT or the KB-JWT of an SD-JWT) and every one is verified twice through the one verify pipeline, once as shipped
 and once with the signature step replaced by jwcrypto verifying the same bytes; the verdict and the
 codes must be the same. The primitive itself is also compared with jwcrypto on each (key, input,
 signature) triple.
@@ -147,7 +147,8 @@ header_edits = st.one_of(
 )
 payload_edits = st.one_of(
     st.builds(lambda n, v: _set(n, v), st.sampled_from(["iss", "sub", "exp", "nbf", "iat", "issuer", "validUntil",
-                                                         "vct", "cnf", "_sd_alg", "vc"]),
+                                                         "vct", "cnf", "_sd_alg", "vc", "aud", "nonce",
+                                                         "sd_hash"]),
               st.one_of(st.sampled_from([_DELETE, None, True, 0, 10**12, "x"]),
                         st.sampled_from([did_of(s) for s in SIGNERS.values()]))),
 )
@@ -155,9 +156,19 @@ payload_edits = st.one_of(
 
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[str, str, bool]:
-    """A real token, mutated; whether a holder presentation (SD-JWT+KB) is what it was."""
+    """A real token, mutated (for an SD-JWT+KB: its issuer-signed JWT or its KB-JWT); whether a holder
+    presentation (SD-JWT+KB) is what it was."""
     kind, token, signer_name = draw(st.sampled_from(TOKENS))
+    if kind == "sd" and draw(st.booleans()):  # the KB-JWT, signed by the holder
+        head, _, kb = token.rpartition("~")
+        holder = "holder" if signer_name == "ed" else "holder_ed"
+        return kind, head + "~" + _mutate_jws(draw, kb, holder), True
     header, payload, signature, tail = _split(token)
+    return kind, _mutate_jws(draw, f"{header}.{payload}.{signature}", signer_name) + tail, kind == "sd"
+
+
+def _mutate_jws(draw: st.DrawFn, jws: str, signer_name: str) -> str:
+    header, payload, signature = jws.split(".")
     choice = draw(st.sampled_from(["header", "payload", "resign", "sigbyte", "sigcut", "sigext", "sigswap",
                                    "nonascii", "none"]))
     if choice == "header":
@@ -192,7 +203,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, bool]:
             payload = payload[:5] + "\u3042" + payload[5:]
         else:
             signature = signature + "\u00a0"
-    return kind, f"{header}.{payload}.{signature}{tail}", kind == "sd"
+    return f"{header}.{payload}.{signature}"
 
 
 def _verdict(kind: str, token: str, holder: bool) -> tuple[bool, tuple[str, ...]]:
@@ -205,18 +216,20 @@ def _verdict(kind: str, token: str, holder: bool) -> tuple[bool, tuple[str, ...]
 
 def _check_signatures_agree(token: str) -> None:
     """Every (key, input, signature) the verify path might check: primitive == jwcrypto."""
-    jws_part = token.split("~")[0]
-    parts = jws_part.split(".")
-    if len(parts) != 3 or not token.isascii():
+    if not token.isascii():
         return
-    try:
-        signature = unb64(parts[2])
-    except ValueError:
-        return
-    data = f"{parts[0]}.{parts[1]}".encode("ascii")
-    for signer in SIGNERS.values():
-        public_key = signer.key.public_key
-        assert verify_signature(public_key, data, signature) == jwcrypto_verify(public_key, data, signature)
+    for jws_part in (token.split("~")[0], token.split("~")[-1]):
+        parts = jws_part.split(".")
+        if len(parts) != 3:
+            continue
+        try:
+            signature = unb64(parts[2])
+        except ValueError:
+            continue
+        data = f"{parts[0]}.{parts[1]}".encode("ascii")
+        for signer in SIGNERS.values():
+            public_key = signer.key.public_key
+            assert verify_signature(public_key, data, signature) == jwcrypto_verify(public_key, data, signature)
 
 
 @SETTINGS

@@ -137,7 +137,7 @@ class AccessEntry:
         (the holder; else the presented credentials' subject), ``result.checked_at`` and ``result.details`` as :func:`kaga_vc.verifier.verify_response`
         fills it: ``request`` (verifier, purpose, location, service) and ``credentials`` (each one's
         ``types`` and ``claims``: only the claim *names* are kept, every presented credential's, accepted
-        or not). ``request`` (a ``PresentationRequest``) fills what the details lack; keyword arguments win.
+        or not; a refused response carries no values, its ``claimNames`` are read). ``request`` (a ``PresentationRequest``) fills what the details lack; keyword arguments win.
         """
         details = getattr(result, "details", None)
         details = details if isinstance(details, dict) else {}
@@ -152,8 +152,7 @@ class AccessEntry:
 
         credentials = [c for c in details.get("credentials") or () if isinstance(c, dict)]
         types = [t for c in credentials for t in (c.get("types") or ()) if isinstance(t, str)]
-        claims = [n for c in credentials if isinstance(c.get("claims"), dict) for n in c["claims"]
-                  if isinstance(n, str)]
+        claims = [n for c in credentials for n in _claim_names(c) if isinstance(n, str)]
         verified = bool(getattr(result, "verified", False))
         reason = None
         if not verified:
@@ -184,6 +183,14 @@ class AccessEntry:
             truncated=tuple(cut),
             nonce_digest=details["nonceDigest"] if _is_digest(details.get("nonceDigest")) else None,
         )
+
+
+def _claim_names(credential: JSONObject) -> list[Any]:
+    """The claim names one presented credential showed (a refused response lists them in ``claimNames``)."""
+    claims, names = credential.get("claims"), credential.get("claimNames")
+    if isinstance(claims, dict) and claims:
+        return list(claims)
+    return list(names) if isinstance(names, list) else []
 
 
 TRUNCATION_MARK = "…"

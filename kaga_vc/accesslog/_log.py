@@ -284,15 +284,17 @@ class AccessLog:
                 if check is not None and rows.get("key_check") != check:
                     raise AccessLogError(LOG_KEY_MISMATCH, "this log key is not the key this log was created with")
                 if "log_key" not in rows and signing is not None:
-                    # a log made before it had its own key: the key signs from the next entry on
+                    # a log made before it had its own key: the key signs from the next entry on — unless
+                    # it signed entries already (the rows were deleted): then from the first of those
                     head = conn.execute(select(st.log_head.c.seq).where(st.log_head.c.id == 1)).scalar_one()
+                    since = _first_signed_by(conn, signing, int(head))
                     try:
                         conn.execute(st.log_meta.insert(), [{"name": "log_key", "value": signing},
-                                                            {"name": "since", "value": str(int(head))}])
+                                                            {"name": "since", "value": str(since)}])
                     except IntegrityError:
                         conn.rollback()
                         return self._init_meta()
-                    rows.update(log_key=signing, since=str(int(head)))
+                    rows.update(log_key=signing, since=str(since))
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {st._describe(exc)}") from None
         if signing is not None and rows.get("log_key") != signing:
@@ -830,6 +832,14 @@ class AccessLog:
     def count_subjects(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count(func.distinct(st.entries.c.subject_index)))).scalar_one())
+
+
+def _first_signed_by(conn: Connection, key_id: str, default: int) -> int:
+    """The first entry whose record names ``key_id`` as its verification method, else ``default``."""
+    needle = f'"verificationMethod":"{key_id}"'
+    query = select(st.entries.c.seq).where(st.entries.c.record.contains(needle, autoescape=True))
+    found = conn.execute(query.order_by(st.entries.c.seq).limit(1)).scalar()
+    return int(found) if found is not None else default
 
 
 def answer_challenge(challenge: Challenge, *, did: str, signer: Signer, now: datetime | None = None) -> str:

@@ -101,16 +101,23 @@ def sync(
     rpc_url: str | None = RpcUrlOption,
     registry: str | None = RegistryOption,
     chain_id: int | None = ChainIdOption,
+    allow_private_address: bool = typer.Option(
+        False, "--allow-private-address", help="A did:web issuer's DID document may come from a loopback, private "
+        "or link-local address (plain HTTP only to a loopback one); refused by default."),
     password_file: Path | None = PasswordFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Read the issuers' did:ethr histories from the chain, add the city's current status lists, types and schemas, sign.
 
-    Run by the city (its keys under $KAGA_VC_HOME/city sign); businesses receive the file.
+    A did:web issuer's DID document is fetched now (HTTPS) and carried in the bundle, signed with the
+    rest: verifiers resolve it offline. Run by the city (its keys under $KAGA_VC_HOME/city sign);
+    businesses receive the file.
     Example: kaga-vc bundle sync --issuer did:ethr:0x539:0x… --out trust-bundle.jwt
+    Example: kaga-vc bundle sync --issuer did:web:clinic.example=VaccinationCredential --issuer did:ethr:0x539:0x…
     """
     from ..credentials import issue_credential
     from ..credentials.kaga import CredentialKind, load_schema
+    from ..did.web import WebMethod
     from ..issuer.service import city_bundle_signer, city_dir, open_city_issuer, read_city
     from ..status import FileStatusListSource, StatusLists
     from ..verifier import sync_bundle
@@ -138,7 +145,8 @@ def sync(
 
             bundle = sync_bundle(ethr_method(reg), signer=bundle_signer, issuers=issuers, status_lists=lists,
                                  schemas=schemas, valid_for=timedelta(seconds=valid_for),
-                                 sequence=next_bundle_sequence(city_dir() / "bundle-sequence"))
+                                 sequence=next_bundle_sequence(city_dir() / "bundle-sequence"),
+                                 web=WebMethod(insecure_localhost=allow_private_address))
     from .._files import write_atomically
 
     write_atomically(out, bundle.token + "\n", mode=0o644)  # public; a planted symlink is replaced, not followed

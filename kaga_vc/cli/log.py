@@ -253,6 +253,103 @@ def anchor(
             time.sleep(period)
 
 
+@app.command("check-entry")
+@error_boundary
+def check_entry(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON holding the entry's \"record\" and "
+                                "its \"proof\" (one entry of `log my-history --json`)."),
+    rpc_url: str = RpcUrlOption,
+    chain_id: int = ChainIdOption,
+    contract: str = ContractOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Check one entry with its inclusion proof against the chain alone, trusting no log operator.
+
+    Checks the audit path to the proof's tree head, that the entry is signed by the log's key, that
+    the chain committed the proof's log identity (verifier, key) for the log, and that the chain holds
+    the tree head under the operator's account. Needs no log database. Exit 1 if any fails.
+    Example: kaga-vc log check-entry entry.json --rpc-url http://node.city.example:8545 --anchor-contract 0x…
+    """
+    from ..accesslog import InclusionProof, check_inclusion
+    from ..credentials import parse_json
+    from ..errors import MALFORMED_VALUE_ERROR, AccessLogError, InputError
+
+    data = parse_json(file.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("record"), dict) or not data.get("proof"):
+        raise InputError(MALFORMED_VALUE_ERROR, "the file holds no {\"record\": …, \"proof\": …} of an entry")
+    proof = InclusionProof.from_json(data["proof"])
+    with opened_anchor(rpc_url, chain_id, contract or proof.contract) as chain:
+        try:
+            head = check_inclusion(data["record"], proof, chain)
+        except AccessLogError as exc:
+            result: dict[str, Any] = {"verified": False, "seq": proof.seq, "logId": proof.log_id,
+                                      "code": exc.code, "detail": exc.detail}
+        else:
+            result = {"verified": True, "seq": proof.seq, "logId": proof.log_id, "identity": proof.identity.to_json(),
+                      "treeHead": {"index": head.index, "treeSize": head.tree_size, "root": head.root,
+                                   "blockNumber": head.block_number, "timestamp": head.timestamp},
+                      "chainId": chain.chain_id, "contract": proof.contract, "anchorer": proof.anchorer}
+    if as_json:
+        print_json(result)
+    elif result["verified"]:
+        out_console.print(f"[green]verified[/]: entry {proof.seq} of log {proof.log_id} is in tree head "
+                          f"{result['treeHead']['index']} ({proof.tree_size} entries, block "
+                          f"{result['treeHead']['blockNumber']}), signed by the log's key {proof.identity.key} "
+                          f"of {proof.identity.verifier}")
+    else:
+        out_console.print(f"[red]not verified[/]: {result['detail']} [dim]{result['code']}[/]")
+    if not result["verified"]:
+        raise typer.Exit(int(ExitCode.INVALID))
+
+
+@app.command("heads")
+@error_boundary
+def heads(
+    log: str = LogOption,
+    log_id: str = typer.Option(None, "--log-id", help="The log's id (hex; default: the local log's)."),
+    account: str = AccountOption,
+    rpc_url: str = RpcUrlOption,
+    chain_id: int = ChainIdOption,
+    contract: str = ContractOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the signed tree heads and the identity the chain holds for a log (read from the chain only).
+
+    An auditor gives --log-id and --anchorer (the operator's account) and needs no database.
+    Example: kaga-vc log heads --log-id 3f…e2 --anchorer 0x… --rpc-url http://node.city.example:8545 --json
+    """
+    from ..errors import MALFORMED_VALUE_ERROR, InputError
+
+    who = account
+    if log_id is None:
+        with opened_log(log) as opened:
+            log_id = opened.log_id
+            recorded = opened.batches()
+            who = who or (recorded[0].anchorer if recorded else None)
+    try:
+        raw = bytes.fromhex(log_id)
+        if len(raw) != 32:
+            raise ValueError
+    except ValueError:
+        raise InputError(MALFORMED_VALUE_ERROR, "--log-id is the log's 64 hex digits") from None
+    with opened_anchor(rpc_url, chain_id, contract) as chain:
+        who = who or chain.anchorer
+        on_chain = chain.read_log(who, raw)
+    data = {"logId": log_id, "anchorer": who, "chainId": chain.chain_id, "contract": chain.contract,
+            "identity": on_chain.identity,
+            "heads": [{"index": h.index, "treeSize": h.tree_size, "root": h.root, "blockNumber": h.block_number,
+                       "timestamp": h.timestamp} for h in on_chain.heads]}
+    if as_json:
+        print_json(data)
+        return
+    if not on_chain.heads:
+        out_console.print(f"no tree head of log {log_id} by {who} on chain {chain.chain_id}")
+        return
+    out_console.print(f"log {log_id} by {who} on chain {chain.chain_id} (identity {on_chain.identity}):")
+    for h in on_chain.heads:
+        out_console.print(f"  head {h.index}: {h.tree_size} entries, root {h.root}, block {h.block_number}")
+
+
 @app.command("export")
 @error_boundary
 def export(

@@ -128,6 +128,11 @@ def verify(
         None, "--format", help="Accept only this securing format (repeatable): " + ", ".join(f.value for f in Format)
         + ". Any other is refused (kaga:format-not-accepted). Default: every format. Whether the input is a "
         "credential or a presentation is read from its format, never from --challenge."),
+    did_web: bool = typer.Option(False, "--did-web", help="Resolve did:web issuers and holders over HTTPS (online). "
+                                 "Offline, a did:web issuer verifies from a trust bundle that carries it (--bundle)."),
+    allow_private_address: bool = typer.Option(
+        False, "--allow-private-address", help="With --did-web: a DID document may come from a loopback, private or "
+        "link-local address (plain HTTP only to a loopback one); refused by default."),
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a credential or presentation offline; exit 0 verified, 1 invalid, 3 bad input, 4 could not check.
@@ -143,6 +148,7 @@ def verify(
     Example: kaga-vc verify credential.json --status-lists published/status/ --json
     Example: kaga-vc verify kyc.sd-jwt --bundle trust-bundle.jwt --type KycCredential
     Example: kaga-vc verify presentation.jwt --format vp+jwt --challenge NONCE --json
+    Example: kaga-vc verify clinic-credential.json --did-web --json
     """
     at = _parse_now(now)
     accepted = _accepted_formats(formats)
@@ -191,7 +197,12 @@ def verify(
     presentation = _is_presentation(data) or challenge is not None or domain is not None
     # did:ethr issuers resolve online only when a chain is named (--rpc-url or $KAGA_VC_RPC_URL, --embedded-chain)
     # a credential's issuer is resolved as of the credential's issuance time (keys rotate)
-    with issuance_time_resolvers(cli_resolver(), rpc_url, registry, chain_id, embedded_chain) as chain:
+    base = cli_resolver()
+    if did_web:  # online: the DID document at the did:web URL, now (a did:web has no history)
+        from ..did.web import WebMethod
+
+        base = base.with_method(WebMethod(insecure_localhost=allow_private_address))
+    with issuance_time_resolvers(base, rpc_url, registry, chain_id, embedded_chain) as chain:
         params = VerifyParameters(resolver=chain.current, now=at, max_clock_skew=skew, status_source=source,
                                   formats=accepted, credential_resolver=chain.at_issuance)
         if presentation:
@@ -207,6 +218,10 @@ def verify(
         err_console.print(Text("hint: a did:ethr issuer is resolved from a trust bundle (--bundle trust-bundle.jwt, "
                                "offline) or from a chain (--embedded-chain, or --rpc-url with --registry)"),
                           soft_wrap=True)
+    elif code == ExitCode.COULD_NOT_CHECK and not did_web and str(result.issuer or "").startswith("did:web:") \
+            and not as_json:
+        err_console.print(Text("hint: a did:web issuer is resolved from a trust bundle that carries it (--bundle, "
+                               "offline) or online with --did-web"), soft_wrap=True)
     raise typer.Exit(int(code))
 
 

@@ -15,9 +15,11 @@ from .verify import (
     JWT_VC11,
     SD_JWT,
     VC_JWT,
+    PresentationCheck,
     detect_format,
     verify_credential,
     verify_presentation,
+    verify_presentation_checked,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Credential",
     "Format",
     "Presentation",
+    "PresentationCheck",
     "Problem",
     "VerificationResult",
     "VerifyParameters",
@@ -41,5 +44,6 @@ __all__ = [
     "parse_json",
     "verify_credential",
     "verify_presentation",
+    "verify_presentation_checked",
     "verify_presentation_di",
 ]

@@ -99,7 +99,10 @@ class VerifyParameters:
     def cache_key(self) -> tuple[Any, ...]:
         """What a verified status list depends on (lists verified under other settings are not reused)."""
         suites = tuple(sorted(self.suites.items())) if self.suites else None
-        return (self.resolver, self.credential_resolver, self.loader, suites, self.formats, self.algorithms,
+        # a list is resolved by credential_resolver when there is one: the credential's own resolver
+        # does not matter then (each credential of a presentation has its own; the list is verified once)
+        resolver = self.resolver if self.credential_resolver is None else None
+        return (resolver, self.credential_resolver, self.loader, suites, self.formats, self.algorithms,
                 self.max_clock_skew, self.limits)
 
 

@@ -191,39 +191,108 @@ def verify_presentation(
 def verify_presentation_with(presentation: Any, params: VerifyParameters, *, challenge: str | None = None,
                              domain: str | Sequence[str] | None = None) -> VerificationResult:
     """:func:`verify_presentation` with its parameters built."""
+    return verify_presentation_checked(presentation, params, challenge=challenge, domain=domain).result
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PresentationCheck:
+    """A presentation's verdict and the result of each credential in it, as the one pipeline made them.
+
+    ``credentials`` pairs each embedded credential's index in the presentation with its own result
+    (proof, validity, status: each verified once, here); an entry the presentation's format may not
+    carry has no result (its problem is in ``result``, with ``context["credential"]``). An SD-JWT+KB
+    is its credential: ``((0, result),)``. Policy layers (the verifier) act on these results instead
+    of verifying the credentials again. ``proof_held``: the presentation's own proof held — the
+    holder's signature with the challenge and domain asked for (an SD-JWT+KB: the issuer-signed JWT
+    and its KB-JWT), whatever the status or the other credentials say.
+    """
+
+    result: VerificationResult
+    credentials: tuple[tuple[int, VerificationResult], ...] = ()
+    proof_held: bool = False
+
+
+def verify_presentation_checked(presentation: Any, params: VerifyParameters, *, challenge: str | None = None,
+                                domain: str | Sequence[str] | None = None) -> PresentationCheck:
+    """:func:`verify_presentation`, keeping each embedded credential's own result (:class:`PresentationCheck`)."""
     now = params.instant()
     params = params.at(now)
     detected = _detect(presentation, params, now, presentation=True)
     if isinstance(detected, VerificationResult):
-        return detected
+        return PresentationCheck(detected)
     fmt, presentation = detected
     if fmt.family == DATA_INTEGRITY:
         from ._verify_di import verify_presentation_di
 
+        verified: list[tuple[int, VerificationResult]] = []
+
         def embedded(item: Any) -> VerificationResult:
             document = _unwrap_enveloped(item)
-            return verify_credential_with(document, _embedded_parameters(params, document))
+            result = verify_credential_with(document, _embedded_parameters(params, document))
+            verified.append((len(verified), result))  # the DI verifier hands over every entry, in order
+            return result
 
-        return verify_presentation_di(
+        result = verify_presentation_di(
             presentation, resolver=params.resolver, challenge=challenge, domain=domain, loader=params.loader,
             suites=params.suites, now=now, max_clock_skew=params.max_clock_skew, verify_embedded=embedded,
         )
+        return PresentationCheck(result, tuple(verified), _own_proof_held(result))
     from . import _verify_jose
 
+    if fmt.family == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
+        own = dataclasses.replace(params, resolver=params.resolver_for(presentation))
+        result = _verify_jose.verify_presentation(
+            presentation, format=fmt.family, resolver=own.document_resolver(), challenge=challenge,
+            domain=domain, now=now, max_clock_skew=params.max_clock_skew, limits=params.jose_limits(),
+        )
+        held = result.verified
+        result = _with_status(result, params)
+        return PresentationCheck(result, ((0, result),), held)
     # the credential family a JOSE presentation may carry: vp+jwt envelopes vc+jwt, a VC 1.1 JWT
     # presentation carries VC 1.1 JWTs (never a more lenient format than the envelope says)
     inner = {Format.VP_JWT: Format.VC_JWT, Format.VP11_JWT: Format.VC11_JWT}.get(fmt)
+    tokens: list[tuple[str, VerificationResult]] = []
 
     def embedded_jose(token: str) -> VerificationResult:
-        return verify_credential_with(token, _embedded_parameters(params, token, inner))
+        # the envelope decides the format of the credential, not of the status lists it points to
+        only = _detect(token, _embedded_parameters(params, token, inner), now, presentation=False)
+        result = only if isinstance(only, VerificationResult) else verify_credential_with(
+            token, _embedded_parameters(params, token))
+        tokens.append((token, result))
+        return result
 
-    result: VerificationResult = _verify_jose.verify_presentation(
-        presentation, format=fmt.family, resolver=params.document_resolver(), challenge=challenge, domain=domain, now=now,
+    result = _verify_jose.verify_presentation(
+        presentation, format=fmt.family, resolver=params.document_resolver(), challenge=challenge, domain=domain,
+        now=now,
         max_clock_skew=params.max_clock_skew, limits=params.jose_limits(), verify_embedded=embedded_jose,
     )
-    if fmt.family == SD_JWT:  # an SD-JWT presentation is the credential itself (plus key binding)
-        return _with_status(result, params)
-    return result
+    return PresentationCheck(result, _indexed(result.credential, fmt, tokens), _own_proof_held(result))
+
+
+def _own_proof_held(result: VerificationResult) -> bool:
+    """No problem of the presentation itself (an embedded credential's carry ``context["credential"]``)."""
+    return all("credential" in problem.context for problem in result.problems)
+
+
+def _indexed(payload: Any, fmt: Format, tokens: list[tuple[str, VerificationResult]]
+             ) -> tuple[tuple[int, VerificationResult], ...]:
+    """Each embedded token's result with its index among the presentation's entries (the JOSE verifiers
+    skip, and report, an entry that is not a credential JWT of their kind)."""
+    body = payload.get("vp") if fmt is Format.VP11_JWT and isinstance(payload, dict) else payload
+    entries = body.get("verifiableCredential", []) if isinstance(body, dict) else []
+    entries = entries if isinstance(entries, list) else [entries]
+    out: list[tuple[int, VerificationResult]] = []
+    pending = iter(tokens)
+    current = next(pending, None)
+    for index, entry in enumerate(entries):
+        if current is None:
+            break
+        ident = entry.get("id") if isinstance(entry, dict) else entry
+        text = ident.split(",", 1)[1] if isinstance(entry, dict) and isinstance(ident, str) and "," in ident else ident
+        if text == current[0]:
+            out.append((index, current[1]))
+            current = next(pending, None)
+    return tuple(out)
 
 
 def _embedded_parameters(params: VerifyParameters, document: Any, only: Format | None = None) -> VerifyParameters:
@@ -251,11 +320,13 @@ __all__ = [
     "SD_JWT",
     "VC_JWT",
     "Format",
+    "PresentationCheck",
     "VerifyParameters",
     "detect",
     "detect_format",
     "verify_credential",
     "verify_credential_with",
     "verify_presentation",
+    "verify_presentation_checked",
     "verify_presentation_with",
 ]

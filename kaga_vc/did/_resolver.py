@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
 from ..errors import (
@@ -63,6 +64,10 @@ class ResolutionResult:
         }
 
 
+# the default options, built once (read-only properties: one instance is shared by every resolution)
+_DEFAULT_OPTIONS = ResolutionOptions(properties=MappingProxyType({}))
+
+
 class DIDMethod(Protocol):
     """One DID method's resolver."""
 
@@ -91,7 +96,7 @@ class Resolver:
         method = self._methods.get(parsed.method)
         if method is None:
             raise ResolutionError(METHOD_NOT_SUPPORTED, f"DID method {parsed.method!r} is not configured")
-        options = options or ResolutionOptions()
+        options = options or _DEFAULT_OPTIONS
         result = method.resolve(parsed, options)
         if options.accept == DID_JSON:
             doc = {k: v for k, v in result.did_document.items() if k != "@context"}

@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, Self
 
@@ -301,11 +302,8 @@ class CityIssuer:
 
     def _earliest_issuance(self, wall_clock: datetime) -> datetime:
         """The wall clock, but never before the city's keys were published (see ``keys_published_at``)."""
-        try:
-            published = datetime.fromisoformat(self.config.keys_published_at)
-        except ValueError:
-            return wall_clock
-        return max(wall_clock, published.astimezone(UTC)) if published.tzinfo else wall_clock
+        published = _published_at(self.config.keys_published_at)
+        return max(wall_clock, published) if published is not None else wall_clock
 
     def issue(
         self,
@@ -406,6 +404,16 @@ class CityIssuer:
         disclosable = [p for p in kind.spec.disclosable if _present(subject, p)]
         return issue_sd_jwt(claims, signer=self.ed25519_signer, disclosable=disclosable, holder_key=holder_key,
                             decoys=Decoys(1, 3))
+
+
+@lru_cache(maxsize=16)
+def _published_at(text: str) -> datetime | None:
+    """``keys_published_at`` parsed (once per value: every credential of a batch asks)."""
+    try:
+        published = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return published.astimezone(UTC) if published.tzinfo else None
 
 
 def _present(subject: JSONObject, path: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import coincurve
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils, x25519
+from nacl.bindings import crypto_sign as _sodium_sign  # libsodium: the fastest maintained Ed25519 signing
 
 from .._encoding import (
     b64url_decode,
@@ -25,13 +26,18 @@ from ..errors import INVALID_KEY, UNSUPPORTED_KEY_TYPE, InputError, UnsupportedE
 from ._public import _CURVES, _HASHES, PublicKey, _coord_size
 from ._types import KeyType
 
+
+def _sha256(message: bytes) -> bytes:
+    return hashlib.sha256(message).digest()
+
+
 _SECRET_SIZES = {KeyType.ED25519: 32, KeyType.X25519: 32, KeyType.SECP256K1: 32, KeyType.P256: 32, KeyType.P384: 48, KeyType.P521: 66}
 
 
 class PrivateKey:
     """A private key of one :class:`KeyType`, with its public key."""
 
-    __slots__ = ("_ed25519", "_secret", "key_type", "public_key")
+    __slots__ = ("_native", "_secret", "key_type", "public_key")
 
     def __init__(self, key_type: KeyType, secret: bytes) -> None:
         secret = bytes(secret)
@@ -39,7 +45,7 @@ class PrivateKey:
             raise InputError(INVALID_KEY, f"{key_type.value} private key must be {_SECRET_SIZES[key_type]} bytes")
         self.key_type = key_type
         self._secret = secret
-        self._ed25519: ed25519.Ed25519PrivateKey | None = None  # built on first signature, then reused
+        self._native: Any = None  # the primitive's key object, built on first signature, then reused
         self.public_key = PublicKey.from_raw(key_type, _derive_public(key_type, secret))
 
     # -- construction -----------------------------------------------------------------------
@@ -109,17 +115,17 @@ class PrivateKey:
     def sign(self, data: bytes) -> bytes:
         """Sign ``data``: Ed25519 (64 bytes) or deterministic-hash ECDSA as ``r || s`` (low-s)."""
         if self.key_type is KeyType.ED25519:
-            if self._ed25519 is None:
-                self._ed25519 = ed25519.Ed25519PrivateKey.from_private_bytes(self._secret)
-            return self._ed25519.sign(data)
+            if self._native is None:  # libsodium's 64-byte signing key: seed || public key
+                self._native = self._secret + self.public_key.raw
+            return bytes(_sodium_sign(data, self._native)[:64])  # Ed25519 is deterministic: OpenSSL's bytes
         if self.key_type is KeyType.SECP256K1:
-            sig = coincurve.PrivateKey(self._secret).sign_recoverable(
-                data, hasher=lambda m: hashlib.sha256(m).digest()
-            )
-            return sig[:64]
+            if self._native is None:
+                self._native = coincurve.PrivateKey(self._secret)
+            return bytes(self._native.sign_recoverable(data, hasher=_sha256)[:64])
         if self.key_type in _HASHES:
-            key = ec.derive_private_key(int.from_bytes(self._secret, "big"), _CURVES[self.key_type])
-            r, s = utils.decode_dss_signature(key.sign(data, ec.ECDSA(_HASHES[self.key_type]())))
+            if self._native is None:
+                self._native = ec.derive_private_key(int.from_bytes(self._secret, "big"), _CURVES[self.key_type])
+            r, s = utils.decode_dss_signature(self._native.sign(data, ec.ECDSA(_HASHES[self.key_type]())))
             size = _coord_size(self.key_type)
             return r.to_bytes(size, "big") + s.to_bytes(size, "big")
         raise UnsupportedError(UNSUPPORTED_KEY_TYPE, f"{self.key_type.value} keys do not sign")
@@ -133,7 +139,9 @@ class PrivateKey:
             raise UnsupportedError(UNSUPPORTED_KEY_TYPE, "recoverable signatures need a secp256k1 key")
         if len(digest) != 32:
             raise InputError(INVALID_KEY, "digest must be 32 bytes")
-        return bytes(coincurve.PrivateKey(self._secret).sign_recoverable(digest, hasher=None))
+        if self._native is None:
+            self._native = coincurve.PrivateKey(self._secret)
+        return bytes(self._native.sign_recoverable(digest, hasher=None))
 
     def x25519_exchange(self, peer: PublicKey) -> bytes:
         """X25519 only: the shared secret with a peer's public key."""

@@ -48,6 +48,8 @@ _HASHES: dict[KeyType, Callable[[], hashes.HashAlgorithm]] = {KeyType.P256: hash
 
 _P25519 = 2**255 - 19
 _PROBE_SCALAR = bytes([0x40] * 32)  # any fixed X25519 scalar (clamped to a multiple of the cofactor 8)
+_PROBE: Any = None
+"""The X25519 key of ``_PROBE_SCALAR``, built once (every holder did:key of a batch is checked)."""
 
 
 @lru_cache(maxsize=1024)
@@ -62,15 +64,18 @@ def _is_small_order(key_type: KeyType, raw: bytes) -> bool:
     """
     from cryptography.hazmat.primitives.asymmetric import x25519
 
+    global _PROBE
+    if _PROBE is None:
+        _PROBE = x25519.X25519PrivateKey.from_private_bytes(_PROBE_SCALAR)
     value = int.from_bytes(raw, "little") & ((1 << 255) - 1)
     if key_type is KeyType.ED25519:
         if value >= _P25519:
             return True
         if value == 1:  # the identity (its Montgomery form is the point at infinity)
             return True
-        value = (1 + value) * pow(1 - value, _P25519 - 2, _P25519) % _P25519  # u = (1 + y) / (1 - y)
+        value = (1 + value) * pow(1 - value, -1, _P25519) % _P25519  # u = (1 + y) / (1 - y)
     try:
-        x25519.X25519PrivateKey.from_private_bytes(_PROBE_SCALAR).exchange(
+        _PROBE.exchange(
             x25519.X25519PublicKey.from_public_bytes(value.to_bytes(32, "little")))
     except ValueError:
         return True

@@ -50,11 +50,12 @@ class _Tables:
         self.top: dict[Any, Any] = {}
         self.steps: dict[tuple[int, int, bool, bool], tuple[Any, Any, Any]] = {}
         self.keys: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self.terms: dict[int, tuple[Any, dict[str, Any]]] = {}
         #: shadow JSON → the normalised shadow the compaction rule gave it (positive verdicts only)
         self.compacted: OrderedDict[str, JSONObject] = OrderedDict()
 
     def size(self) -> int:
-        return len(self.top) + len(self.steps) + len(self.keys)
+        return len(self.top) + len(self.steps) + len(self.keys) + len(self.terms)
 
 
 _tables: weakref.WeakKeyDictionary[Any, _Tables] = weakref.WeakKeyDictionary()
@@ -80,6 +81,17 @@ def _tables_for(loader: Any) -> _Tables:
             return entry[1]
 
 
+_processor: Any = None
+
+
+def _shared_processor() -> Any:
+    """One strict pyld processor for every walk (it keeps no state between calls)."""
+    global _processor
+    if _processor is None:
+        _processor = _strict_processor()
+    return _processor
+
+
 def _load_pyld() -> Any:
     global _pyld
     if _pyld is None:
@@ -90,7 +102,12 @@ def _load_pyld() -> Any:
 
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+_RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
 _SUPPORTED_CONTAINERS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"@set"}), frozenset({"@graph"}), frozenset({"@graph", "@set"}))
+
+
+_ABSOLUTE: set[str] = set()  # IRIs already found absolute (a pure test, remembered)
 
 
 class _Walker:
@@ -100,7 +117,7 @@ class _Walker:
         self.jsonld = _load_pyld()
         self.loader = loader
         self.tables = _tables_for(loader)
-        self.processor = _strict_processor()
+        self.processor = _shared_processor()
         self._options: JSONObject | None = None
         self.rdf_options = {"processingMode": "json-ld-1.1", "produceGeneralizedRdf": False, "base": None}
         self._make_options = _options
@@ -179,9 +196,14 @@ class _Walker:
 
     def iri(self, value: Any) -> str:
         """An absolute, non-blank IRI (the strict rule of ``_jsonld._check_iris`` and pyld's own test)."""
+        if value in _ABSOLUTE:
+            return str(value)
         if (not isinstance(value, str) or value.startswith("_:") or not _is_absolute_iri(value)
                 or not self.jsonld._is_absolute_iri(value)):
             raise Unsupported("not an absolute IRI")
+        if len(_ABSOLUTE) > 4096:
+            _ABSOLUTE.clear()
+        _ABSOLUTE.add(value)
         return value
 
     def node(self, active: Any, active_property: str | None, element: JSONObject, graph: str) -> tuple[str, JSONObject]:
@@ -256,8 +278,21 @@ class _Walker:
             shadow[key] = self.property(active, key, predicate, element[key], subject, graph)
         return subject, shadow
 
-    def property(self, active: Any, key: str, predicate: str, value: Any, subject: str, graph: str) -> Any:
-        """One key's values (as ``_expand_object`` for a term that is not a keyword); their shadow."""
+    def term(self, active: Any, key: str) -> tuple[Any, bool, tuple[str, str | None] | None]:
+        """A property's entry in the term table of ``active``: the context its values are expanded in,
+        whether it is a ``@graph`` container, and the literal a string value becomes (datatype,
+        language), or None when pyld's value expansion decides (an IRI, ``xsd:double`` …)."""
+        entry = self.tables.terms.get(id(active))
+        if entry is None or entry[0] is not active:
+            entry = (active, {})
+            self.tables.terms[id(active)] = entry
+        found = entry[1].get(key)
+        if found is None:
+            found = self._term(active, key)
+            entry[1][key] = found
+        return found
+
+    def _term(self, active: Any, key: str) -> tuple[Any, bool, tuple[str, str | None] | None]:
         get = self.jsonld.JsonLdProcessor.get_context_value
         term_ctx = active
         local = get(active, key, "@context")
@@ -273,22 +308,41 @@ class _Walker:
         mapping = term_ctx["mappings"].get(key)
         if mapping and mapping.get("reverse"):
             raise Unsupported("reverse term")
+        literal: tuple[str, str | None] | None = None
+        probe = self.processor._expand_value(term_ctx, key, "probe", self.rdf_options)
+        if isinstance(probe, dict) and "@value" in probe and "@direction" not in probe:
+            obj = self.processor._object_to_rdf(probe, None, [], self.rdf_options)
+            if (obj is not None and obj.get("type") == "literal" and obj.get("value") == "probe"
+                    and obj.get("datatype") not in (_XSD_DOUBLE, _RDF_JSON)):
+                literal = (obj["datatype"], obj.get("language"))
+        return term_ctx, "@graph" in container, literal
+
+    def property(self, active: Any, key: str, predicate: str, value: Any, subject: str, graph: str) -> Any:
+        """One key's values (as ``_expand_object`` for a term that is not a keyword); their shadow."""
+        term_ctx, in_graph, literal = self.term(active, key)
         items = value if isinstance(value, list) else [value]
         if not items:
             raise Unsupported("empty array")
-        in_graph = "@graph" in container
         shadows: list[Any] = []
         for item in items:
+            if isinstance(item, str) and literal is not None:
+                obj: JSONObject = {"type": "literal", "value": item, "datatype": literal[0]}
+                if literal[1] is not None:
+                    obj["language"] = literal[1]
+                self.emit(graph, subject, predicate, obj)
+                # a literal: its text decides nothing but its own value (see shadow())
+                shadows.append(self.literals.setdefault(item, f"literal {len(self.literals)}"))
+                continue
             if isinstance(item, dict):
                 if in_graph:
                     name = self.new_blank()
                     self.emit(graph, subject, predicate, {"type": "blank node", "value": name})
                     shadows.append(self.node(term_ctx, key, item, name)[1])
                 else:
-                    obj, shadow = self.node(term_ctx, key, item, graph)
+                    node, shadow = self.node(term_ctx, key, item, graph)
                     shadows.append(shadow)
                     self.emit(graph, subject, predicate,
-                              {"type": "blank node" if obj.startswith("_:") else "IRI", "value": obj})
+                              {"type": "blank node" if node.startswith("_:") else "IRI", "value": node})
                 continue
             if item is None or isinstance(item, list) or in_graph:
                 raise Unsupported("null, nested array or a plain value in a graph")
@@ -307,7 +361,7 @@ class _Walker:
             if obj is None or obj.get("type") != "literal":
                 raise Unsupported("literal")
             self.emit(graph, subject, predicate, obj)
-            if isinstance(item, str):  # a literal: its text decides nothing but its own value
+            if isinstance(item, str):
                 shadows.append(self.literals.setdefault(item, f"literal {len(self.literals)}"))
             else:
                 shadows.append(item)

@@ -4,12 +4,16 @@ Order of the checks (every problem is reported, none stops the others):
 
 1. the request: the verifier's own signature, not expired (``kaga:request-expired``);
 2. the bundle: freshness against the policy (``kaga:bundle-stale``, warning or refusal);
-3. each presentation: its proof by the holder, ``challenge``/``nonce`` = the request's nonce,
-   ``domain``/``aud`` = the verifier's DID (SD-JWT: the KB-JWT, signed by the ``cnf`` key);
-4. each credential, verified on its own with the issuer's DID document as it was at issuance
-   (``versionTime``, from the bundle's history): signature, validity, status (from the bundle),
-   the issuer trusted for that type (``kaga:issuer-not-trusted``,
-   ``kaga:credential-type-not-accepted``), the holder is the subject (``kaga:holder-not-subject``);
+3. each presentation, by the library's one pipeline
+   (:func:`~kaga_vc.credentials.verify_presentation_checked`, called once): its proof by the holder,
+   ``challenge``/``nonce`` = the request's nonce, ``domain``/``aud`` = the verifier's DID (SD-JWT: the
+   KB-JWT, signed by the ``cnf`` key), and each credential in it, verified there exactly once with the
+   issuer's DID document as it was at issuance (``versionTime``, from the bundle's history):
+   signature, validity, status (from the bundle's lists, applied once);
+4. policy, on the credentials that verified only (a presentation that did not verify is refused
+   with the pipeline's codes alone, the same in every format): the issuer trusted for that type
+   (``kaga:issuer-not-trusted``, ``kaga:credential-type-not-accepted``), the holder is the subject
+   (``kaga:holder-not-subject``), the type's schema, one subject (``kaga:multiple-subjects``);
 5. every requested claim disclosed (``kaga:claim-not-disclosed``);
 6. the nonce, consumed in the durable store once the presentation is bound to it
    (``kaga:nonce-replayed`` on any later use, also after a restart). It is committed only after
@@ -35,19 +39,18 @@ from ..credentials import (
     DATA_INTEGRITY,
     JWT_VC11,
     SD_JWT,
-    VC_JWT,
     Problem,
     VerificationResult,
-    detect_format,
-    verify_credential,
-    verify_presentation,
+    VerifyParameters,
+    verify_presentation_checked,
 )
+from ..did import Resolver
 from ..errors import (
+    CHALLENGE_NOT_CHECKED,
     CLAIM_NOT_DISCLOSED,
     CREDENTIAL_TYPE_NOT_ACCEPTED,
     HOLDER_NOT_SUBJECT,
     ISSUER_NOT_TRUSTED,
-    MALFORMED_VALUE_ERROR,
     MULTIPLE_SUBJECTS,
     NONCE_REPLAYED,
     PURPOSE_NOT_ACCEPTED,
@@ -68,15 +71,6 @@ ENVELOPE_PREFIX = "data:application/vc+jwt,"
 #: JWT / SD-JWT claims that are about the token, not about the subject
 _RESERVED = {"iss", "sub", "iat", "nbf", "exp", "jti", "cnf", "vct", "status", "_sd_alg", "aud", "nonce", "vc",
              "credentialStatus", "evidence", "credentialSchema"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    """A credential found in a presentation, before verification."""
-
-    data: Any  # dict (Data Integrity) or str (JWT / SD-JWT)
-    issuer: str | None
-    issued_at: datetime | None
 
 
 @dataclass(slots=True)
@@ -144,27 +138,6 @@ def issuance_of(item: Any) -> tuple[str | None, datetime | None]:
     issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else id_of(payload.get("issuer"))
     when = _instant(payload.get("iat")) or _instant(payload.get("nbf")) or _instant(payload.get("validFrom"))
     return issuer, when
-
-
-def _embedded(presentation: Any, fmt: str) -> list[Any]:
-    """The credentials inside a presentation (unverified), each as a dict or a JWT string."""
-    if fmt == DATA_INTEGRITY:
-        entries = presentation.get("verifiableCredential", []) if isinstance(presentation, dict) else []
-    elif fmt == VC_JWT:
-        entries = _jwt_payload(presentation).get("verifiableCredential", [])
-    elif fmt == JWT_VC11:
-        vp = _jwt_payload(presentation).get("vp")
-        entries = vp.get("verifiableCredential", []) if isinstance(vp, dict) else []
-    else:
-        return [presentation]
-    out = []
-    for entry in entries if isinstance(entries, list) else [entries]:
-        ident = entry.get("id") if isinstance(entry, dict) else None
-        if isinstance(entry, dict) and entry.get("type") == "EnvelopedVerifiableCredential" and isinstance(ident, str):
-            out.append(ident.split(",", 1)[1] if "," in ident else ident)
-        else:
-            out.append(entry)
-    return out
 
 
 def credential_types(result: VerificationResult) -> list[str]:
@@ -305,56 +278,34 @@ def verify_response(
     proven: set[str] = set()  # holders whose presentation proof held (issue 12: index only those)
     holder_results: list[tuple[str | None, list[VerificationResult]]] = []
     credentials: list[JSONObject] = []
+    failed = False  # a presentation or a credential in it did not verify: no policy, no claims
+    params = _parameters(loaded, now, max_clock_skew)
     for p_index, presentation in enumerate(answer.presentations):
-        try:
-            fmt = detect_format(presentation)
-        except KagaError as error:
-            out.error(error, presentation=p_index)
-            bound = False
-            continue
-        items = [_Item(data, *issuance_of(data)) for data in _embedded(presentation, fmt)]
-        pins = {}
-        for item in items:
-            if item.issuer and item.issued_at and item.issuer not in pins:
-                pins[item.issuer] = item.issued_at
-        resolver = loaded.resolver(pins)
-        presented = _verify_presentation(presentation, fmt, resolver, req, now, max_clock_skew,
-                                         audience or req.verifier)
-        own = [p for p in presented.problems if "credential" not in p.context]
-        for problem in own:
+        # the one pipeline: the holder's proof, nonce, audience, and each embedded credential (its
+        # proof at its issuance time, validity, status from the bundle), each verified exactly once
+        checked = verify_presentation_checked(presentation, params, challenge=req.nonce,
+                                              domain=audience or req.verifier)
+        presented = checked.result
+        for problem in presented.problems:
             out.problems.append(Problem(problem.code, problem.detail, problem.type,
                                         {**problem.context, "presentation": p_index}, problem.could_not_check))
-        if fmt != SD_JWT:  # an SD-JWT's warnings are its credential's, reported with it below
-            out.warnings.extend(w for w in presented.warnings if "credential" not in w.context
-                                and w.code != "kaga:challenge-not-checked")
-        if own:
+        out.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, "presentation": p_index})
+                            for w in presented.warnings if w.code not in (HOLDER_NOT_SUBJECT, CHALLENGE_NOT_CHECKED))
+        if not checked.proof_held:
             bound = False
+        if presented.problems:
+            failed = True
+        fmt = presented.format
         holder = presented.subject if fmt == DATA_INTEGRITY else (presented.issuer if fmt != SD_JWT else None)
-        if not own and holder:  # the presentation's own proof held: the holder controls this key
+        if checked.proof_held and holder:  # the presentation's own proof held: the holder controls this key
             proven.add(holder)
-        elif not own and fmt == SD_JWT and presented.details.get("keyBinding") and presented.subject:
+        elif checked.proof_held and fmt == SD_JWT and presented.details.get("keyBinding") and presented.subject:
             proven.add(presented.subject)  # the KB-JWT proved the key the SD-JWT is bound to
         results = []
-        for c_index, item in enumerate(items):
-            if fmt in (VC_JWT, JWT_VC11) and not isinstance(item.data, str):
-                # a JWT presentation carries JWT credentials (VC-JOSE-COSE: enveloped vc+jwt), as
-                # verify_presentation holds: a plain Data Integrity credential in it is refused here too
-                out.add(MALFORMED_VALUE_ERROR, "a JWT presentation carries JWT-secured credentials only",
-                        presentation=p_index, credential=c_index)
-                continue
-            if fmt == SD_JWT:
-                result = presented
-            else:
-                result = verify_credential(item.data, resolver=loaded.resolver(
-                    {item.issuer: item.issued_at} if item.issuer and item.issued_at else None),
-                    now=now, max_clock_skew=max_clock_skew)
-                for problem in result.problems:
-                    out.problems.append(Problem(problem.code, problem.detail, problem.type,
-                                                {**problem.context, "presentation": p_index, "credential": c_index},
-                                                problem.could_not_check))
+        for c_index, result in checked.credentials:
             results.append(result)
-            credentials.append(_check_credential(result, item, holder, fmt, loaded, policy, purpose_rule, req,
-                                                 out, now, max_clock_skew, p_index, c_index))
+            credentials.append(_check_credential(result, holder, loaded, policy, purpose_rule, req, out,
+                                                 p_index, c_index))
         holder_results.append((holder, results))
     out.checks.append("credentials")
 
@@ -367,7 +318,8 @@ def verify_response(
     for entry in credentials:
         if entry["accepted"]:
             claims.update(entry["claims"])
-    _check_requested(req, credentials, out)
+    if not failed:  # a presentation that did not verify is refused for that reason alone, in every format
+        _check_requested(req, credentials, out)
 
     details: dict[str, Any] = {
         "request": {"id": req.id, "verifier": req.verifier, "name": req.name, "purpose": req.purpose,
@@ -394,6 +346,8 @@ def verify_response(
         except KagaError as error:
             out.error(error)
     try:
+        if out.problems:
+            _withhold_claims(details)
         result = _result(not out.problems, out, now, req, details, subject=holder)
         if on_complete is not None:
             on_complete(result)
@@ -416,81 +370,72 @@ def verify_response(
     return result
 
 
-def _verify_presentation(presentation: Any, fmt: str, resolver: Any, req: PresentationRequest, now: datetime,
-                         skew: timedelta, audience: str) -> VerificationResult:
-    if fmt == DATA_INTEGRITY:
-        from ..credentials import verify_presentation_di
+def _parameters(bundle: TrustBundle, now: datetime, skew: timedelta) -> VerifyParameters:
+    """The pipeline's parameters for a response: the bundle's offline resolver, each credential (and
+    status list) resolved at its own issuance time (``versionTime``), status from the bundle's lists."""
 
-        return verify_presentation_di(presentation, resolver=resolver, challenge=req.nonce, domain=audience,
-                                      now=now, max_clock_skew=skew, verify_embedded=None)
-    return verify_presentation(presentation, resolver=resolver, challenge=req.nonce, domain=audience, now=now,
-                               max_clock_skew=skew)
+    def at_issuance(document: Any) -> Resolver:
+        issuer, issued_at = issuance_of(document)
+        return bundle.resolver({issuer: issued_at} if issuer and issued_at else None)
+
+    return VerifyParameters(resolver=bundle.resolver(), credential_resolver=at_issuance, status_source=bundle,
+                            now=now, max_clock_skew=skew)
 
 
-def _check_credential(result: VerificationResult, item: _Item, holder: str | None, fmt: str, bundle: TrustBundle,
-                      policy: Policy, purpose_rule: Any, req: PresentationRequest, out: _Collector, now: datetime,
-                      skew: timedelta, p_index: int, c_index: int) -> JSONObject:
+def _check_credential(result: VerificationResult, holder: str | None, bundle: TrustBundle, policy: Policy,
+                      purpose_rule: Any, req: PresentationRequest, out: _Collector, p_index: int,
+                      c_index: int) -> JSONObject:
+    """The policy on one credential the pipeline verified: trusted issuer for its types, holder, schema.
+
+    A credential that did not verify is refused for that (its problems came with the presentation's)
+    and no policy is applied to what it claims: policy acts on verified facts only.
+    """
     where = {"presentation": p_index, "credential": c_index}
     before = len(out.problems)
-    issuer = result.issuer or item.issuer
+    issuer = result.issuer
     types = credential_types(result)
-    trusted = bundle.issuers.get(issuer or "")
     accepted: list[str] = []  # the types this issuer is trusted for here: the only ones a request can match
-    if trusted is None:
-        out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not in the trust bundle", issuer=issuer, **where)
-    else:
-        accepted = [t for t in types if (not trusted.types or t in trusted.types)
-                    and (not bundle.schemas or t in bundle.schemas)]
-        if purpose_rule is not None and purpose_rule.types:
-            accepted = [t for t in accepted if t in purpose_rule.types]
-        if purpose_rule is not None and purpose_rule.issuers and issuer not in purpose_rule.issuers:
-            out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not accepted for {req.purpose!r}", issuer=issuer,
-                    **where)
-        if not accepted:
-            out.add(CREDENTIAL_TYPE_NOT_ACCEPTED, f"credential type(s) {types} not accepted from {issuer}",
-                    types=types, **where)
-    # holder binding: SD-JWT is bound by its KB-JWT (cnf); other formats by the holder's proof
-    if fmt != SD_JWT:
-        if holder is None or result.subject != holder:
-            out.add(HOLDER_NOT_SUBJECT, "the presentation was not made by the credential's subject",
-                    holder=holder, subject=result.subject, **where)
-    elif not result.details.get("keyBinding"):
-        out.add(HOLDER_NOT_SUBJECT, "the SD-JWT is not bound to the holder's key", **where)
-    if result.credential is not None:
-        checked = check_status(result, bundle, now, skew)
-        out.problems.extend(Problem(p.code, p.detail, p.type, {**p.context, **where}, p.could_not_check)
-                            for p in checked.problems[len(result.problems):])
-        out.warnings.extend(Problem(w.code, w.detail, w.type, {**w.context, **where}) for w in checked.warnings)
+    if result.verified:
+        trusted = bundle.issuers.get(issuer or "")
+        if trusted is None:
+            out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not in the trust bundle", issuer=issuer, **where)
+        else:
+            accepted = [t for t in types if (not trusted.types or t in trusted.types)
+                        and (not bundle.schemas or t in bundle.schemas)]
+            if purpose_rule is not None and purpose_rule.types:
+                accepted = [t for t in accepted if t in purpose_rule.types]
+            if purpose_rule is not None and purpose_rule.issuers and issuer not in purpose_rule.issuers:
+                out.add(ISSUER_NOT_TRUSTED, f"the issuer {issuer} is not accepted for {req.purpose!r}",
+                        issuer=issuer, **where)
+            if not accepted:
+                out.add(CREDENTIAL_TYPE_NOT_ACCEPTED, f"credential type(s) {types} not accepted from {issuer}",
+                        types=types, **where)
+        # holder binding: SD-JWT is bound by its KB-JWT (cnf); other formats by the holder's proof
+        if result.format != SD_JWT:
+            if holder is None or result.subject != holder:
+                out.add(HOLDER_NOT_SUBJECT, "the presentation was not made by the credential's subject",
+                        holder=holder, subject=result.subject, **where)
+        elif not result.details.get("keyBinding"):
+            out.add(HOLDER_NOT_SUBJECT, "the SD-JWT is not bound to the holder's key", **where)
         for problem in check_schema(result, types, bundle):
             out.problems.append(Problem(problem.code, problem.detail, problem.type, {**problem.context, **where}))
-    accepted_now = result.verified and len(out.problems) == before
+    issued_at = _issued_at(result)
     return {
         "format": result.format,
         "issuer": issuer,
         "types": types,
         "acceptedTypes": accepted,
         "subject": result.subject,
-        "issuedAt": item.issued_at.isoformat() if item.issued_at else None,
+        "issuedAt": issued_at.isoformat() if issued_at else None,
         "claims": disclosed_claims(result),
-        "accepted": accepted_now,
+        "accepted": result.verified and len(out.problems) == before,
     }
 
 
-def check_status(result: VerificationResult, bundle: TrustBundle, now: datetime, skew: timedelta) -> VerificationResult:
-    """Apply the credential's Bitstring Status List entries with the lists the bundle carries.
-
-    Each list credential is verified with its issuer's DID document at the list's own issuance time
-    (the city may have rotated keys since the credential was issued).
-    """
-    from ..status import apply_status
-
-    def verify_list(document: Any) -> VerificationResult:
-        issuer, issued_at = issuance_of(document)
-        pins = {issuer: issued_at} if issuer and issued_at else None
-        return verify_credential(document, resolver=bundle.resolver(pins), now=now, max_clock_skew=skew)
-
-    checked: VerificationResult = apply_status(result, source=bundle, verify_list=verify_list)
-    return checked
+def _issued_at(result: VerificationResult) -> datetime | None:
+    """When a verified credential says it was issued (JWT ``iat`` / ``nbf``; else as :func:`issuance_of`)."""
+    data = result.credential or {}
+    return _instant(data.get("iat")) or _instant(data.get("nbf")) or issuance_of(data)[1]
 
 
 def check_schema(result: VerificationResult, types: list[str], bundle: TrustBundle) -> list[Problem]:
@@ -520,6 +465,15 @@ def check_schema(result: VerificationResult, types: list[str], bundle: TrustBund
             problems.append(Problem("kaga:schema-invalid", f"schema check failed at {errors[0].json_path} "
                                     f"({errors[0].validator})", None, {"path": errors[0].json_path}))
     return problems
+
+
+def _withhold_claims(details: JSONObject) -> None:
+    """A refused response shows no claim value: ``claims`` is empty, and so is each credential's
+    (``claimNames`` keeps what was presented, for the access log: names only, never values)."""
+    details["claims"] = {}
+    for entry in details["credentials"]:
+        entry["claimNames"] = sorted(entry["claims"])
+        entry["claims"] = {}
 
 
 def _check_requested(req: PresentationRequest, credentials: list[JSONObject], out: _Collector) -> None:

@@ -12,7 +12,8 @@ A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``; for a did:ethr ci
      "statusLists": {<status list credential URL>: <credential as issued>},
      "schemas": {<credential type>: <JSON Schema or {}>},      # the accepted types
      "contexts": {<context URL>: <sha256 hex>},
-     "bundleKey": <the owner's bundle-key certificate (did:ethr cities)>}
+     "bundleKey": <the owner's bundle-key certificate (did:ethr cities)>,
+     "didDocuments": {<did:web issuer>: <its DID document, fetched at sync>}}   # only with did:web issuers
 
 Integrity is the city's signature over the whole payload: changing any byte fails with
 ``kaga:bundle-signature-invalid``. The signature is checked against what the city's DID string
@@ -113,6 +114,7 @@ class TrustBundle:
     sequence: int = 0
     expires: datetime | None = None
     key_certificate: BundleKeyCertificate | None = None
+    did_documents: Mapping[str, JSONObject] = field(default_factory=dict)  # did:web DID -> its DID document
 
     FORMAT: ClassVar[str] = FORMAT
 
@@ -133,11 +135,16 @@ class TrustBundle:
         return hashlib.sha256(self.token.encode("ascii")).hexdigest()
 
     def resolver(self, version_times: Mapping[str, datetime] | None = None) -> Resolver:
-        """An offline resolver: did:key, and did:ethr from the histories (pinned per DID if given)."""
+        """An offline resolver: did:key, did:ethr from the histories (pinned per DID if given), and did:web
+        from the DID documents the city synced (a did:web has no history: the document as synced)."""
         methods: dict[str, Any] = {"key": KeyMethod()}
         ethr = _ethr_method(self.histories.values())
         if ethr is not None:
             methods["ethr"] = PinnedTimeMethod(ethr, version_times or {}) if version_times else ethr
+        if self.did_documents:
+            from ..did.web import WebMethod
+
+            methods["web"] = WebMethod(allow_network=False, documents=self.did_documents)
         return Resolver(methods)
 
     def fetch(self, url: str) -> Any:
@@ -163,6 +170,7 @@ class TrustBundle:
             "schemas": dict(self.schemas),
             "contexts": dict(self.contexts),
             **({"bundleKey": self.key_certificate.token} if self.key_certificate is not None else {}),
+            **({"didDocuments": dict(self.did_documents)} if self.did_documents else {}),
         }
 
     def summary(self, now: datetime | None = None) -> JSONObject:
@@ -177,6 +185,7 @@ class TrustBundle:
             "chain": dict(self.chain),
             "issuers": [i.to_json() for i in self.issuers.values()],
             "histories": {did: len(h.events) for did, h in self.histories.items()},
+            "didDocuments": sorted(self.did_documents),
             "statusLists": sorted(self.status_lists),
             "types": sorted(self.schemas),
             "contexts": len(self.contexts),
@@ -232,6 +241,7 @@ def build_bundle(
     now: datetime | None = None,
     sequence: int | None = None,
     valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
+    did_documents: Mapping[str, JSONObject] | None = None,
 ) -> TrustBundle:
     """Assemble and sign a bundle with the city's bundle key (``signer``; its DID is the bundle's ``city``).
 
@@ -240,7 +250,8 @@ def build_bundle(
     routine bundles. A did:key city signs with its own key.
     ``sequence`` must grow with every bundle the city signs (default: the wall clock in milliseconds;
     :class:`BundleSequence` keeps it strictly increasing across clock steps); the bundle expires
-    ``valid_for`` after its creation.
+    ``valid_for`` after its creation. ``did_documents``: the DID documents of did:web issuers (signed with
+    the rest, so a verifier resolves them offline), each under its own DID.
     """
     from ..proofs.jose import alg_for_key_type, sign_compact
 
@@ -273,6 +284,7 @@ def build_bundle(
         sequence=sequence,
         expires=created + valid_for,
         key_certificate=certificate,
+        did_documents=_checked_documents(did_documents or {}),
     )
     header = {"alg": alg_for_key_type(signer.key_type), "typ": BUNDLE_TYP, "kid": signer.key_id}
     token = sign_compact(header, bundle.to_payload(), signer)
@@ -298,9 +310,28 @@ def _signer_certificate(signer: Signer, city: str, created: datetime) -> BundleK
 
 
 def _replace_token(bundle: TrustBundle, token: str) -> TrustBundle:
-    return TrustBundle(bundle.city, bundle.created, bundle.issuers, bundle.histories, bundle.status_lists,
-                       bundle.schemas, bundle.contexts, bundle.chain, token, bundle.sequence, bundle.expires,
-                       bundle.key_certificate)
+    return replace(bundle, token=token)
+
+
+def _checked_documents(documents: Any) -> dict[str, JSONObject]:
+    """did:web DID -> its DID document, each well formed and naming its own DID (InputError ``kaga:bundle-invalid``)."""
+    from ..did import DIDDocument
+
+    if not isinstance(documents, Mapping):
+        raise InputError(BUNDLE_INVALID, "didDocuments is an object: DID -> DID document")
+    out: dict[str, JSONObject] = {}
+    for did, document in documents.items():
+        if not isinstance(did, str) or not did.startswith("did:web:") or not isinstance(document, dict):
+            raise InputError(BUNDLE_INVALID, "didDocuments holds DID documents of did:web DIDs only")
+        try:
+            DID.parse(did)
+            DIDDocument(document).verification_methods()
+        except KagaError as error:
+            raise InputError(BUNDLE_INVALID, f"the DID document of {did[:100]} is malformed: {error.detail}") from None
+        if document.get("id") != did:
+            raise InputError(BUNDLE_INVALID, f"the DID document given for {did[:100]} is the document of another DID")
+        out[did] = document
+    return out
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -317,11 +348,14 @@ def sync_bundle(
     now: datetime | None = None,
     sequence: int | None = None,
     valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
+    web: Any = None,
 ) -> TrustBundle:
     """Read the full did:ethr histories of the issuers (and the city) through ``ethr`` and sign a bundle.
 
     ``ethr`` is an :class:`~kaga_vc.did.ethr.EthrMethod` over a chain (``kaga_vc.registry.ethr_method``);
-    this module never imports the registry itself. did:key issuers need no history.
+    this module never imports the registry itself. did:key issuers need no history. The DID document of
+    each did:web issuer is fetched now through ``web`` (a did:web method; default
+    :class:`~kaga_vc.did.web.WebMethod`, HTTPS, public addresses only) and carried in the bundle.
     """
     city = str(DIDURL.parse(signer.key_id).did)
     histories: list[Any] = []
@@ -334,8 +368,17 @@ def sync_bundle(
         if history.block >= int(chain.get("block", -1)):
             chain = {"chainId": history.chain_id, "registry": history.registry, "block": history.block,
                      "blockTimestamp": history.block_timestamp}
+    documents: dict[str, JSONObject] = {}
+    for did in dict.fromkeys(i.did for i in issuers):
+        if did.startswith("did:web:"):
+            if web is None:
+                from ..did.web import WebMethod
+
+                web = WebMethod()
+            documents[did] = Resolver({"web": web}).resolve(did).did_document
     return build_bundle(signer=signer, issuers=issuers, histories=histories, status_lists=status_lists,
-                        schemas=schemas, chain=chain, now=now, sequence=sequence, valid_for=valid_for)
+                        schemas=schemas, chain=chain, now=now, sequence=sequence, valid_for=valid_for,
+                        did_documents=documents)
 
 
 def read_bundle(
@@ -389,6 +432,7 @@ def read_bundle(
             token=token,
             sequence=sequence,
             expires=expires.astimezone(UTC),
+            did_documents=_checked_documents(payload.get("didDocuments", {})),
         )
     except KagaError as error:
         raise InputError(BUNDLE_INVALID, f"malformed bundle: {error.detail}") from None

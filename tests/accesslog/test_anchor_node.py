@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kaga_vc.accesslog import AccessLog, check_inclusion
-from kaga_vc.keys import KeyType, PrivateKey
+from kaga_vc.keys import KeyType, PrivateKey, ethereum_address
 from kaga_vc.registry import ChainSettings, Registry
 from kaga_vc.registry.anchor import deploy_anchor_contract, open_anchor
 from kaga_vc.registry.rpc import HttpTransport
@@ -71,3 +71,62 @@ def test_two_logs_anchor_on_a_policy_to_one_shared_node(rpc_url: str, tmp_path: 
     finally:
         for anchor in (*anchors, reader):
             anchor.close()
+
+
+def test_the_cli_anchors_on_a_schedule_to_the_shared_node_and_verify_reads_its_heads(
+        rpc_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ryokan: Party, alice: Party,  # noqa: F811
+        password_env: str) -> None:
+    """`log anchor --every` to a real JSON-RPC node; then the anchored tail, its tree_heads row and the meta rows
+    are deleted and the head row rewritten: `log verify --rpc-url` finds it from the node's heads."""
+    import json
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from kaga_vc.cli._app import app
+    from kaga_vc.keys.keystore import save_key
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    for name in ("KAGA_VC_ACCESSLOG_URL", "KAGA_VC_ACCESSLOG_KEY", "KAGA_VC_RPC_URL", "KAGA_VC_ANCHOR"):
+        monkeypatch.delenv(name, raising=False)
+    payer = PrivateKey.from_hex(DEV_KEYS[3], KeyType.SECP256K1)
+    save_key(tmp_path / "account.json", payer, password_env)
+    contract = deploy_anchor_contract(Registry(HttpTransport(rpc_url), "0x" + "00" * 20, submitter=payer),
+                                      sender=payer)
+    node = ["--rpc-url", rpc_url, "--anchor-contract", contract]
+    from kaga_vc.accesslog import load_or_create_log_key
+
+    key = load_or_create_log_key(tmp_path / "accesslog.key")
+    with AccessLog.open(None, log_key=key, signer=ryokan.signer) as log:
+        for _ in range(5):
+            log.record(entry(ryokan, alice))
+    runner = CliRunner()
+    result = runner.invoke(app, ["log", "anchor", "--every", "1s", "--rounds", "2", *node, "--anchorer-key",
+                                 str(tmp_path / "account.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout.splitlines()[0])
+    assert (first["chainId"], first["treeSize"], first["index"]) == (31337, 5, 0)
+    with AccessLog.open(None, log_key=key, signer=ryokan.signer) as log:
+        for _ in range(3):
+            log.record(entry(ryokan, alice))
+        log_id = log.log_id
+    assert runner.invoke(app, ["log", "anchor", *node, "--anchorer-key", str(tmp_path / "account.json")]).exit_code == 0
+    verified = runner.invoke(app, ["log", "verify", *node, "--json"])
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["anchoredEntries"] == 8, verified.output
+    conn = sqlite3.connect(tmp_path / "accesslog.db")
+    with conn:
+        fifth = conn.execute("SELECT hash FROM entries WHERE seq = 4").fetchone()[0]
+        conn.execute("DELETE FROM entries WHERE seq >= 5")
+        conn.execute("DELETE FROM tree_heads WHERE tree_size = 8")
+        conn.execute("DELETE FROM log_meta WHERE name LIKE 'anchor_%'")
+        conn.execute("UPDATE log_head SET seq = 5, hash = ?", (fifth,))
+    conn.close()
+    assert runner.invoke(app, ["log", "verify", "--no-chain"]).exit_code == 0  # the tables agree with each other
+    account = ethereum_address(payer.public_key)
+    found = runner.invoke(app, ["log", "verify", *node, "--anchorer", account, "--json"])
+    assert found.exit_code == 1, found.output
+    assert [(f["kind"], f["code"]) for f in json.loads(found.stdout)["findings"]] == [
+        ("truncated", "kaga:log-truncated"), ("anchor", "kaga:anchor-record-missing")]
+    heads = json.loads(runner.invoke(app, ["log", "heads", "--log-id", log_id, "--anchorer", account, *node,
+                                           "--json"]).stdout)
+    assert [h["treeSize"] for h in heads["heads"]] == [5, 8]

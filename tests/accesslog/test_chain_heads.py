@@ -178,3 +178,15 @@ def test_a_log_made_before_it_had_its_own_key(tmp_path: Path, ryokan: Party, ali
         assert log.verify(anchorer=anchorer).ok and log.verify(anchorer=anchorer).anchored == 3
     digest = hashlib.sha256(canonical(identity.to_json())).hexdigest()
     assert anchorer.read_log(anchorer.anchorer, bytes.fromhex(log_id)).identity == digest
+
+
+def test_deleting_the_log_key_rows_does_not_turn_its_entries_into_unchecked_ones(tmp_path: Path, ryokan: Party,
+                                                                                alice: Party) -> None:
+    """Without the rows naming the log key, the log would look like one made before it had its own key, whose
+    entries are checked against their verifier's DID: the key is found again from the first entry it signed."""
+    db = tmp_path / "log.db"
+    with _log(db, ryokan, alice, 3) as log:
+        before = log.identity()
+    _sql(db, ("DELETE FROM log_meta WHERE name IN ('log_key', 'since')", ()))
+    with AccessLog.open(str(db), log_key=LOG_KEY) as log:
+        assert log.identity() == before and before is not None and before.since == 0

@@ -235,3 +235,34 @@ def test_anchor_every_runs_on_a_schedule(home: Path) -> None:
     bad = invoke("log", "anchor", "--every", "soon", "--json")
     assert bad.exit_code == int(ExitCode.BAD_INPUT) and "MALFORMED_VALUE_ERROR" in bad.output
     assert invoke("log", "anchor", "--rounds", "2").exit_code == 2  # --rounds without --every: usage
+
+
+def test_an_auditor_checks_an_entry_with_the_chain_alone(home: Path, alice: Party, password_env: str) -> None:
+    """What a resident got from my-history, checked by someone holding only the chain (no log database)."""
+    save_key(home / "alice.json", alice.key, password_env)
+    assert invoke("log", "anchor").exit_code == 0
+    history = json.loads(invoke("log", "my-history", "--did", alice.did, "--key", str(home / "alice.json"),
+                                "--json").stdout)
+    held = history["entries"][0]
+    (home / "entry.json").write_text(json.dumps({"record": held["record"], "proof": held["proof"]}))
+    (home / "accesslog.db").rename(home / "elsewhere.db")  # the auditor has no log
+    checked = invoke("log", "check-entry", str(home / "entry.json"), "--json")
+    assert checked.exit_code == 0, checked.output
+    result = json.loads(checked.stdout)
+    assert result["verified"] is True and result["treeHead"]["treeSize"] == 7
+    assert result["identity"]["key"] == held["record"]["proof"]["verificationMethod"]
+    assert "verified" in invoke("log", "check-entry", str(home / "entry.json")).output
+    changed = json.loads((home / "entry.json").read_text())
+    changed["record"]["entry"]["purpose"] = "marketing"
+    (home / "changed.json").write_text(json.dumps(changed))
+    refused = invoke("log", "check-entry", str(home / "changed.json"), "--json")
+    assert refused.exit_code == ExitCode.INVALID
+    assert json.loads(refused.stdout)["code"] == "kaga:inclusion-proof-invalid"
+    proof = held["proof"]
+    listed = invoke("log", "heads", "--log-id", proof["logId"], "--anchorer", proof["anchorer"], "--json")
+    assert listed.exit_code == 0, listed.output
+    heads = json.loads(listed.stdout)
+    assert [(h["index"], h["treeSize"], h["root"]) for h in heads["heads"]] == [(0, 7, proof["root"])]
+    from kaga_vc.accesslog._identity import LogIdentity
+
+    assert heads["identity"] == LogIdentity.from_json(result["identity"]).digest.hex()  # committed on chain

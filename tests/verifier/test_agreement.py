@@ -9,6 +9,7 @@ so the request asks only for what every valid fixture discloses.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from kaga_vc import verify_presentation
+from kaga_vc.accesslog import AccessEntry
 from kaga_vc.credentials import create_presentation
 from kaga_vc.holder import create_wallet
 from kaga_vc.proofs.jose import envelope, present_sd_jwt, sign_vp_jwt
@@ -24,6 +26,7 @@ from kaga_vc.verifier import (
     NonceStore,
     Policy,
     PresentationResponse,
+    PurposePolicy,
     create_request,
     encode_response,
     read_bundle,
@@ -36,8 +39,10 @@ AGE = [CredentialQuery("KycCredential", ("ageOver18",))]
 
 
 def _flip_last(token: str) -> str:
-    """Change the last base64url character of a compact JWS (its signature)."""
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+    """Change a character inside the signature of the last compact JWS in ``token`` (the first one of
+    the signature segment: still canonical base64url, so the signature is checked and fails)."""
+    at = token.rindex(".") + 1
+    return token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1:]
 
 
 def _di(world: World, wallet: Any, req: Any) -> Any:
@@ -124,5 +129,64 @@ def test_the_library_and_the_counter_agree(world: World, wallet: Any, tmp_path: 
                                   policy=Policy(trusted_cities=(world.config.did,)))
     assert library.verified is expected, (name, library.codes)
     assert counter.verified is expected, (name, counter.codes)
-    if not expected:  # refused for the same reason, not merely both refused
-        assert set(library.codes) & set(counter.codes), (name, library.codes, counter.codes)
+    if not expected:  # refused for the same reasons, not merely both refused: no policy on unverified facts
+        assert set(counter.codes) == set(library.codes), (name, library.codes, counter.codes)
+
+
+@pytest.mark.parametrize("tampering", ["tampered", "other nonce"])
+def test_the_same_tampering_is_refused_with_the_same_code_in_every_format(world: World, wallet: Any, tmp_path: Path,
+                                                                          tampering: str) -> None:
+    """A broken signature is PROOF_VERIFICATION_ERROR, another nonce INVALID_CHALLENGE_ERROR, whatever the format
+    (an SD-JWT+KB whose KB-JWT fails added kaga:holder-not-subject and kaga:claim-not-disclosed)."""
+    expected = {"tampered": {"PROOF_VERIFICATION_ERROR"}, "other nonce": {"INVALID_CHALLENGE_ERROR"}}[tampering]
+    seen = {}
+    for fmt in ("data-integrity", "vp+jwt", "sd-jwt+kb"):
+        req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+        result = _counter(world, FIXTURES[f"{fmt} {tampering}"][0](world, wallet, req), req, tmp_path / fmt)
+        seen[fmt] = set(result.codes)
+    assert all(codes == expected for codes in seen.values()), seen
+
+
+#: the personal values a KYC credential holds (tests/verifier/conftest.py): none may show in a refusal
+PERSONAL = ("加賀 花子", "カガ ハナコ", "1990-04-01")
+
+
+def _counter(world: World, vp: Any, req: Any, tmp_path: Path, policy: Policy | None = None) -> Any:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with NonceStore(tmp_path / "nonces.sqlite3") as store:
+        return verify_response(encode_response(PresentationResponse(req.id, (vp,))), request=req.token,
+                               bundle=world.bundle().token, nonce_store=store,
+                               policy=policy or Policy(trusted_cities=(world.config.did,)))
+
+
+def _assert_no_claims(result: Any) -> None:
+    assert not result.verified
+    assert result.details["claims"] == {}
+    assert all(c["claims"] == {} for c in result.details["credentials"]), result.details["credentials"]
+    shown = json.dumps(result.to_json(), ensure_ascii=False, default=str)
+    assert not [value for value in PERSONAL if value in shown]
+
+
+@pytest.mark.parametrize("name", [name for name, (_, ok) in FIXTURES.items() if not ok])
+def test_a_refused_response_discloses_no_claims(world: World, wallet: Any, tmp_path: Path, name: str) -> None:
+    """Holder proof failed, another nonce, a format the envelope may not carry: no claim in the result."""
+    req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+    result = _counter(world, FIXTURES[name][0](world, wallet, req), req, tmp_path)
+    _assert_no_claims(result)
+    entry = AccessEntry.from_verification(result)  # the access log still learns which claims were shown
+    assert entry.result == "refused"
+    if result.details["credentials"]:
+        assert entry.claims and set(entry.claims) <= set(result.details["credentials"][0]["claimNames"])
+
+
+@pytest.mark.parametrize("name", [name for name, (_, ok) in FIXTURES.items() if ok])
+def test_a_response_refused_by_policy_discloses_no_claims(world: World, wallet: Any, tmp_path: Path,
+                                                         name: str) -> None:
+    """A genuine presentation for a purpose this verifier does not accept: refused, and shows nothing."""
+    req = create_request(signer=world.verifier, purpose="hotel check-in", credentials=AGE)
+    policy = Policy(purposes={"pharmacy": PurposePolicy(types=("KycCredential",))},
+                    trusted_cities=(world.config.did,))
+    result = _counter(world, FIXTURES[name][0](world, wallet, req), req, tmp_path, policy)
+    assert result.codes == ["kaga:purpose-not-accepted"]
+    _assert_no_claims(result)
+    assert result.details["credentials"][0]["claimNames"]  # it was shown: its names, never its values

@@ -146,7 +146,9 @@ def test_presentation_signed_by_another_key_than_the_subject(world: World, tmp_p
                            nonce=req.nonce)
     result = verify(world, encode_response(PresentationResponse(req.id, (shown,))), req, bundle, tmp_path)
     assert not result.verified
-    assert {"PROOF_VERIFICATION_ERROR", "kaga:holder-not-subject"} <= set(result.codes)  # KB-JWT not by cnf
+    # the KB-JWT is the holder's proof and does not verify with the cnf key: refused for that alone, as a
+    # presentation whose proof fails is in every format (policy codes are derived from verified facts only)
+    assert "PROOF_VERIFICATION_ERROR" in result.codes and "kaga:holder-not-subject" not in result.codes
 
 
 def test_issuer_not_in_the_bundle(world: World, tmp_path: Path) -> None:

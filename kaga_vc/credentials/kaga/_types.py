@@ -299,7 +299,12 @@ def load_schema(kind: CredentialKind | str) -> JSONObject:
 
 def schema_digest_sri(kind: CredentialKind | str) -> str:
     """The ``digestSRI`` (sha384) of the shipped schema file, as put in ``credentialSchema``."""
-    digest = hashlib.sha384(_schema_bytes(CredentialKind.parse(kind))).digest()
+    return _digest_sri(CredentialKind.parse(kind))
+
+
+@cache
+def _digest_sri(kind: CredentialKind) -> str:
+    digest = hashlib.sha384(_schema_bytes(kind)).digest()
     return "sha384-" + base64.b64encode(digest).decode("ascii")
 
 

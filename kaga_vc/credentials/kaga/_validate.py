@@ -117,15 +117,42 @@ def refuse_individual_number(value: Any, path: str = "claims") -> None:
     """Raise ``kaga:individual-number-refused`` if any text in ``value`` looks like an individual number.
 
     Walks dicts (keys too), lists and strings; numbers are checked through their decimal form. The
-    error names the field path only.
+    error names the field path only. Every batch row is checked, so the texts are first scanned in one
+    pass (the ASCII ones as one string, joined by a letter, which ends a run as it does in each text);
+    only a hit walks again to name the path.
     """
+    if _may_hold_individual_number(value):
+        _refuse_at(value, path)
+
+
+def _may_hold_individual_number(value: Any) -> bool:
+    ascii_texts: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            for key, member in item.items():
+                stack.append(key)
+                stack.append(member)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            text = str(item)
+            if text.isascii():
+                ascii_texts.append(text)
+            elif contains_individual_number(text):
+                return True
+    return bool(ascii_texts) and contains_individual_number("x".join(ascii_texts))
+
+
+def _refuse_at(value: Any, path: str) -> None:
     if isinstance(value, Mapping):
         for key, member in value.items():
-            refuse_individual_number(key, path)
-            refuse_individual_number(member, f"{path}.{key}" if not contains_individual_number(str(key)) else path)
+            _refuse_at(key, path)
+            _refuse_at(member, f"{path}.{key}" if not contains_individual_number(str(key)) else path)
     elif isinstance(value, (list, tuple)):
         for index, member in enumerate(value):
-            refuse_individual_number(member, f"{path}[{index}]")
+            _refuse_at(member, f"{path}[{index}]")
     elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and contains_individual_number(str(value)):
         raise InputError(
             INDIVIDUAL_NUMBER_REFUSED,
@@ -175,7 +202,10 @@ def text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:
     normalised = unicodedata.normalize("NFC", value).strip()
     if not normalised or len(normalised) > max_length:
         raise InputError(INVALID_TEXT, f"{field} must be 1 to {max_length} characters", field=field)
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in normalised):
+    # isprintable() is False for every Cc/Cf/Cs/Co/Cn character (and for separators but the ASCII
+    # space, which the loop then lets through): a printable line needs no look at each character
+    if not normalised.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")
+                                            for ch in normalised):
         raise InputError(INVALID_TEXT, f"{field} holds control or unassigned characters", field=field)
     return normalised
 

@@ -46,15 +46,22 @@ def kid_method_id(kid: object, expected_did: str) -> str:
         raise InputError(INVALID_KID, "'kid' must be a non-empty string")
     if kid.startswith("#"):
         kid = expected_did + kid
+    did, fragment, method_id = _kid_parts(kid)
+    if not fragment:
+        raise InputError(INVALID_KID, "'kid' must name a verification method (DID URL with a fragment)")
+    if did != expected_did:
+        raise InputError(KID_ISSUER_MISMATCH, f"'kid' belongs to {did}, not to {expected_did}")
+    return method_id
+
+
+@lru_cache(maxsize=4096)
+def _kid_parts(kid: str) -> tuple[str, str | None, str]:
+    """(DID, fragment, normalised DID URL) of a ``kid``; a few issuers' kids repeat, so remembered."""
     try:
         url = DIDURL.parse(kid)
     except KagaError:
         raise InputError(INVALID_KID, f"'kid' {kid!r} is not a DID URL") from None
-    if not url.fragment:
-        raise InputError(INVALID_KID, "'kid' must name a verification method (DID URL with a fragment)")
-    if str(url.did) != expected_did:
-        raise InputError(KID_ISSUER_MISMATCH, f"'kid' belongs to {url.did}, not to {expected_did}")
-    return str(url)
+    return str(url.did), url.fragment, str(url)
 
 
 @lru_cache(maxsize=512)
@@ -136,9 +143,8 @@ def verify_jws_with_did(
             raise ProofError(INVALID_VERIFICATION_METHOD, f"{method_id} is not authorised for {relationship}")
         verify_with_method(jws, method)
         return method
-    candidates = [
-        m for m in document.verification_methods() if document.has_relationship(m.id, relationship) and _suits(m, jws.alg)
-    ]
+    authorised = set(document.relationship(relationship))  # built once, not once per method
+    candidates = [m for m in document.verification_methods() if m.id in authorised and _suits(m, jws.alg)]
     if not candidates:
         raise UnsupportedError(
             ALGORITHM_KEY_MISMATCH, f"{expected_did} has no {relationship} method that signs with {jws.alg}"

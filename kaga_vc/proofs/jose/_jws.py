@@ -59,6 +59,7 @@ ALGORITHMS: dict[str, KeyType] = {
     "ES256K-R": KeyType.SECP256K1,
 }
 RECOVERY_METHOD_TYPES = ("EcdsaSecp256k1RecoveryMethod2020",)
+_ALL_ALGORITHMS = frozenset(ALGORITHMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def _reject_constant(name: str) -> Any:
     raise InputError(PARSING_ERROR, f"JSON constant {name} is not allowed")
 
 
+_OPENERS = frozenset(b"{[")
 _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
 
 
@@ -131,7 +133,10 @@ def strict_json_loads(data: bytes | str, *, max_depth: int = DEFAULT_LIMITS.max_
     try:
         # json.loads with hooks builds a decoder per call; this is json.loads with one decoder kept
         if isinstance(data, (bytes, bytearray)):
-            text = data.decode(json.detect_encoding(data), "surrogatepass")
+            # json.detect_encoding says UTF-8 whenever the first two bytes are non-zero and no BOM: a
+            # JSON object or array opening with an ASCII bracket needs no detection
+            utf8 = len(data) > 1 and data[0] in _OPENERS and data[1] != 0
+            text = data.decode("utf-8" if utf8 else json.detect_encoding(data), "surrogatepass")
         elif isinstance(data, str):
             if data.startswith("\ufeff"):
                 raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
@@ -173,9 +178,13 @@ def json_object(segment: str, what: str, *, max_depth: int = DEFAULT_LIMITS.max_
     return value
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""What ``json.dumps`` with these options builds on every call, built once."""
+
+
 def canonical_json(value: Any) -> bytes:
     """Compact UTF-8 JSON, as the JOSE header and payload are serialised when signing."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _COMPACT.encode(value).encode("utf-8")
 
 
 # -- parse ---------------------------------------------------------------------------------------
@@ -221,7 +230,7 @@ def check_header(header: JSONObject, allowed_algs: Iterable[str] | None = None) 
     alg = header.get("alg")
     if not isinstance(alg, str) or not alg:
         raise InputError(PARSING_ERROR, "JOSE header has no 'alg'")
-    allowed = set(ALGORITHMS) if allowed_algs is None else set(allowed_algs) & set(ALGORITHMS)
+    allowed = _ALL_ALGORITHMS if allowed_algs is None else _ALL_ALGORITHMS.intersection(allowed_algs)
     if alg not in allowed:
         # 'none' and every HS*/PS*/RS* end here: never a key-type confusion.
         raise UnsupportedError(ALGORITHM_NOT_ALLOWED, f"JWS algorithm {alg!r} is not allowed")

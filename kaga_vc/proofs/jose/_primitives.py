@@ -28,8 +28,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import CryptoError
 
 from ...keys import KeyType, PublicKey
 
@@ -70,6 +68,10 @@ def _never(signing_input: bytes, signature: bytes) -> bool:
 
 
 def _ed25519(raw: bytes) -> Check:
+    # imported on the first Ed25519 key (a cold verify of another algorithm does not load libsodium)
+    from nacl.bindings import crypto_sign_open
+    from nacl.exceptions import CryptoError
+
     def check(signing_input: bytes, signature: bytes) -> bool:
         if len(signature) != 64:
             return False

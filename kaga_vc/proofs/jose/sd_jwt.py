@@ -213,7 +213,8 @@ def issue_sd_jwt(
         if len(pattern) == 1 and pattern[0] in NEVER_DISCLOSABLE:
             raise InputError(MALFORMED_VALUE_ERROR, f"claim {pattern[0]!r} must not be selectively disclosable")
     used: set[Path] = set()
-    disclosures: list[Disclosure] = []
+    disclosures: list[str] = []
+    digest = HASHES[sd_alg]
 
     def salt() -> str:
         return b64url_encode(randbytes(16))
@@ -227,6 +228,11 @@ def issue_sd_jwt(
     wild = [p for p in patterns if WILDCARD in p]
 
     def disclosable_at(path: Path) -> bool:
+        if not wild:
+            if path in exact:
+                used.add(path)
+                return True
+            return False
         hit = [p for p in wild if _matches(p, path)]
         if path in exact:
             hit.append(path)
@@ -236,21 +242,29 @@ def issue_sd_jwt(
     # below a path that starts no pattern nothing is disclosable: that subtree is only checked, not rebuilt
     starts = {p[:i] for p in exact for i in range(1, len(p))}
 
-    def walk(value: Any, path: Path) -> Any:
-        if path and not wild and path not in starts:
+    def member_of(value: Any, path: Path) -> Any:
+        if wild or path in starts:
+            return walk(value, path)
+        if isinstance(value, (dict, list)):
             _refuse_reserved(value)
-            return value
+        return value
+
+    def disclose(content: list[Any]) -> str:
+        encoded = b64url_encode(canonical_json(content))
+        disclosures.append(encoded)
+        return b64url_encode(digest(encoded.encode("ascii")).digest())
+
+    def walk(value: Any, path: Path) -> Any:
         if isinstance(value, dict):
             if "_sd" in value or "..." in value or "_sd_alg" in value:
                 raise InputError(MALFORMED_VALUE_ERROR, "claims must not use the reserved names _sd, _sd_alg or ...")
             out: JSONObject = {}
             digests: list[str] = []
             for key, member in value.items():
-                child = walk(member, path + (key,))
-                if disclosable_at(path + (key,)):
-                    disclosure = Disclosure.make(salt(), key, child)
-                    disclosures.append(disclosure)
-                    digests.append(digest_of(disclosure.encoded, sd_alg))
+                here = path + (key,)
+                child = member_of(member, here)
+                if disclosable_at(here):
+                    digests.append(disclose([salt(), key, child]))
                 else:
                     out[key] = child
             if digests:
@@ -261,11 +275,10 @@ def issue_sd_jwt(
             items: list[Any] = []
             any_disclosable = False
             for index, member in enumerate(value):
-                child = walk(member, path + (index,))
-                if disclosable_at(path + (index,)):
-                    disclosure = Disclosure.make(salt(), None, child)
-                    disclosures.append(disclosure)
-                    items.append({"...": digest_of(disclosure.encoded, sd_alg)})
+                here = path + (index,)
+                child = member_of(member, here)
+                if disclosable_at(here):
+                    items.append({"...": disclose([salt(), child])})
                     any_disclosable = True
                 else:
                     items.append(child)
@@ -284,7 +297,7 @@ def issue_sd_jwt(
         payload["cnf"] = {"jwk": holder_key.to_jwk()}
     header = {"alg": alg_for_key_type(signer.key_type), "typ": typ, "kid": signer.key_id}
     jwt = sign_compact(header, payload, signer)
-    return "~".join([jwt, *(d.encoded for d in disclosures)]) + "~"
+    return "~".join([jwt, *disclosures]) + "~"
 
 
 def _refuse_reserved(value: Any) -> None:
