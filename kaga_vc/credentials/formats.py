@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from .._encoding import b64url_decode
@@ -94,10 +95,7 @@ def _is_compact_jws(text: str) -> bool:
 
 def _jwt_format(token: str) -> Format:
     header_b64, payload_b64, _ = token.split(".")
-    header = _segment(header_b64, "header")
-    if not isinstance(header, dict):
-        raise InputError(PARSING_ERROR, "a JOSE header is a JSON object")
-    typ = _typ(header)
+    typ = _header_typ(header_b64)
     if typ == "vc+jwt":
         return Format.VC_JWT
     if typ == "vp+jwt":
@@ -110,6 +108,16 @@ def _jwt_format(token: str) -> Format:
     if isinstance(payload, dict) and isinstance(payload.get("vp"), dict) and "vc" not in payload:
         return Format.VP11_JWT
     return Format.VC11_JWT
+
+
+@lru_cache(maxsize=256)
+def _header_typ(header_b64: str) -> str | None:
+    # one issuer's tokens share their header (alg, kid, typ): its typ is read once, not per token
+    # (256 headers of at most 2 × _MAX_HEADER characters: a bounded memory)
+    header = _segment(header_b64, "header")
+    if not isinstance(header, dict):
+        raise InputError(PARSING_ERROR, "a JOSE header is a JSON object")
+    return _typ(header)
 
 
 def _sd_jwt_format(text: str) -> Format:
