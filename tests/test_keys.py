@@ -178,3 +178,50 @@ def test_the_key_codec_shortcut_table_matches_multiformats() -> None:
         assert multicodec.unwrap(prefix + b"\x01\x02")[0].name == name
     # codecs outside the table still go through multiformats
     assert multicodec_unwrap(bytes(multicodec.wrap("bls12_381-g2-pub", b"\x05"))) == ("bls12_381-g2-pub", b"\x05")
+
+
+# -- the Ed25519 small-order list agrees with the X25519 rule it replaced ---------------------------
+_P25519 = 2**255 - 19
+# X25519's points of small order (libsodium's list): u = 0, 1, the two of order 8, and p - 1
+_SMALL_U = (0, 1, 325606250916557431795983626356110631294008115727848805560023387167927233504,
+            39382357235489614581723060781553021112529911719440698176882885853963445705823, _P25519 - 1)
+
+
+def _by_exchange(y: int) -> bool:
+    """The rule before the list: canonical y, not the identity, and X25519 of u = (1 + y) / (1 - y) not zero."""
+    from kaga_vc.keys._public import _small_order_by_exchange
+
+    if y >= _P25519 or y == 1:
+        return True
+    return _small_order_by_exchange((1 + y) * pow(1 - y, -1, _P25519) % _P25519)
+
+
+def test_every_small_order_x25519_point_maps_to_a_refused_ed25519_key() -> None:
+    from kaga_vc.keys._public import _SMALL_ORDER_Y, _small_order_by_exchange
+
+    refused = set()
+    for u in _SMALL_U:
+        assert _small_order_by_exchange(u)
+        if u != _P25519 - 1:  # y = (u - 1) / (u + 1); u = -1 has no Edwards point
+            refused.add((u - 1) * pow(u + 1, -1, _P25519) % _P25519)
+    assert refused | {1} == set(_SMALL_ORDER_Y)  # and y = 1, the identity, whose u is at infinity
+    for y in _SMALL_ORDER_Y:
+        for sign in (0, 1 << 255):
+            with pytest.raises(InputError):
+                PublicKey.from_raw(KeyType.ED25519, (y | sign).to_bytes(32, "little"))
+
+
+@given(st.integers(min_value=0, max_value=2**255 - 1) | st.sampled_from([_P25519 - 2, _P25519, _P25519 + 5, 2, 0]))
+@settings(max_examples=300, deadline=None)
+def test_the_small_order_list_decides_as_the_exchange_did(y: int) -> None:
+    from kaga_vc.keys._public import _is_small_order
+
+    assert _is_small_order(KeyType.ED25519, y.to_bytes(32, "little")) is _by_exchange(y)
+
+
+def test_generated_ed25519_keys_are_never_small_order() -> None:
+    from kaga_vc.keys._public import _is_small_order
+
+    for _ in range(50):
+        key = PrivateKey.generate(KeyType.ED25519)
+        assert not _is_small_order(KeyType.ED25519, key.public_key.raw)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import KagaError
 from ..keys import KeyType, PrivateKey
-from .batch import Issued
+from ._issued import Issued
 
 _WORKER: dict[str, Any] = {}
 MIN_ROWS_PER_WORKER = 200
@@ -99,6 +99,10 @@ def _issue_jobs(jobs: list[tuple[Mapping[str, str], str, int]]) -> list[Issued |
     return out
 
 
+def _ready() -> int:
+    return os.getpid()
+
+
 def default_workers() -> int:
     """One signing process per core this process may use."""
     try:
@@ -131,6 +135,10 @@ class ParallelIssuer:
             # keep a killed run's PostgreSQL advisory lock alive); each worker dies with this process
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_init_worker, initargs=(os.getpid(), *init))
+            # the pool starts a process per submitted task: start them all now, so that they import and
+            # set up while this process reads the journal and repairs the output, not after
+            for _ in range(workers):
+                self._pool.submit(_ready)
         else:
             _init_worker(None, *init)
 

@@ -54,29 +54,11 @@ from ..errors import (
     KagaError,
     RecordsError,
 )
+from ._issued import Issued
 from .records import BatchRow, IssuanceStore
 
 MAX_ROWS = 1_000_000
 MAX_FIELD_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Issued:
-    """What ``issue_one`` returns for a row: the record fields and the credential as delivered."""
-
-    credential_id: str
-    type: str
-    subject_did: str | None
-    status_list_id: str | None
-    status_index: int | None
-    format: str
-    staff: str
-    issued_at: datetime
-    document: str
-    """The credential as delivered: JSON text (Data Integrity) or the JWT / SD-JWT string."""
-    extension: str = "json"
-    claimed: bool = True
-    """False when the status index was only reserved: the batch claims it in the commit transaction."""
 
 
 IssueOne = Callable[[Mapping[str, str]], Issued]
@@ -268,6 +250,9 @@ def credential_id_of(text: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
 def _write_row_file(path: Path, text: str) -> None:
     """Write a released credential (0600: personal data) by rename; durability comes from the final sync."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -327,8 +312,25 @@ class _Staging:
             self.segments.remove(segment)
 
     def release(self, issued: list[tuple[int, Issued]]) -> None:
-        for number, item in issued:
-            _write_row_file(output_path(self.out, number, item.extension), item.document)
+        """Write the row files of a committed group. Each new file is written in place (one open and
+        one write, no temporary and rename): until :meth:`finish` has synced them, the group's staged
+        copy is kept, and a repair rewrites any row file that differs from it, a torn one included.
+        A file already there (not a credential: repair leaves those) is replaced by rename as before."""
+        directory = os.open(self.out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            for number, item in issued:
+                name = f"row-{number:06d}.{item.extension}"
+                try:
+                    fd = os.open(name, _NEW_FILE, 0o600, dir_fd=directory)
+                except FileExistsError:
+                    _write_row_file(self.out / name, item.document)
+                    continue
+                try:
+                    os.write(fd, item.document.encode("utf-8"))
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(directory)
 
     def finish(self) -> None:
         """Sync the released files, then drop the staging copies they no longer need."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -403,7 +404,25 @@ class CityIssuer:
             claims["status"] = status if isinstance(status, list) else [status]  # BitstringStatusListEntry values
         disclosable = [p for p in kind.spec.disclosable if _present(subject, p)]
         return issue_sd_jwt(claims, signer=self.ed25519_signer, disclosable=disclosable, holder_key=holder_key,
-                            decoys=Decoys(1, 3))
+                            decoys=Decoys(1, 3), randbytes=_RandomPool().take)
+
+
+class _RandomPool:
+    """The salts of one SD-JWT from one draw of the operating system's CSPRNG (an SD-JWT takes some
+    twenty salts; one system call each cost more than the rest of making them)."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self.buffer = secrets.token_bytes(self.SIZE)
+        self.used = 0
+
+    def take(self, size: int) -> bytes:
+        if self.used + size > len(self.buffer):
+            self.buffer, self.used = secrets.token_bytes(max(self.SIZE, size)), 0
+        out = self.buffer[self.used:self.used + size]
+        self.used += size
+        return out
 
 
 @lru_cache(maxsize=16)

@@ -52,31 +52,38 @@ _PROBE: Any = None
 """The X25519 key of ``_PROBE_SCALAR``, built once (every holder did:key of a batch is checked)."""
 
 
+_SMALL_ORDER_Y = frozenset({0, 1, _P25519 - 1,
+                            2707385501144840649318225287225658788936804267575313519463743609750303402022,
+                            55188659117513257062467267217118295137698188065244968500265048394206261417927})
+"""The ``y`` of the eight Ed25519 points of small order: order 4 (0), 1 (1), 2 (p - 1), 8 (the last two,
+each with both signs of ``x``). libsodium refuses the same list."""
+
+
 @lru_cache(maxsize=1024)
 def _is_small_order(key_type: KeyType, raw: bytes) -> bool:
     """Whether an Ed25519 / X25519 public key is a point of small order (or a non-canonical encoding).
 
     Such a key is no one's key: for the Ed25519 identity point a signature of any message verifies
     (``R`` = identity, ``S`` = 0), and key agreement with one yields the all-zero secret (RFC 7748
-    §6.1), which ``cryptography`` refuses with a ``ValueError``. The test is that refusal: the
-    X25519 product of a cofactor-clamped scalar and the (Montgomery form of the) point is zero
-    exactly when the point has small order. Ed25519 ``y`` must also be canonical (RFC 8032 §5.1.3).
+    §6.1). Ed25519: ``y`` must be canonical (RFC 8032 §5.1.3) and not one of the small-order points'
+    (a set lookup: a batch checks one new holder key per row). X25519: the test is ``cryptography``'s
+    refusal of that all-zero secret, the product of a cofactor-clamped scalar and the point.
     """
+    value = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if key_type is KeyType.ED25519:
+        return value >= _P25519 or value in _SMALL_ORDER_Y
+    return _small_order_by_exchange(value)
+
+
+def _small_order_by_exchange(u: int) -> bool:
+    """Whether X25519 with the Montgomery ``u`` yields the all-zero secret (the point has small order)."""
     from cryptography.hazmat.primitives.asymmetric import x25519
 
     global _PROBE
     if _PROBE is None:
         _PROBE = x25519.X25519PrivateKey.from_private_bytes(_PROBE_SCALAR)
-    value = int.from_bytes(raw, "little") & ((1 << 255) - 1)
-    if key_type is KeyType.ED25519:
-        if value >= _P25519:
-            return True
-        if value == 1:  # the identity (its Montgomery form is the point at infinity)
-            return True
-        value = (1 + value) * pow(1 - value, -1, _P25519) % _P25519  # u = (1 + y) / (1 - y)
     try:
-        _PROBE.exchange(
-            x25519.X25519PublicKey.from_public_bytes(value.to_bytes(32, "little")))
+        _PROBE.exchange(x25519.X25519PublicKey.from_public_bytes(u.to_bytes(32, "little")))
     except ValueError:
         return True
     return False
