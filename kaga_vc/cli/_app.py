@@ -1,35 +1,40 @@
-"""The ``kaga-vc`` typer application: one sub-app per command group."""
+"""The ``kaga-vc`` typer application: one sub-app per command group.
+
+:data:`app` is the whole CLI (built on first use). :func:`command_app` builds the root group with one command only, so
+``kaga-vc key generate`` imports the ``key`` module and not every other command's (and their
+libraries): the command line, its help and its errors are the same as the whole CLI's for that
+command. The order of :data:`COMMANDS` is the order ``kaga-vc --help`` lists them in.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 import typer
 
 from .. import __version__
-from . import bundle as bundle_cli
-from . import chain as chain_cli
-from . import city as city_cli
-from . import credential as credential_cli
-from . import did as did_cli
-from . import issue as issue_cli
-from . import issued as issued_cli
-from . import key as key_cli
-from . import log as log_cli
-from . import request as request_cli
-from . import status as status_cli
-from . import wallet as wallet_cli
 from ._common import KagaGroup
-from .demo import demo
-from .serve import admin_app, serve
-from .verify import verify
 
-app = typer.Typer(
-    name="kaga-vc",
-    cls=KagaGroup,
-    help="W3C Verifiable Credentials for the city of Kaga: keys, DIDs, issuance, offline verification.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+# name → (module under kaga_vc.cli, attribute, a typer sub-app or a command function)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "key": ("key", "app", True),
+    "did": ("did", "app", True),
+    "chain": ("chain", "app", True),
+    "demo": ("demo", "demo", False),
+    "credential": ("credential", "app", True),
+    "verify": ("verify", "verify", False),
+    "city": ("city", "app", True),
+    "issue": ("issue", "app", True),
+    "wallet": ("wallet", "app", True),
+    "request": ("request", "app", True),
+    "bundle": ("bundle", "app", True),
+    "log": ("log", "app", True),
+    "status": ("status", "app", True),
+    "issued": ("issued", "app", True),
+    "serve": ("serve", "serve", False),
+    "admin-token": ("serve", "admin_app", True),
+}
 
 
 def _version(value: bool) -> None:
@@ -38,26 +43,57 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def main_callback(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
-) -> None:
-    """W3C Verifiable Credentials for the city of Kaga."""
+def _root() -> typer.Typer:
+    root = typer.Typer(
+        name="kaga-vc",
+        cls=KagaGroup,
+        help="W3C Verifiable Credentials for the city of Kaga: keys, DIDs, issuance, offline verification.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @root.callback()
+    def main_callback(
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                     help="Show the version and exit."),
+    ) -> None:
+        """W3C Verifiable Credentials for the city of Kaga."""
+
+    return root
 
 
-app.add_typer(key_cli.app, name="key")
-app.add_typer(did_cli.app, name="did")
-app.add_typer(chain_cli.app, name="chain")
-app.command("demo")(demo)
-app.add_typer(credential_cli.app, name="credential")
-app.command("verify")(verify)
-app.add_typer(city_cli.app, name="city")
-app.add_typer(issue_cli.app, name="issue")
-app.add_typer(wallet_cli.app, name="wallet")
-app.add_typer(request_cli.app, name="request")
-app.add_typer(bundle_cli.app, name="bundle")
-app.add_typer(log_cli.app, name="log")
-app.add_typer(status_cli.app, name="status")
-app.add_typer(issued_cli.app, name="issued")
-app.command("serve")(serve)
-app.add_typer(admin_app, name="admin-token")
+def _add(root: typer.Typer, name: str) -> None:
+    module, attribute, is_group = COMMANDS[name]
+    target = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+    if is_group:
+        root.add_typer(target, name=name)
+    else:
+        root.command(name)(target)
+
+
+def command_app(name: str) -> typer.Typer:
+    """The root group with only the command ``name`` (one of :data:`COMMANDS`)."""
+    root = _root()
+    _add(root, name)
+    return root
+
+
+def full_app() -> typer.Typer:
+    """The root group with every command."""
+    root = _root()
+    for name in COMMANDS:
+        _add(root, name)
+    return root
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``, the whole CLI, built on first use (``kaga_vc.cli.main`` builds only what it runs)."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    built = globals()["app"] = full_app()
+    return built
+
+
+if TYPE_CHECKING:
+    app: typer.Typer

@@ -20,7 +20,10 @@ from ._common import (
     read_input,
     read_password,
 )
+from ._verifier_home import TRUSTED_CITY_ENV, home_city, trusted_city
 from .chain import ChainIdOption, RegistryOption, RpcUrlOption
+
+__all__ = ["TRUSTED_CITY_ENV", "app", "home_city", "parse_issuer", "pinned_city", "trusted_city"]
 
 app = typer.Typer(help="Trust bundles: issuers' did:ethr histories, status lists, types and schemas, signed by the city.",
                   no_args_is_help=True)
@@ -30,7 +33,6 @@ CityOption = typer.Option(None, "--city", help="The city DID that must have sign
                           "must name it).")
 TrustAnyCityOption = typer.Option(False, "--trust-any-city", help="DANGEROUS: accept a bundle signed by any city "
                                   "(no pinned city). Anyone can make a city; use only for tests.")
-TRUSTED_CITY_ENV = "KAGA_VC_TRUSTED_CITY"
 
 
 def parse_issuer(value: str, default_types: tuple[str, ...]) -> Any:
@@ -40,39 +42,6 @@ def parse_issuer(value: str, default_types: tuple[str, ...]) -> Any:
     did, _, types = value.partition("=")
     kinds = tuple(t.strip() for t in types.split(",") if t.strip()) or default_types
     return TrustedIssuer(did.strip(), kinds)
-
-
-def trusted_city(value: str | None, *, quiet: bool = False) -> str | None:
-    """The pinned city: ``--city``, else ``$KAGA_VC_TRUSTED_CITY``, else this home's own city.
-
-    The last one is the city's own home trusting itself: ``$KAGA_VC_HOME/city`` holds the city's
-    configuration *and* its owner keystore (made by ``kaga-vc city init`` here). A shop's home has no
-    city, so a shop pins nothing implicitly and is refused until it names the city; a copied
-    ``city.json`` without the keys is not "this home's city" either. When the home's city is used, a
-    note on stderr says so (``quiet`` skips it).
-    """
-    import os
-
-    if value or os.environ.get(TRUSTED_CITY_ENV):
-        return value or os.environ.get(TRUSTED_CITY_ENV)
-    city = home_city()
-    if city is not None and not quiet:
-        err_console.print(f"note: trusting this home's own city {city} ($KAGA_VC_HOME/city); "
-                          "pass --city or set $KAGA_VC_TRUSTED_CITY to pin another")
-    return city
-
-
-def home_city() -> str | None:
-    """The DID of the city set up in ``$KAGA_VC_HOME`` with its keys (``city init``), else None."""
-    from ..errors import KagaError
-    from ..issuer.service import OWNER_FILE, city_dir, read_city
-
-    if not (city_dir() / OWNER_FILE).is_file():
-        return None
-    try:
-        return read_city().did
-    except KagaError:
-        return None
 
 
 def pinned_city(value: str | None, trust_any_city: bool) -> str | None:

@@ -20,6 +20,9 @@ from ._common import (
     print_json,
     read_password,
 )
+from ._verifier_home import log_key_path, opened_log, verification_recorder
+
+__all__ = ["app", "log_key_path", "opened_anchor", "opened_log", "verification_recorder"]
 
 app = typer.Typer(help="The access log: every verification, signed, hash-chained and anchored on chain.",
                   no_args_is_help=True)
@@ -37,40 +40,6 @@ NoChainOption = typer.Option(False, "--no-chain", help="Do not read the log's tr
 AccountOption = typer.Option(None, "--anchorer", help="The log operator's anchoring account (0x…) whose tree heads "
                              "to read (default: the one the log recorded with its first head, else the chain's "
                              "own account); an auditor gives the operator's published account.")
-
-
-def _home() -> Path:
-    from .._home import default_home
-
-    return default_home()
-
-
-def log_key_path(option: Path | None) -> Path:
-    from ..accesslog import DEFAULT_KEY_FILE, ENV_LOG_KEY
-
-    if option is not None:
-        return option
-    env = os.environ.get(ENV_LOG_KEY)
-    return Path(env) if env else _home() / DEFAULT_KEY_FILE
-
-
-@contextmanager
-def opened_log(target: str | None, key_file: Path | None = None, *, need_key: bool = False,
-               create_key: bool = False, resolver: Any = None) -> Iterator[Any]:
-    """Open the log for one command (with its key when the command needs it)."""
-    from ..accesslog import AccessLog, load_or_create_log_key, log_url
-
-    url = log_url(target)
-    if url.startswith("sqlite:///") and not need_key and not Path(url[len("sqlite:///"):]).exists():
-        from ..errors import LOG_UNAVAILABLE, AccessLogError
-
-        raise AccessLogError(LOG_UNAVAILABLE, f"no access log at {url[len('sqlite:///'):]}")
-    key = load_or_create_log_key(log_key_path(key_file), create=create_key) if need_key else None
-    log = AccessLog.open(url, log_key=key, resolver=resolver)
-    try:
-        yield log
-    finally:
-        log.close()
 
 
 @contextmanager
@@ -451,36 +420,3 @@ def my_history(
         table.add_row(i.time, where, i.verifier, ", ".join(i.claims), _text(i.purpose),
                       f"{i.result} {i.reason or ''}".strip(), proof)
     out_console.print(table)
-
-
-@contextmanager
-def verification_recorder(*, verifier_key: Path | None, log: str | None, category: str | None,
-                          quiet: bool = False, password_file: Path | None = None) -> Iterator[Any]:
-    """Unlock the verifier's key and open the access log BEFORE ``kaga-vc verify --request`` verifies.
-
-    Yields the ``on_complete`` callback for :func:`kaga_vc.verifier.verify_response`: it records the
-    outcome, accepted or refused, signed by the verifier's key, before the nonce is committed. A wrong
-    password or an unusable log therefore fails first and consumes nothing (issue 13). The key is
-    ``--verifier-key`` or the one ``kaga-vc request create`` made; without either the verification is
-    not recorded, a warning says so (stderr), and ``None`` is yielded.
-    """
-    from ..accesslog import AccessEntry
-    from .request import verifier_key_path, verifier_signer
-
-    path = verifier_key or verifier_key_path()
-    if not path.exists():
-        err_console.print(f"[yellow]warning[/] not recorded in the access log: no verifier key at {path}")
-        yield None
-        return
-    signer = verifier_signer(path, password_file)
-    from ..did import DIDURL
-
-    verifier = str(DIDURL.parse(signer.key_id).did)
-    with opened_log(log, need_key=True, create_key=True) as opened:
-        def record(result: Any) -> None:
-            entry = AccessEntry.from_verification(result, verifier=verifier, verifier_category=category)
-            recorded = opened.record(entry, signer=signer)
-            if not quiet:
-                err_console.print(f"recorded as access-log entry {recorded.seq}")
-
-        yield record

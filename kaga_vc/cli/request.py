@@ -5,43 +5,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from ._common import JsonOption, PasswordFileOption, err_console, error_boundary, print_json, read_password
+from ._common import JsonOption, PasswordFileOption, err_console, error_boundary, print_json
+from ._verifier_home import VERIFIER_KEY_FILE, verifier_key_path, verifier_signer
+
+__all__ = ["VERIFIER_KEY_FILE", "app", "verifier_key_path", "verifier_signer"]
 
 app = typer.Typer(help="Presentation requests: what a verifier asks a wallet for, signed with its key.",
                   no_args_is_help=True)
 
-VERIFIER_KEY_FILE = "verifier-key.json"
-
-
-def verifier_key_path(home: str | None = None) -> Path:
-    """``$KAGA_VC_HOME/verifier/verifier-key.json``."""
-    from ..verifier.nonces import default_nonce_path
-
-    return default_nonce_path(home).parent / VERIFIER_KEY_FILE
-
-
-def verifier_signer(key: Path | None, password_file: Path | None) -> Any:
-    """The verifier's signer (did:key of its keystore); the default keystore is created on first use."""
-    from ..did import did_key_from_public_key
-    from ..keys import KeySigner, KeyType, PrivateKey
-    from ..keys.keystore import load_key, save_key
-
-    path = key or verifier_key_path()
-    password = read_password(password_file, prompt="Verifier keystore password")
-    if path.exists():
-        private = load_key(path, password)
-    elif key is None:
-        private = PrivateKey.generate(KeyType.ED25519)
-        save_key(path, private, password, label="verifier")
-        err_console.print(f"created the verifier key {path}")
-    else:
-        private = load_key(path, password)  # raises kaga:keystore-unreadable
-    did = did_key_from_public_key(private.public_key)
-    return KeySigner(private, f"{did}#{did.rsplit(':', 1)[-1]}")
 
 
 @app.command("create")

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from ._issue import create_presentation, issue_credential
-from ._json import parse_json
-from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
-from ._result import Problem, VerificationResult
-from ._verify_di import verify_presentation_di
-from .formats import Format
-from .parameters import VerifyParameters
-from .verify import (
-    DATA_INTEGRITY,
-    FORMATS,
-    JWT_VC11,
-    SD_JWT,
-    VC_JWT,
-    PresentationCheck,
-    detect_format,
-    verify_credential,
-    verify_presentation,
-    verify_presentation_checked,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._issue import create_presentation, issue_credential
+    from ._json import parse_json
+    from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
+    from ._result import Problem, VerificationResult
+    from ._verify_di import verify_presentation_di
+    from .formats import Format
+    from .parameters import VerifyParameters
+    from .verify import (
+        DATA_INTEGRITY,
+        FORMATS,
+        JWT_VC11,
+        SD_JWT,
+        VC_JWT,
+        PresentationCheck,
+        detect_format,
+        verify_credential,
+        verify_presentation,
+        verify_presentation_checked,
+    )
 
 __all__ = [
     "DATA_INTEGRITY",
@@ -47,3 +51,43 @@ __all__ = [
     "verify_presentation_checked",
     "verify_presentation_di",
 ]
+
+# a public name's module is imported on first use (PEP 562): the offline verify loads only what it runs
+_LAZY: dict[str, str] = {
+    "create_presentation": "._issue",
+    "issue_credential": "._issue",
+    "parse_json": "._json",
+    "VC_V1": "._model",
+    "VC_V2": "._model",
+    "Credential": "._model",
+    "Presentation": "._model",
+    "is_presentation": "._model",
+    "Problem": "._result",
+    "VerificationResult": "._result",
+    "verify_presentation_di": "._verify_di",
+    "Format": ".formats",
+    "VerifyParameters": ".parameters",
+    "DATA_INTEGRITY": ".verify",
+    "FORMATS": ".verify",
+    "JWT_VC11": ".verify",
+    "SD_JWT": ".verify",
+    "VC_JWT": ".verify",
+    "PresentationCheck": ".verify",
+    "detect_format": ".verify",
+    "verify_credential": ".verify",
+    "verify_presentation": ".verify",
+    "verify_presentation_checked": ".verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

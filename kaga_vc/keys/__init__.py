@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from ._ethereum import (
-    ethereum_address,
-    export_v3_keystore,
-    import_v3_keystore,
-    recover_public_key,
-    to_checksum_address,
-)
-from ._private import PrivateKey
-from ._public import PublicKey
-from ._signer import KeySigner, Signer
-from ._types import KeyType
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._ethereum import (
+        ethereum_address,
+        export_v3_keystore,
+        import_v3_keystore,
+        recover_public_key,
+        to_checksum_address,
+    )
+    from ._private import PrivateKey
+    from ._public import PublicKey
+    from ._signer import KeySigner, Signer
+    from ._types import KeyType
 
 __all__ = [
     "KeySigner",
@@ -26,3 +30,30 @@ __all__ = [
     "recover_public_key",
     "to_checksum_address",
 ]
+
+# a public name's module is imported on first use (PEP 562): the offline verify loads only what it runs
+_LAZY: dict[str, str] = {
+    "ethereum_address": "._ethereum",
+    "export_v3_keystore": "._ethereum",
+    "import_v3_keystore": "._ethereum",
+    "recover_public_key": "._ethereum",
+    "to_checksum_address": "._ethereum",
+    "PrivateKey": "._private",
+    "PublicKey": "._public",
+    "KeySigner": "._signer",
+    "Signer": "._signer",
+    "KeyType": "._types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -5,28 +5,32 @@ Importing it loads no Ethereum code and no QR library; ``kaga_vc.verifier.qr`` l
 
 from __future__ import annotations
 
-from ._verify import RESPONSE_FORMAT, credential_types, disclosed_claims, issuance_of, verify_response
-from .bundle import (
-    BundleMemory,
-    TrustBundle,
-    TrustedIssuer,
-    build_bundle,
-    check_bundle,
-    default_bundle_memory_path,
-    read_bundle,
-    sync_bundle,
-)
-from .nonces import NonceStore, default_nonce_path
-from .policy import Policy, PurposePolicy
-from .request import (
-    ANY_TYPE,
-    CredentialQuery,
-    PresentationRequest,
-    create_request,
-    parse_request,
-    read_request,
-)
-from .response import PresentationResponse, decode_response, encode_response
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._verify import RESPONSE_FORMAT, credential_types, disclosed_claims, issuance_of, verify_response
+    from .bundle import (
+        BundleMemory,
+        TrustBundle,
+        TrustedIssuer,
+        build_bundle,
+        check_bundle,
+        default_bundle_memory_path,
+        read_bundle,
+        sync_bundle,
+    )
+    from .nonces import NonceStore, default_nonce_path
+    from .policy import Policy, PurposePolicy
+    from .request import (
+        ANY_TYPE,
+        CredentialQuery,
+        PresentationRequest,
+        create_request,
+        parse_request,
+        read_request,
+    )
+    from .response import PresentationResponse, decode_response, encode_response
 
 __all__ = [
     "ANY_TYPE",
@@ -56,3 +60,46 @@ __all__ = [
     "sync_bundle",
     "verify_response",
 ]
+
+# a public name's module is imported on first use (PEP 562): the offline verify loads only what it runs
+_LAZY: dict[str, str] = {
+    "RESPONSE_FORMAT": "._verify",
+    "credential_types": "._verify",
+    "disclosed_claims": "._verify",
+    "issuance_of": "._verify",
+    "verify_response": "._verify",
+    "BundleMemory": ".bundle",
+    "TrustBundle": ".bundle",
+    "TrustedIssuer": ".bundle",
+    "build_bundle": ".bundle",
+    "check_bundle": ".bundle",
+    "default_bundle_memory_path": ".bundle",
+    "read_bundle": ".bundle",
+    "sync_bundle": ".bundle",
+    "NonceStore": ".nonces",
+    "default_nonce_path": ".nonces",
+    "Policy": ".policy",
+    "PurposePolicy": ".policy",
+    "ANY_TYPE": ".request",
+    "CredentialQuery": ".request",
+    "PresentationRequest": ".request",
+    "create_request": ".request",
+    "parse_request": ".request",
+    "read_request": ".request",
+    "PresentationResponse": ".response",
+    "decode_response": ".response",
+    "encode_response": ".response",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
