@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .._files import ensure_private_file, sqlite_path
 from .._migrations import upgrade
+from .._sqlite import use_wal
 from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError
 
 ENV_LOG_URL = "KAGA_VC_ACCESSLOG_URL"
@@ -154,10 +155,10 @@ def open_engine(url: str) -> Engine:
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-                _set_wal(dbapi_connection)
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA synchronous=FULL")
                 cursor.execute("PRAGMA busy_timeout=30000")
+                use_wal(cursor)
+                cursor.execute("PRAGMA synchronous=FULL")
                 cursor.close()
 
             _migrate_sqlite(url)
@@ -167,27 +168,6 @@ def open_engine(url: str) -> Engine:
         return engine
     except SQLAlchemyError as exc:
         raise AccessLogError(LOG_UNAVAILABLE, f"cannot open the access log: {_describe(exc)}") from None
-
-
-def _set_wal(dbapi_connection: Any, wait: float = 30.0) -> None:
-    """``PRAGMA journal_mode=WAL``, waiting while another process holds the database.
-
-    Switching a fresh file to WAL needs the database to itself, and SQLite answers "database is locked"
-    at once, without its busy handler, while another process's first open is migrating it: three
-    concurrent first opens failed now and then. WAL is persistent, so this waits only on a new file.
-    """
-    import sqlite3
-    import time
-
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def _migrate_sqlite(url: str) -> None:

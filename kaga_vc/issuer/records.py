@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from .._files import ensure_private_file, sqlite_path
 from .._home import default_home
 from .._migrations import upgrade
+from .._sqlite import use_wal
 from ..errors import (
     BATCH_IN_PROGRESS,
     CREDENTIAL_ALREADY_RECORDED,
@@ -639,7 +640,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # transaction handling is switched off so that BEGIN IMMEDIATE below is the only one.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    use_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

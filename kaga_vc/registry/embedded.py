@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
+from kaga_vc._sqlite import use_wal
 from kaga_vc.registry._errors import (
     CHAIN_BUSY,
     CHAIN_CORRUPT,
@@ -183,7 +184,7 @@ class EmbeddedChain:
         self._conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         if fresh:
             os.chmod(db_path, 0o600)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._kv = _SqliteKV(self._conn)

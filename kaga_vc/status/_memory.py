@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
+from .._sqlite import use_wal
 from ..errors import STATUS_LIST_ROLLBACK, StatusError
 from ._source import StatusListDocument, StatusListSource
 
@@ -42,7 +43,7 @@ class StatusListMemory:
         self.path = Path(path)
         ensure_private_file(self.path)
         self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(self._SCHEMA)
 

@@ -50,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from .._sqlite import use_wal
 from ..did import DID, DIDURL, KeyMethod, ResolutionOptions, ResolutionResult, Resolver
 from ..errors import (
     BUNDLE_EXPIRED,
@@ -523,7 +524,7 @@ class BundleMemory:
         self.path = Path(path)
         ensure_private_file(self.path)
         self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(self._SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(newest_bundles)")}

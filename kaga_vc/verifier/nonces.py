@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Self
 
 from .._home import default_home
+from .._sqlite import use_wal
 from ..errors import NONCE_REPLAYED, ProofError
 
 _SCHEMA = """
@@ -41,7 +42,7 @@ class NonceStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(_SCHEMA)
         try:

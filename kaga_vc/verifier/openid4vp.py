@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote
 
+from .._sqlite import use_wal
 from ..credentials.kaga import CredentialKind
 from ..errors import OPENID4VP_REQUEST_UNKNOWN, OPENID4VP_RESPONSE_INVALID, ProtocolError
 from ..keys import Signer
@@ -163,7 +164,7 @@ class OpenID4VPStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(_SCHEMA)
 
