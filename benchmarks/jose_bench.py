@@ -14,7 +14,8 @@ Measures, warm and on one core, p50 / p99 of:
 * the bare primitives: Ed25519 verify (cryptography / OpenSSL, and libsodium through PyNaCl, which
   the verify path uses), secp256k1 verify and recover (coincurve / libsecp256k1), P-256 verify;
 
-and prints each verify's ratio to its primitive and to didkit. With ``--emit`` the last line is
+and prints each verify's ratio to its primitive and to didkit. The rows those ratios divide are timed
+again interleaved (every one of them once per round), which keeps a loaded machine's drift out of them. With ``--emit`` the last line is
 ``RESULT {json}`` (medians in seconds), what benchmarks/run_all.py reads.
 """
 
@@ -143,6 +144,7 @@ def main() -> None:
     jwt_ed = sign_jwt_vc11(v11(did_of(ed), did_of(holder)), ed)
     rows["jwt-vc11 EdDSA sign"] = timed(lambda: sign_jwt_vc11(v11(did_of(ed), did_of(holder)), ed), n)
     rows["jwt-vc11 EdDSA verify"] = timed(lambda: verify_jwt_vc11(jwt_ed, resolver=resolver, now=NOW), n)
+    ethr_tokens: dict[str, str] = {}
     for recoverable, name in ((False, "ES256K"), (True, "ES256K-R")):
         token = sign_jwt_vc11(v11(did_of(ethr), did_of(holder)), ethr, recoverable=recoverable)
         check(verify_jwt_vc11(token, resolver=resolver, now=NOW))
@@ -150,6 +152,7 @@ def main() -> None:
             lambda r=recoverable: sign_jwt_vc11(v11(did_of(ethr), did_of(holder)), ethr, recoverable=r), n
         )
         rows[f"jwt-vc11 {name} did:ethr verify"] = timed(lambda t=token: verify_jwt_vc11(t, resolver=resolver, now=NOW), n)
+        ethr_tokens[name] = token
     claims = {"iss": did_of(ed), "vct": "urn:kaga:vct:KagaResidentCredential", "iat": int(NOW.timestamp()), **SUBJECT}
     paths = list(SUBJECT)
     issued = issue_sd_jwt(claims, signer=ed, disclosable=paths, holder_key=holder.key.public_key)
@@ -238,6 +241,27 @@ def main() -> None:
     )
     p_sig = holder.key.sign(data)
     rows["bare P-256 verify (OpenSSL)"] = timed(lambda: holder.key.public_key.verify(p_sig, data), n)
+
+    # -- the ratio pairs again, interleaved (each round times every one of them once): measured one
+    # after the other on a loaded machine, two rows see different loads and their ratio drifts 2×.
+    # These samples replace the rows above (and are what run_all.py's ratio lines divide).
+    pairs: dict[str, Callable[[], Any]] = {
+        "vc+jwt EdDSA verify": lambda: verify_vc_jwt(vc_jwt, resolver=resolver, now=NOW),
+        "jwt-vc11 EdDSA verify": lambda: verify_jwt_vc11(jwt_ed, resolver=resolver, now=NOW),
+        "jwt-vc11 ES256K did:ethr verify": lambda: verify_jwt_vc11(ethr_tokens["ES256K"], resolver=resolver, now=NOW),
+        "jwt-vc11 ES256K-R did:ethr verify": lambda: verify_jwt_vc11(ethr_tokens["ES256K-R"], resolver=resolver,
+                                                                     now=NOW),
+        "bare secp256k1 recover (libsecp256k1)": lambda: coincurve.PublicKey.from_signature_and_message(
+            rec, digest, hasher=None),
+        "bare Ed25519 verify (libsodium)": lambda: crypto_sign_open(ed_signed, ed_raw),
+        "sd-jwt+kb verify ES256/ES256": lambda: verify_sd_jwt(es_presented, resolver=resolver, require_key_binding=True,
+                                                              audience=aud, nonce=nonce),
+    }
+    if SDJWTVerifier is not None:
+        pairs["sd-jwt package verify ES256/ES256"] = package_verify
+    coroutines = {"didkit JWT VC EdDSA verify": lambda: didkit.verify_credential(didkit_jwt, check_options)} \
+        if didkit is not None else {}
+    rows.update(_timing.interleaved(pairs, coroutines, n, warmup=20))
 
     width = max(len(k) for k in rows)
     print(f"{'operation':<{width}}  {'p50 µs':>9}  {'p99 µs':>9}")
