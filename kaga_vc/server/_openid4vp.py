@@ -157,9 +157,10 @@ def create(shop: ShopVerifier, check: Any, base_url: str) -> dict[str, Any]:
             "expires": made.expires.isoformat(), "claims": made.request.requested_claims}
 
 
-def _verdict_and_record(shop: ShopVerifier, handle: str, requested: list[str], result: VerificationResult,
-                        protocol: str) -> dict[str, Any]:
-    shop.record(result)
+def _verdict(shop: ShopVerifier, handle: str, requested: list[str], result: VerificationResult,
+             protocol: str) -> dict[str, Any]:
+    """The counter's verdict, stored for the page; the entry was recorded inside the verification
+    (``on_complete``, before the nonce was committed: a failed log write consumes nothing, issue 13)."""
     verdict = {"status": "done", "protocol": protocol, **counter_verdict(result, requested)}
     with OpenID4VPStore(shop.requests_path) as store:
         store.set_result(handle, verdict)
@@ -171,8 +172,8 @@ def direct_post(shop: ShopVerifier, form: dict[str, str]) -> tuple[dict[str, Any
 
     with OpenID4VPStore(shop.requests_path) as store, NonceStore(shop.nonces_path) as nonces:
         pending, result = handle_direct_post(store, form, bundle=shop.bundle(), policy=shop.policy(),
-                                             nonce_store=nonces)
-    verdict = _verdict_and_record(shop, pending.handle, pending.request.requested_claims, result, "openid4vp")
+                                             nonce_store=nonces, on_complete=shop.record)
+    verdict = _verdict(shop, pending.handle, pending.request.requested_claims, result, "openid4vp")
     return verdict, result
 
 
@@ -185,8 +186,8 @@ def kvp1(shop: ShopVerifier, handle: str, text: Any) -> dict[str, Any]:
         pending = store.get(handle)
     with NonceStore(shop.nonces_path) as nonces:
         result = verify_response(text, request=pending.request, bundle=shop.bundle(), policy=shop.policy(),
-                                 nonce_store=nonces)
-    return _verdict_and_record(shop, pending.handle, pending.request.requested_claims, result, "kvp1")
+                                 nonce_store=nonces, on_complete=shop.record)
+    return _verdict(shop, pending.handle, pending.request.requested_claims, result, "kvp1")
 
 
 def status(shop: ShopVerifier, handle: str) -> dict[str, Any]:

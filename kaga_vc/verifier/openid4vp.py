@@ -253,6 +253,7 @@ def handle_direct_post(
     nonce_store: Any = None,
     now: datetime | None = None,
     max_clock_skew: timedelta = timedelta(minutes=5),
+    on_complete: Any = None,
 ) -> tuple[OpenID4VPRequest, VerificationResult]:
     """Verify a wallet's Authorization Response (``direct_post``: form fields ``vp_token`` and ``state``).
 
@@ -261,7 +262,8 @@ def handle_direct_post(
     ``nonce_store``), trust bundle, status and policy exactly as for KVP1. Raises
     ``kaga:openid4vp-request-unknown`` / ``kaga:openid4vp-response-invalid`` for a message that
     answers no request of ours (nothing is verified or recorded then); every other outcome is in
-    the returned result.
+    the returned result. ``on_complete`` is :func:`~kaga_vc.verifier.verify_response`'s: the
+    access-log record, written before the nonce is committed.
     """
     from ._verify import verify_response
     from .response import PresentationResponse
@@ -272,7 +274,7 @@ def handle_direct_post(
     presentations = parse_vp_token(form.get("vp_token"), request)
     result = verify_response(PresentationResponse(request.request.id, presentations), request=request.request,
                              bundle=bundle, policy=policy, nonce_store=nonce_store, now=now,
-                             max_clock_skew=max_clock_skew, audience=request.client_id)
+                             max_clock_skew=max_clock_skew, audience=request.client_id, on_complete=on_complete)
     return request, result
 
 
