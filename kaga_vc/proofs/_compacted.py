@@ -114,6 +114,8 @@ def _as_normalised(value: Any, normalised: Any) -> Any:
             return _as_normalised(value[0], normalised)
         return [_as_normalised(v, n) for v, n in zip(value, normalised, strict=True)]
     if isinstance(value, dict) and isinstance(normalised, dict):
+        if "@context" in value:  # an embedded context comes first, as _nested writes it
+            value = {"@context": value["@context"], **value}
         return {k: _as_normalised(v, normalised[k]) for k, v in value.items()}
     return value
 

@@ -51,11 +51,12 @@ class _Tables:
         self.steps: dict[tuple[int, int, bool, bool], tuple[Any, Any, Any]] = {}
         self.keys: dict[int, tuple[Any, dict[str, Any]]] = {}
         self.terms: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self.same: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
         #: shadow JSON → the normalised shadow the compaction rule gave it (positive verdicts only)
         self.compacted: OrderedDict[str, JSONObject] = OrderedDict()
 
     def size(self) -> int:
-        return len(self.top) + len(self.steps) + len(self.keys) + len(self.terms)
+        return len(self.top) + len(self.steps) + len(self.keys) + len(self.terms) + len(self.same)
 
 
 _tables: weakref.WeakKeyDictionary[Any, _Tables] = weakref.WeakKeyDictionary()
@@ -107,6 +108,18 @@ _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
 _SUPPORTED_CONTAINERS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"@set"}), frozenset({"@graph"}), frozenset({"@graph", "@set"}))
 
 
+def _same_context(a: Any, b: Any) -> bool:
+    """Two pyld active contexts define the same (their identifiers and compaction caches aside)."""
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return bool(a == b)
+    skip = ("_uuid", "inverse", "previousContext")
+    if {k: v for k, v in a.items() if k not in skip} != {k: v for k, v in b.items() if k not in skip}:
+        return False
+    if ("previousContext" in a) != ("previousContext" in b):
+        return False
+    return "previousContext" not in a or _same_context(a["previousContext"], b["previousContext"])
+
+
 _ABSOLUTE: set[str] = set()  # IRIs already found absolute (a pure test, remembered)
 
 
@@ -126,7 +139,8 @@ class _Walker:
         self.blank = 0
         # the shadow (see shadow()): each literal string replaced by a placeholder, equal texts alike
         self.literals: dict[str, str] = {}
-        self.nested_context = False
+        self.nested_context = False  # an embedded @context the shadow cannot vouch for (see shadow())
+        self.chain: list[Any] = []  # the contexts in force, as the compaction rule lists them
 
     # -- the term tables ----------------------------------------------------------------------
     def options(self) -> JSONObject:
@@ -166,6 +180,21 @@ class _Walker:
         result = self._process(active, local, override_protected=False, propagate=True)
         self.tables.top[key] = (active, result)
         return result
+
+    def same_as_restarted(self, active: Any, chain: list[Any]) -> bool:
+        """Whether ``active`` (an embedded object's context in this walk) equals the context the
+        compaction rule re-expands that object under: every context in force, listed, processed from
+        the start (``_compacted._nested``). Equal, the object's subtree expands alike both ways."""
+        try:
+            restarted = self.inline(self.processor._get_initial_context(self.rdf_options), chain)
+        except Unsupported:
+            return False
+        key = (id(active), id(restarted))
+        found = self.tables.same.get(key)
+        if found is None or found[0] is not active or found[1] is not restarted:
+            found = (active, restarted, _same_context(active, restarted))
+            self.tables.same[key] = found
+        return bool(found[2])
 
     def expand_key(self, ctx: Any, key: str) -> Any:
         """``_expand_iri(ctx, key, vocab=True)``, remembered per active context."""
@@ -225,12 +254,15 @@ class _Walker:
             active = active.get("previousContext", active)
         if scoped is not None:
             active = self.process(active, scoped, override_protected=True)
+        outer_chain = self.chain
         if "@context" in element:
-            self.nested_context = self.nested_context or active_property is not None
             local = element["@context"]
             if isinstance(local, dict) and len(local) == 1 and "@context" in local:
                 raise Unsupported("keyword redefinition")
             active = self.inline(active, local)
+            self.chain = [*self.chain, *(local if isinstance(local, list) else [local])]
+            if active_property is not None and not self.nested_context:
+                self.nested_context = not self.same_as_restarted(active, self.chain)
         type_scoped_ctx = active
         keys = [(key, self.expand_key(active, key)) for key in element if key != "@context"]
         for key, expanded in sorted(keys):
@@ -276,6 +308,7 @@ class _Walker:
         shadow = dict(element)  # keywords (and @context) as written; each property's values replaced below
         for key, predicate in properties:
             shadow[key] = self.property(active, key, predicate, element[key], subject, graph)
+        self.chain = outer_chain
         return subject, shadow
 
     def term(self, active: Any, key: str) -> tuple[Any, bool, tuple[str, str | None] | None]:
@@ -400,9 +433,10 @@ def shadow(document: JSONObject, loader: Any) -> tuple[JSONObject, str]:
     literal — expansion puts it in ``@value`` untouched, compaction takes it back untouched, and the
     rule compares keys, array lengths and JSON types; what decides are the keys, the contexts, the
     IRIs, the JSON types and which values are equal. So the verdict on the shadow is the verdict on
-    every document with that shadow, and a credential of a known shape is judged once. A document
-    with an embedded ``@context`` below the top is refused here: the rule re-expands such an object
-    under other contexts, where a literal of this walk might be an IRI.
+    every document with that shadow, and a credential of a known shape is judged once. An object
+    with an embedded ``@context`` (a credential in a presentation) is re-expanded by the rule under
+    the contexts in force listed from the start; unless that gives the very context this walk had
+    there (so the same literals), the document is refused here.
     """
     walker, shade = _walk(document, loader)
     if walker.nested_context:

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 from kaga_vc.credentials import issue_credential
 from kaga_vc.errors import KagaError
-from kaga_vc.proofs import EddsaRdfc2022, _jsonld, add_proof, default_document_loader
+from kaga_vc.proofs import EddsaRdfc2022, ProofPurpose, _jsonld, add_proof, default_document_loader
 from kaga_vc.proofs._compacted import check_compacted, check_compacted_pyld
-from kaga_vc.proofs._fastld import Unsupported, to_dataset
+from kaga_vc.proofs._fastld import Unsupported, shadow, to_dataset
 from kaga_vc.proofs._jsonld import DIFFERENTIAL_ENV, FastPathDisagrees, canonize, canonize_pyld
 
 from .conftest import VECTORS, load_json, make_signer
@@ -359,3 +359,41 @@ def test_the_differential_mode_catches_a_wrong_remembered_verdict(monkeypatch: p
     monkeypatch.setenv(DIFFERENTIAL_ENV, "1")
     with pytest.raises(FastPathDisagrees):
         check_compacted(document, LOADER)
+
+
+def _presentation(credential: dict[str, Any]) -> dict[str, Any]:
+    holder = make_signer(seed=43)
+    return add_proof({"@context": [V2], "type": ["VerifiablePresentation"], "holder": holder.key_id.split("#")[0],
+                      "verifiableCredential": [credential]}, suite=EddsaRdfc2022(), signer=holder,
+                     proof_purpose=ProofPurpose.AUTHENTICATION, challenge="nonce", domain="shop", loader=LOADER)
+
+
+INNER_RESPELLINGS = {
+    "as signed": lambda c: c,
+    "context not first": lambda c: {**{k: v for k, v in c.items() if k != "@context"}, "@context": c["@context"]},
+    "full IRI claim": lambda c: {**c, "credentialSubject": {"id": "did:example:resident",
+                                                            "https://schema.org/name": "加賀 花子"}},
+    "alias context": lambda c: {**{k: v for k, v in c.items() if k != "validFrom"},
+                                "@context": [*c["@context"], {"start": {"@id": "https://www.w3.org/2018/credentials#validFrom",
+                                                                        "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}}],
+                                "start": c["validFrom"]},
+    "subject id aliased": lambda c: {**c, "credentialSubject": {"@context": {"i": "@id"}, "i": "did:example:resident",
+                                                                "name": "加賀 花子"}},
+    "one-element arrays": lambda c: {**c, "credentialSubject": [{"id": "did:example:resident", "name": ["加賀 花子"]}]},
+    "inner context of its own": lambda c: {**c, "@context": [V2, EXAMPLES, {"extra": "https://example.org/extra"}],
+                                           "credentialSubject": {"id": "did:example:resident", "extra": "x"}},
+}
+
+
+@pytest.mark.parametrize("respelling", sorted(INNER_RESPELLINGS))
+def test_a_presentation_and_its_credential_agree_with_pyld(respelling: str) -> None:
+    credential = INNER_RESPELLINGS[respelling](_secured(_base()))
+    presentation = _presentation(credential)
+    _both(presentation)
+    outcome = _both_compacted(presentation)
+    if respelling in ("as signed", "context not first", "one-element arrays", "inner context of its own"):
+        assert outcome.startswith("ok:")
+        shadow(presentation, LOADER)  # the shadow vouches for it: judged once per shape
+    second = copy.deepcopy(presentation)
+    second["proof"]["challenge"] = "another nonce"
+    _both_compacted(second)
