@@ -422,6 +422,53 @@ def to_dataset(document: JSONObject, loader: Any) -> dict[str, list[JSONObject]]
     return {name: triples for name, triples in walker.graphs.items() if triples or name == "@default"}
 
 
+def canonical_simple(dataset: dict[str, list[JSONObject]]) -> str | None:
+    """RDFC-1.0 canonical N-Quads of ``dataset`` when every blank node has its own first-degree hash,
+    else None (then pyld's full algorithm, with its N-degree step, is needed).
+
+    Why: that is every credential's dataset, and for it RDFC-1.0 is just steps 1-5 and 7 (label the
+    blank nodes in the order of their first-degree hashes); pyld's implementation spends most of its
+    time deep-copying components there. Serialisation and hashing are pyld's own (``serialize_nquad``,
+    SHA-256 of the sorted lines; a quad counts once per blank node position, as in pyld).
+    """
+    import hashlib
+
+    from pyld.nquads import serialize_nquad  # type: ignore[import-untyped]
+
+    quads: list[JSONObject] = []
+    by_blank: dict[str, list[JSONObject]] = {}
+    for graph_name, triples in dataset.items():
+        name = None if graph_name == "@default" else {
+            "type": "blank node" if graph_name.startswith("_:") else "IRI", "value": graph_name}
+        for triple in triples:
+            quad = {"subject": triple["subject"], "predicate": triple["predicate"], "object": triple["object"]}
+            if name is not None:
+                quad["name"] = name
+            quads.append(quad)
+            for key in ("subject", "object", "name"):
+                component = quad.get(key)
+                if component is not None and component["type"] == "blank node":
+                    by_blank.setdefault(component["value"], []).append(quad)
+    hashes: dict[str, str] = {}
+    for blank, related in by_blank.items():
+        lines = sorted(serialize_nquad(_relabelled(quad, lambda value, b=blank: "_:a" if value == b else "_:z"))
+                       for quad in related)
+        hashes[blank] = hashlib.sha256("".join(lines).encode("utf8")).hexdigest()
+    if len(set(hashes.values())) != len(hashes):
+        return None
+    canonical = {blank: f"_:c14n{index}" for index, (_, blank) in enumerate(sorted((h, b) for b, h in hashes.items()))}
+    return "".join(sorted(serialize_nquad(_relabelled(quad, canonical.__getitem__)) for quad in quads))
+
+
+def _relabelled(quad: JSONObject, label: Any) -> JSONObject:
+    copy = dict(quad)
+    for key in ("subject", "object", "name"):
+        component = quad.get(key)
+        if component is not None and component["type"] == "blank node":
+            copy[key] = {"type": "blank node", "value": label(component["value"])}
+    return copy
+
+
 _VERDICTS = 512
 
 
@@ -462,4 +509,4 @@ def remember_compacted(loader: Any, key: str, normalised: JSONObject) -> None:
             table.popitem(last=False)
 
 
-__all__ = ["Unsupported", "remember_compacted", "remembered_compacted", "shadow", "to_dataset"]
+__all__ = ["Unsupported", "canonical_simple", "remember_compacted", "remembered_compacted", "shadow", "to_dataset"]
