@@ -172,11 +172,15 @@ hostile_values = st.recursive(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(["name", "birthDate", "https://schema.org/name", "credentialStatus",
                                         "validUntil", "description", "@type", "@id", "type", "id", "@graph",
-                                        "evidence", "relatedResource", "kagaTerm"]),
+                                        "evidence", "relatedResource", "kagaTerm", "expiry"]),
                        hostile_values, max_size=4),
        st.sampled_from([[V2, EXAMPLES], [V2], [V1], [V1, DI], [V2, KAGA], [V2, {"kagaTerm": "https://example.org/t"}],
                         [V2, {"@vocab": "https://example.org/v#"}], [V2, {"@language": "ja"}],
-                        [V2, {"name": {"@id": "https://example.org/n"}}], [V2, EXAMPLES, {"@base": "https://example.org/"}]]))
+                        [V2, {"name": {"@id": "https://example.org/n"}}], [V2, EXAMPLES, {"@base": "https://example.org/"}],
+                        [V2, EXAMPLES, {"issuer": "https://evil.example/issuer"}],
+                        [V2, EXAMPLES, {"validUntil": {"@id": "https://evil.example/until"}}],
+                        [V2, EXAMPLES, {"expiry": {"@id": "https://www.w3.org/2018/credentials#validUntil",
+                                                   "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}}]]))
 def test_hostile_documents_agree_with_pyld(body: dict[str, Any], context: list[Any]) -> None:
     document = _base(**body)
     document["@context"] = context
