@@ -11,9 +11,14 @@ order) and emits each triple where pyld's node map and ``_graph_to_rdf`` would. 
 decision is pyld's own: context processing (pyld's ``_process_context``, so ``@protected`` and
 scoped contexts behave identically), IRI expansion (``_expand_iri``), value expansion and type
 coercion (``_expand_value``) and literal forms (``_object_to_rdf``). What is kept, per document
-loader, is the *term table*: the processed active context for a top-level ``@context`` and for
-each (active context, scoped context) step, and each key's expansion in each active context —
-processed once, reused by every later document.
+loader, is the *term table*: the processed active context for each ``@context`` and for each
+(active context, scoped context) step, each key's expansion in each active context, and per
+(active context, property) the context its values expand in, its container and the literal a
+string value becomes — processed once, reused by every later document.
+
+The same walk gives the document's *shadow* (:func:`shadow`), on which the compaction rule is
+judged once per shape (``_compacted.check_compacted``), and :func:`canonical_simple` canonicalises
+a dataset whose blank nodes all differ at the first degree.
 
 Anything outside the subset raises :class:`Unsupported` and the caller falls back to pyld for the
 whole document: a keyword other than ``@context`` / ``@id`` / ``@type`` (``@graph`` other than a
