@@ -21,7 +21,7 @@ from ._common import (
     read_password,
 )
 from ._verifier_home import TRUSTED_CITY_ENV, home_city, trusted_city
-from .chain import ChainIdOption, RegistryOption, RpcUrlOption
+from .chain import ChainIdOption, EmbeddedChainOption, RegistryOption, RpcUrlOption, VerifyRpcUrlOption
 
 __all__ = ["TRUSTED_CITY_ENV", "app", "home_city", "parse_issuer", "pinned_city", "trusted_city"]
 
@@ -195,13 +195,20 @@ def verify(
     city: str | None = CityOption,
     trust_any_city: bool = TrustAnyCityOption,
     max_age: int = typer.Option(7 * 86400, "--max-age", help="Maximum age in seconds before the bundle counts as stale."),
+    rpc_url: str | None = VerifyRpcUrlOption,
+    registry: str | None = RegistryOption,
+    chain_id: int | None = ChainIdOption,
+    embedded_chain: bool = EmbeddedChainOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Check a bundle's signature (by the city), its expiry and its age; exit 0 valid, 1 invalid, expired or stale.
 
+    Offline by default. With a chain (--embedded-chain, --rpc-url or $KAGA_VC_RPC_URL) it also checks that
+    the bundle's key is still the city's KagaBundleKey on its did:ethr (kaga:bundle-key-retired otherwise).
     Example: kaga-vc bundle verify trust-bundle.jwt --city did:ethr:0x539:0x… --max-age 86400
     """
-    from ..errors import BUNDLE_EXPIRED, BUNDLE_STALE
+    from ..errors import BUNDLE_EXPIRED, BUNDLE_STALE, KagaError
+    from .chain import named_chain, opened_named_chain
 
     loaded = _read(bundle, city, trust_any_city)
     now = datetime.now(UTC)
@@ -211,10 +218,23 @@ def verify(
         problems.append({"code": BUNDLE_EXPIRED, "detail": f"expired at {loaded.expires.isoformat()}"})
     if age > timedelta(seconds=max_age):
         problems.append({"code": BUNDLE_STALE, "detail": f"older than {max_age} s"})
+    online = named_chain(rpc_url, embedded_chain) and loaded.key_certificate is not None
+    if online:
+        from ..did import Resolver
+        from ..registry import ethr_method
+        from ..verifier.bundle_key import check_published
+
+        with opened_named_chain(rpc_url, registry, chain_id, embedded_chain) as reg:
+            document = Resolver({"ethr": ethr_method(reg)}).resolve(loaded.city).did_document
+        try:
+            check_published(loaded.key_certificate, document)
+        except KagaError as error:
+            problems.append({"code": error.code, "detail": error.detail})
     stale = bool(problems)
     data = {"verified": not stale, "city": loaded.city, "createdAt": loaded.created.isoformat(),
             "sequence": loaded.sequence, "expiresAt": loaded.expires.isoformat() if loaded.expires else None,
-            "ageSeconds": int(age.total_seconds()), "digest": loaded.digest, "problems": problems}
+            "ageSeconds": int(age.total_seconds()), "digest": loaded.digest, "chainChecked": online,
+            "problems": problems}
     if as_json:
         print_json(data)
     elif stale:

@@ -193,6 +193,17 @@ def published_bundle_keys(document: Mapping[str, Any]) -> list[JSONObject]:
             if s.get("type") == SERVICE_TYPE and isinstance(s.get("serviceEndpoint"), dict)]
 
 
+def check_published(certificate: BundleKeyCertificate, document: Mapping[str, Any]) -> None:
+    """ProofError ``kaga:bundle-key-retired`` unless the city's resolved DID document (``document``, read
+    online) lists the certificate's key as a ``KagaBundleKey``: it was rotated out or revoked on chain."""
+    from ..errors import BUNDLE_KEY_RETIRED
+
+    key = certificate.public_key.to_multikey()
+    if not any(e.get("publicKeyMultibase") == key for e in published_bundle_keys(document)):
+        raise ProofError(BUNDLE_KEY_RETIRED, f"{certificate.key_id} is no longer a KagaBundleKey of {certificate.city} "
+                                             "on the chain: it was rotated out or revoked")
+
+
 __all__ = [
     "CERTIFICATE_TYP",
     "DEFAULT_BUNDLE_KEY_VALIDITY",
@@ -200,6 +211,7 @@ __all__ = [
     "BundleKeyCertificate",
     "BundleKeySigner",
     "certify_bundle_key",
+    "check_published",
     "owner_method",
     "published_bundle_keys",
     "read_certificate",

@@ -141,6 +141,13 @@ def test_bundle_key_rotate_through_the_cli(env: Path, tmp_path: Path) -> None:
     assert code == 0 and out["bundleKey"]["generation"] == 2, out
     code, out = run("bundle", "verify", str(new), "--city", did, "--json")
     assert code == 0 and out["verified"], out
+    # online, the chain says which key is the city's now: the rotated-out key's bundle is refused
+    code, out = run("bundle", "verify", str(new), "--city", did, "--embedded-chain", "--json")
+    assert code == 0 and out["verified"] and out["chainChecked"], out
+    code, out = run("bundle", "verify", str(old), "--city", did, "--embedded-chain", "--json")
+    assert code == 1 and [p["code"] for p in out["problems"]] == [BUNDLE_KEY_RETIRED], out
+    code, out = run("bundle", "verify", str(old), "--city", did, "--json")  # offline it cannot know
+    assert code == 0 and not out["chainChecked"], out
     assert _published_in(env, did) == [out_key(env)]
 
 
