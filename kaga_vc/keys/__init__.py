@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         recover_public_key,
         to_checksum_address,
     )
+    from ._keccak import keccak256
     from ._private import PrivateKey
     from ._public import PublicKey
     from ._signer import KeySigner, Signer
@@ -27,12 +28,14 @@ __all__ = [
     "ethereum_address",
     "export_v3_keystore",
     "import_v3_keystore",
+    "keccak256",
     "recover_public_key",
     "to_checksum_address",
 ]
 
 # a public name's module is imported on first use (PEP 562): the offline verify loads only what it runs
 _LAZY: dict[str, str] = {
+    "keccak256": "._keccak",
     "ethereum_address": "._ethereum",
     "export_v3_keystore": "._ethereum",
     "import_v3_keystore": "._ethereum",

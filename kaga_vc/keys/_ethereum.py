@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import coincurve
-from eth_hash.auto import keccak
 
 from ..errors import (
     INVALID_KEY,
@@ -16,6 +15,7 @@ from ..errors import (
     InputError,
     KeystoreError,
 )
+from ._keccak import keccak256
 from ._private import PrivateKey
 from ._public import PublicKey
 from ._types import KeyType
@@ -32,7 +32,7 @@ def to_checksum_address(address: bytes | str) -> str:
     if len(address) != 20:
         raise InputError(INVALID_KEY, "an Ethereum address is 20 bytes")
     hex_addr = address.hex()
-    digest = keccak(hex_addr.encode("ascii")).hex()
+    digest = keccak256(hex_addr.encode("ascii")).hex()
     return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(hex_addr))
 
 
@@ -40,7 +40,7 @@ def ethereum_address(public_key: PublicKey) -> str:
     """The EIP-55 checksummed address of a secp256k1 public key (keccak of the 64-byte point)."""
     if public_key.key_type is not KeyType.SECP256K1:
         raise InputError(INVALID_KEY, "only secp256k1 keys have an Ethereum address")
-    return to_checksum_address(keccak(public_key.uncompressed()[1:])[-20:])
+    return to_checksum_address(keccak256(public_key.uncompressed()[1:])[-20:])
 
 
 def recover_public_key(signature: bytes, digest: bytes) -> PublicKey:

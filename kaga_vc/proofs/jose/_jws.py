@@ -24,7 +24,6 @@ from functools import lru_cache
 from typing import Any
 
 import coincurve
-from eth_hash.auto import keccak
 
 from ..._encoding import b64url_decode, b64url_encode
 from ...errors import (
@@ -43,7 +42,7 @@ from ...errors import (
     ProofError,
     UnsupportedError,
 )
-from ...keys import KeyType, PublicKey, Signer
+from ...keys import KeyType, PublicKey, Signer, keccak256
 from ._primitives import verify_signature
 
 JSONObject = dict[str, Any]
@@ -334,7 +333,7 @@ def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
         return
 
     def matches(point: bytes) -> bool:  # the remembered key spares the keccak
-        return point == known or "0x" + keccak(point[1:])[-20:].hex() == wanted
+        return point == known or "0x" + keccak256(point[1:])[-20:].hex() == wanted
 
     point = _verify_recovered(jws, matches)
     _remember_account_key(wanted, point)
