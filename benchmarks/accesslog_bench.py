@@ -6,7 +6,7 @@
 Each figure comes with a peer measured in the same run:
 - appends: ``AccessLog.record`` (sign, seal to the subject, chain, commit) against a bare INSERT of a
   same-sized row with one commit each, on the same database settings (the durability floor);
-- anchoring: gas of one anchor transaction per batch (and per entry) on the embedded chain, against
+- anchoring: gas of one anchor transaction — a log's first tree head, which also commits its identity — (and per entry) on the embedded chain, against
   the gas of one registry ``setAttribute`` (what anchoring through DID attributes would cost);
 - proofs: ``verify_inclusion`` against pymerkle's ``verify_inclusion`` on the same tree.
 PostgreSQL needs initdb/postgres (Debian's postgresql package); it is skipped with a note otherwise.
@@ -181,12 +181,12 @@ def main() -> None:
                       f"ratio {ours / peer:.2f}")
             finally:
                 server.stop()
-        print("anchoring on the embedded chain: one transaction per batch")
+        print("anchoring on the embedded chain: one transaction per tree head (each log's first, which commits its identity)")
         rows = anchoring(home, sizes)
         first, later = rows[0]["attribute_gas"]
         print(f"  peer: one registry setAttribute costs {first} gas (first change of a DID) / {later} after")
         for r in rows:
-            print(f"  {r['size']:>7} entries: gas {r['gas']:6d} per batch, {r['gas_per_entry']:10.2f} per entry; "
+            print(f"  {r['size']:>7} entries: gas {r['gas']:6d} per head,  {r['gas_per_entry']:10.2f} per entry; "
                   f"root+tx {r['anchor_s']:.2f} s; fill {r['fill_s']:.1f} s")
         print("inclusion-proof verification, median: the audit path from a leaf hash (as pymerkle's verify_inclusion) "
               "and verify_inclusion from the entry's JSON (JCS + leaf hash + path)")

@@ -4,6 +4,7 @@ verify the log against the heads the chain holds; serve subject access."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -230,7 +231,7 @@ class AccessLog:
         self.resolver = resolver or default_resolver()
         self.signer = signer
         self._log_signer = log_signer(log_key) if log_key is not None else None
-        self.log_id = self._init_meta()
+        self.log_id = self._init_meta_retrying()
         self._anchoring: tuple[Anchorer, AnchorPolicy] | None = None
         self.anchor_error: KagaError | None = None  # the last failure of anchoring after an append
 
@@ -260,11 +261,26 @@ class AccessLog:
             raise AccessLogError(LOG_KEY_MISMATCH, "this operation needs the log key (the subject index key)")
         return self._log_key
 
+    def _init_meta_retrying(self) -> str:
+        """:meth:`_init_meta`, again when SQLite answered "database is locked" without waiting: two first opens
+        that switch a new file to WAL at once, or a read turned write after another process wrote."""
+        for attempt in range(20):
+            try:
+                return self._init_meta()
+            except AccessLogError as exc:
+                if exc.code != LOG_UNAVAILABLE or "locked" not in exc.detail or attempt == 19:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("not reached")
+
     def _init_meta(self) -> str:
         check = key_check(self._log_key) if self._log_key is not None else None
         signing = self._log_signer.key_id if self._log_signer is not None else None
         try:
             with self.engine.begin() as conn:
+                if signing is not None:  # it may write: the write lock first (SQLite would refuse a read turned write)
+                    conn.execute(update(st.log_meta).where(st.log_meta.c.name == "log_id")
+                                 .values(value=st.log_meta.c.value))
                 rows = dict(conn.execute(select(st.log_meta.c.name, st.log_meta.c.value)).all())
                 if "log_id" not in rows:
                     if check is None or signing is None:
