@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -226,6 +227,8 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
 
 
 STATE_DIR = ".kaga-batch"
+WRITER_THREADS = 1
+"""One thread writes the released row files (more would contend for the directory's lock)."""
 _ROW_FILE = re.compile(r"^row-(\d{6,})\.(jwt|json)$")
 
 
@@ -281,6 +284,8 @@ class _Staging:
         self.segments: list[Path] = []
         self.removed_unrecorded = 0
         self.released_on_repair = 0
+        self._writers: ThreadPoolExecutor | None = None
+        self._writing: list[Future[None]] = []
 
     def check_marker(self) -> None:
         marker = self.dir / "batch"
@@ -312,28 +317,52 @@ class _Staging:
             self.segments.remove(segment)
 
     def release(self, issued: list[tuple[int, Issued]]) -> None:
-        """Write the row files of a committed group. Each new file is written in place (one open and
-        one write, no temporary and rename): until :meth:`finish` has synced them, the group's staged
-        copy is kept, and a repair rewrites any row file that differs from it, a torn one included.
-        A file already there (not a credential: repair leaves those) is replaced by rename as before."""
+        """Write the row files of a committed group, in writer threads: creating a file can wait on the
+        file system's journal for milliseconds (other processes' fsyncs), and the next group is committed
+        meanwhile. Each new file is written in place (one open and one write, no temporary and rename):
+        until :meth:`finish` has waited for the writers and synced, the group's staged copy is kept, and a
+        repair rewrites any row file that differs from it, a torn or missing one included."""
+        self._raise_failed()
+        if self._writers is None:
+            self._writers = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="kaga-batch-release")
+        files = [(f"row-{number:06d}.{item.extension}", item.document) for number, item in issued]
+        step = max(1, -(-len(files) // WRITER_THREADS))
+        self._writing.extend(self._writers.submit(self._write_files, files[i:i + step])
+                             for i in range(0, len(files), step))
+
+    def _write_files(self, files: list[tuple[str, str]]) -> None:
         directory = os.open(self.out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            for number, item in issued:
-                name = f"row-{number:06d}.{item.extension}"
+            for name, document in files:
                 try:
                     fd = os.open(name, _NEW_FILE, 0o600, dir_fd=directory)
-                except FileExistsError:
-                    _write_row_file(self.out / name, item.document)
+                except FileExistsError:  # not a credential (repair leaves those): replaced by rename
+                    _write_row_file(self.out / name, document)
                     continue
                 try:
-                    os.write(fd, item.document.encode("utf-8"))
+                    os.write(fd, document.encode("utf-8"))
                 finally:
                     os.close(fd)
         finally:
             os.close(directory)
 
+    def _raise_failed(self) -> None:
+        done = [f for f in self._writing if f.done()]
+        self._writing = [f for f in self._writing if not f.done()]
+        for future in done:
+            future.result()  # a writer's error (disk full …) stops the batch here
+
     def finish(self) -> None:
-        """Sync the released files, then drop the staging copies they no longer need."""
+        """Wait for the writers, sync the released files, then drop the staging copies they no longer
+        need. If a writer failed the staging copies stay: the next run's repair releases from them."""
+        try:
+            for future in self._writing:
+                future.result()
+        finally:
+            self._writing = []
+            if self._writers is not None:
+                self._writers.shutdown(wait=True)
+                self._writers = None
         if self.segments:
             _sync_directory_tree(self.out)
             for segment in self.segments:
