@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 from enum import IntEnum
@@ -83,6 +84,19 @@ if TYPE_CHECKING:
 else:
     err_console = _LazyConsole(stderr=True, highlight=False, emoji=False)
     out_console = _LazyConsole(highlight=False, emoji=False)
+
+
+_STYLE_TAG = re.compile(r"\[/?(?:bold red|bold|yellow|dim)?\]")
+
+
+def note(message: str) -> None:
+    """One line for a person on stderr, with Rich markup: through Rich on a terminal; elsewhere (a script's
+    log, a pipe) the plain text, unwrapped, and Rich is not imported for it (the offline verify's notes)."""
+    if sys.stderr.isatty():
+        err_console.print(message)
+        return
+    sys.stderr.write(_STYLE_TAG.sub("", message) + "\n")
+    sys.stderr.flush()
 
 
 # kaga_vc.registry._errors codes, spelled out: the verify path imports this module, never the registry

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._output import err_console, read_password
+from ._output import note, read_password
 
 TRUSTED_CITY_ENV = "KAGA_VC_TRUSTED_CITY"
 VERIFIER_KEY_FILE = "verifier-key.json"
@@ -33,8 +33,8 @@ def trusted_city(value: str | None, *, quiet: bool = False) -> str | None:
         return value or os.environ.get(TRUSTED_CITY_ENV)
     city = home_city()
     if city is not None and not quiet:
-        err_console.print(f"note: trusting this home's own city {city} ($KAGA_VC_HOME/city); "
-                          "pass --city or set $KAGA_VC_TRUSTED_CITY to pin another")
+        note(f"note: trusting this home's own city {city} ($KAGA_VC_HOME/city); "
+             "pass --city or set $KAGA_VC_TRUSTED_CITY to pin another")
     return city
 
 
@@ -71,7 +71,7 @@ def verifier_signer(key: Path | None, password_file: Path | None) -> Any:
     elif key is None:
         private = PrivateKey.generate(KeyType.ED25519)
         save_key(path, private, password, label="verifier")
-        err_console.print(f"created the verifier key {path}")
+        note(f"created the verifier key {path}")
     else:
         private = load_key(path, password)  # raises kaga:keystore-unreadable
     did = did_key_from_public_key(private.public_key)
@@ -125,7 +125,7 @@ def verification_recorder(*, verifier_key: Path | None, log: str | None, categor
     """
     path = verifier_key or verifier_key_path()
     if not path.exists():
-        err_console.print(f"[yellow]warning[/] not recorded in the access log: no verifier key at {path}")
+        note(f"[yellow]warning[/] not recorded in the access log: no verifier key at {path}")
         yield None
         return
     from ..accesslog import AccessEntry
@@ -139,6 +139,6 @@ def verification_recorder(*, verifier_key: Path | None, log: str | None, categor
             entry = AccessEntry.from_verification(result, verifier=verifier, verifier_category=category)
             recorded = opened.record(entry, signer=signer)
             if not quiet:
-                err_console.print(f"recorded as access-log entry {recorded.seq}")
+                note(f"recorded as access-log entry {recorded.seq}")
 
         yield record

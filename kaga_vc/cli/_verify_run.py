@@ -28,7 +28,7 @@ from ..errors import (
     InputError,
     KagaError,
 )
-from ._output import ExitCode, err_console, out_console, print_json, read_input
+from ._output import ExitCode, err_console, note, out_console, print_json, read_input
 
 _INPUT_CODES = {PARSING_ERROR, DOCUMENT_TOO_DEEP, DOCUMENT_TOO_LARGE, DUPLICATE_JSON_KEY,
                 "kaga:response-invalid", "kaga:request-invalid", "kaga:bundle-invalid"}
@@ -259,7 +259,7 @@ def _verify_response(text: str, request: str | None, bundle: str | None, policy_
     if pinned:
         policy = policy.pinned(pinned)
     if trust_any_city:
-        err_console.print("[bold red]WARNING[/]: --trust-any-city: a bundle signed by ANY city is accepted")
+        note("[bold red]WARNING[/]: --trust-any-city: a bundle signed by ANY city is accepted")
         policy = replace(policy, trust_any_city=True)
     with NonceStore(default_nonce_path()) as store:
         return verify_response(text, request=read_input(request), bundle=read_input(bundle), policy=policy,
