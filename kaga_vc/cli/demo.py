@@ -294,10 +294,11 @@ def run_story(base: Path) -> None:
     try:
         batch = log.anchor(anchor)
         report = log.verify(anchorer=anchor)
-        _say(f"{batch.size} entries → Merkle root {batch.root} in block {batch.block_number} "
-             f"(contract {batch.contract}, gas {batch.gas_used}); on chain: the log id, the root, the range")
+        _say(f"{batch.size} entries → tree head {batch.index}: Merkle root {batch.root} in block {batch.block_number} "
+             f"(contract {batch.contract}, gas {batch.gas_used}); on chain: the log id, its identity's hash, the tree "
+             "size and root")
         found = "; ".join(f"{f.kind} entry {f.seq}: {f.detail}" for f in report.findings)
-        _say(f"log verify: {'verified' if report.ok else found} — signatures, hash chain, root on chain")
+        _say(f"log verify: {'verified' if report.ok else found} — the log key's signatures, hash chain, the tree heads read from the chain")
 
         _step(8, "A resident reads her own access history, with proofs",
               "kaga-vc log my-history --wallet hanako/wallet.json")
