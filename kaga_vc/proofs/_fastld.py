@@ -406,9 +406,23 @@ class _Walker:
         return shadows if isinstance(value, list) else shadows[0]
 
 
+#: the pyld releases whose internals (``_process_context``, ``_expand_iri``, ``_expand_value``,
+#: ``_object_to_rdf``, ``serialize_nquad``) this walk was written against and is tested with; under any
+#: other release every document takes pyld's own path (slower, never different)
+TESTED_PYLD_MAJOR = "3"
+
+
+def pyld_is_tested() -> bool:
+    from pyld import jsonld
+
+    return str(getattr(jsonld, "__version__", "")).split(".", 1)[0] == TESTED_PYLD_MAJOR
+
+
 def _walk(document: JSONObject, loader: Any) -> tuple[_Walker, JSONObject]:
     if not isinstance(document, dict):
         raise Unsupported("not an object")
+    if not pyld_is_tested():
+        raise Unsupported("a pyld release the fast path is not tested with")
     walker = _Walker(loader)
     try:
         _, shade = walker.node(walker.processor._get_initial_context(walker.rdf_options), None, document, "@default")

@@ -413,3 +413,19 @@ def test_look_alike_blank_nodes_leave_the_simple_canonicaliser_to_pyld() -> None
     assert canonical_simple(to_dataset(twins, LOADER)) is None  # first-degree hashes alike: N-degree needed
     assert _both(twins).startswith("ok:")
     _both(_secured(twins))
+
+
+def test_under_an_untested_pyld_release_every_document_takes_pyld(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk uses pyld internals: with another major release it steps aside instead of guessing."""
+    from pyld import jsonld
+
+    from kaga_vc.proofs import _fastld
+
+    name, document = VECTOR_DOCUMENTS[0]
+    expected = canonize_pyld(document, LOADER)
+    assert _fast_taken(document), name
+    monkeypatch.setattr(jsonld, "__version__", "4.0.0")
+    assert not _fastld.pyld_is_tested()
+    with pytest.raises(Unsupported):
+        to_dataset(document, LOADER)
+    assert canonize(document, LOADER) == expected
