@@ -16,6 +16,7 @@ A stored record is ``{"entry": body, "proof": proof}``:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,8 +45,46 @@ _MAX_TEXT = 512
 _MAX_ITEMS = 64
 
 
+_SORTED_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_SAFE_INTEGER = 2**53
+
+
+def _plain(value: Any) -> bool:
+    """Whether JCS of ``value`` is the sorted, compact ``json`` text: strings, booleans, null, integers
+    of the IEEE-754 safe range, lists, and objects with ASCII keys (UTF-16 and code-point order agree
+    on them). Strings are escaped alike by both (the two-character escapes, ``\\u00xx`` for the other
+    controls, nothing else); a lone surrogate fails the UTF-8 encoding and falls back. Floats, and
+    anything else, go to the RFC 8785 implementation."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if -_SAFE_INTEGER < item < _SAFE_INTEGER:
+                continue
+            return False
+        if kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            for key, member in item.items():
+                if type(key) is not str or not key.isascii():
+                    return False
+                stack.append(member)
+        else:
+            return False
+    return True
+
+
 def canonical(value: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON bytes."""
+    """RFC 8785 (JCS) canonical JSON bytes (the ``json`` module's text where it is the same: every access
+    log entry is canonicalised three times, and the RFC 8785 package is pure Python)."""
+    if _plain(value):
+        try:
+            return _SORTED_COMPACT.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: RFC 8785 decides
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
