@@ -101,17 +101,52 @@ def agreement_private_key(key: PrivateKey) -> PrivateKey:
 
 
 def encrypt_subject_data(data: JSONObject, recipient: PublicKey) -> str:
-    """Compact JWE of ``data`` to ``recipient`` (ECDH-ES, A256GCM); no header names the subject."""
+    """Compact JWE of ``data`` to ``recipient`` (ECDH-ES, A256GCM); no header names the subject.
+
+    Written on the primitives (RFC 7518 §4.6: an ephemeral X25519 key, the Concat KDF over the shared
+    secret, AES-256-GCM with the protected header as AAD): every logged entry with a subject is sealed,
+    and jwcrypto's object model cost more than the cryptography. jwcrypto opens it
+    (:func:`decrypt_subject_data`), which the tests hold it to."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric import x25519
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    if recipient.key_type is not KeyType.X25519:
+        return _encrypt_with_jwcrypto(payload, recipient)  # a P-256/384/521 keyAgreement key
+    ephemeral = x25519.X25519PrivateKey.generate()
+    try:
+        shared = ephemeral.exchange(x25519.X25519PublicKey.from_public_bytes(recipient.raw))
+    except ValueError as exc:  # a small-order point: the all-zero secret
+        raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"the subject's key cannot be encrypted to ({type(exc).__name__})") from None
+    epk = b64url_encode(ephemeral.public_key().public_bytes_raw())
+    header = json.dumps({"alg": JWE_ALG, "enc": JWE_ENC, "epk": {"crv": "X25519", "kty": "OKP", "x": epk}},
+                        separators=(",", ":")).encode("ascii")
+    protected = b64url_encode(header)
+    cek = _concat_kdf(shared, JWE_ENC.encode("ascii"), 256)
+    iv = os.urandom(12)
+    sealed = AESGCM(cek).encrypt(iv, payload, protected.encode("ascii"))
+    return ".".join((protected, "", b64url_encode(iv), b64url_encode(sealed[:-16]), b64url_encode(sealed[-16:])))
+
+
+def _encrypt_with_jwcrypto(payload: bytes, recipient: PublicKey) -> str:
     from jwcrypto import jwe, jwk  # type: ignore[import-untyped]
     from jwcrypto.common import JWException  # type: ignore[import-untyped]
 
-    payload = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
     try:
         token = jwe.JWE(payload, protected=json.dumps({"alg": JWE_ALG, "enc": JWE_ENC}),
                         recipient=jwk.JWK(**recipient.to_jwk()))
         return str(token.serialize(compact=True))
-    except (JWException, ValueError, TypeError) as exc:  # e.g. a small-order point: the all-zero secret
+    except (JWException, ValueError, TypeError) as exc:
         raise AccessLogError(SUBJECT_KEY_UNUSABLE, f"the subject's key cannot be encrypted to ({type(exc).__name__})") from None
+
+
+def _concat_kdf(shared: bytes, algorithm: bytes, bits: int) -> bytes:
+    """RFC 7518 §4.6.2 (NIST SP 800-56A Concat KDF, SHA-256): one round for a 256-bit key; empty apu/apv."""
+    other = (len(algorithm).to_bytes(4, "big") + algorithm + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+             + bits.to_bytes(4, "big"))
+    return hashlib.sha256((1).to_bytes(4, "big") + shared + other).digest()[: bits // 8]
 
 
 def decrypt_subject_data(token: str, key: PrivateKey) -> JSONObject:

@@ -142,3 +142,40 @@ def _b64e(data: bytes) -> str:
 
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
+
+
+def test_the_subject_jwe_written_on_the_primitives_is_a_standard_ecdh_es_a256gcm_jwe() -> None:
+    import json as _json
+
+    from kaga_vc._encoding import b64url_decode
+    from kaga_vc.accesslog._subject import decrypt_subject_data, encrypt_subject_data
+    from kaga_vc.did.key import ed25519_to_x25519
+    from kaga_vc.keys import KeyType, PrivateKey
+
+    holder = PrivateKey.generate(KeyType.ED25519)
+    data = {"subject": "did:key:z6Mk…", "claims": ["ageOver18", "氏名"]}
+    tokens = [encrypt_subject_data(data, ed25519_to_x25519(holder.public_key)) for _ in range(2)]
+    assert tokens[0] != tokens[1]  # a fresh ephemeral key and IV each time
+    for token in tokens:
+        protected, encrypted_key, iv, _ciphertext, tag = token.split(".")
+        header = _json.loads(b64url_decode(protected))
+        assert header["alg"] == "ECDH-ES" and header["enc"] == "A256GCM" and set(header) == {"alg", "enc", "epk"}
+        assert encrypted_key == "" and len(b64url_decode(iv)) == 12 and len(b64url_decode(tag)) == 16
+        assert decrypt_subject_data(token, holder) == data  # jwcrypto opens it
+    other = PrivateKey.generate(KeyType.ED25519)
+    with pytest.raises(AccessLogError) as refused:
+        decrypt_subject_data(tokens[0], other)
+    assert refused.value.code == "kaga:decryption-failed"
+
+
+def test_a_p256_key_agreement_key_is_still_encrypted_to() -> None:
+    from jwcrypto import jwe, jwk  # type: ignore[import-untyped]
+
+    from kaga_vc.accesslog._subject import encrypt_subject_data
+    from kaga_vc.keys import KeyType, PrivateKey
+
+    key = PrivateKey.generate(KeyType.P256)
+    token = encrypt_subject_data({"subject": "did:example:x", "claims": []}, key.public_key)
+    opened = jwe.JWE()
+    opened.deserialize(token, key=jwk.JWK(**key.to_jwk()))
+    assert opened.payload == b'{"claims":[],"subject":"did:example:x"}'
