@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kaga_vc"
 
 # Bottom-up; a module may import its own layer and any lower one.
 LAYERS = [
-    {"errors", "_encoding", "results", "_files", "_home", "_http", "_migrations", "_sqlite"},
+    {"errors", "_encoding", "results", "_files", "_home", "_http", "_migrations", "_sqlite", "_lazy"},
     {"keys"},
     {"did"},
     {"registry"},

@@ -5,8 +5,9 @@ Importing it loads no Ethereum code and no QR library; ``kaga_vc.verifier.qr`` l
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_namespace
 
 if TYPE_CHECKING:
     from ._verify import RESPONSE_FORMAT, credential_types, disclosed_claims, issuance_of, verify_response
@@ -92,14 +93,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_namespace(__name__, _LAZY, globals())

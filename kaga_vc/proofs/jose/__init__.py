@@ -7,8 +7,9 @@ Also the compact-JWS calls other layers build on (bundles, requests, the access 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..._lazy import lazy_namespace
 
 if TYPE_CHECKING:
     from ._claims import DEFAULT_MAX_CLOCK_SKEW
@@ -92,14 +93,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_namespace(__name__, _LAZY, globals())
