@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -13,35 +11,13 @@ from kaga_vc.did import Resolver
 from kaga_vc.did.web import WebMethod, did_web_url
 from kaga_vc.errors import ResolutionError
 
-PAGES: dict[str, bytes] = {}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/redirect/did.json":
-            self.send_response(302)
-            self.send_header("Location", "/.well-known/did.json")
-            self.end_headers()
-            return
-        body = PAGES.get(self.path)
-        self.send_response(200 if body is not None else 404)
-        self.end_headers()
-        self.wfile.write(body or b"")
-
-    def log_message(self, *args: object) -> None:
-        pass
+from .._did_web_host import DidWebHost, did_web_host
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1%3A{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def server() -> Iterator[DidWebHost]:
+    with did_web_host() as served:
+        yield served
 
 
 def test_urls() -> None:
@@ -54,11 +30,11 @@ def test_urls() -> None:
         assert err.value.code == "invalidDid"
 
 
-def test_resolve_then_offline(server: str) -> None:
-    did = f"did:web:{server}"
-    PAGES["/.well-known/did.json"] = json.dumps({"id": did, "verificationMethod": []}).encode()
-    PAGES["/city/did.json"] = json.dumps({"id": "did:web:someone.else"}).encode()
-    PAGES["/big/did.json"] = b"{" + b" " * 300_000 + b"}"
+def test_resolve_then_offline(server: DidWebHost) -> None:
+    did = f"did:web:{server.host}"
+    server.pages["/.well-known/did.json"] = json.dumps({"id": did, "verificationMethod": []}).encode()
+    server.pages["/city/did.json"] = json.dumps({"id": "did:web:someone.else"}).encode()
+    server.pages["/big/did.json"] = b"{" + b" " * 300_000 + b"}"
     method = WebMethod(insecure_localhost=True, timeout=2)
     resolver = Resolver({"web": method})
     assert resolver.resolve(did).did_document["id"] == did

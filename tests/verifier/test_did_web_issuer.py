@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,51 +40,33 @@ from kaga_vc.verifier import (
     verify_response,
 )
 
+from .._did_web_host import DidWebHost, did_web_host
 from .conftest import ALL_TYPES, World, did_key_signer
 
-PAGES: dict[str, bytes] = {}
 CLINIC_TYPE = "ClinicVisitCredential"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = PAGES.get(self.path)
-        self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body or b"")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def host() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1%3A{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def web() -> Iterator[DidWebHost]:
+    with did_web_host() as served:
+        yield served
 
 
 @pytest.fixture
-def clinic(host: str) -> Iterator[KeySigner]:
+def clinic(web: DidWebHost) -> Iterator[KeySigner]:
     """A did:web issuer whose DID document is online while the test runs (until it takes it down)."""
-    did = f"did:web:{host}"
+    did = f"did:web:{web.host}"
     key = PrivateKey.generate(KeyType.ED25519)
     method = f"{did}#key-1"
     document = {"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"], "id": did,
                 "verificationMethod": [{"id": method, "type": "Multikey", "controller": did,
                                         "publicKeyMultibase": key.public_key.to_multikey()}],
                 "assertionMethod": [method], "authentication": [method]}
-    PAGES["/.well-known/did.json"] = json.dumps(document).encode()
+    web.pages["/.well-known/did.json"] = json.dumps(document).encode()
     try:
         yield KeySigner(key, method)
     finally:
-        PAGES.clear()
+        web.pages.clear()
 
 
 def _did(signer: KeySigner) -> str:
@@ -110,9 +90,10 @@ def _sync(world: World, clinic: KeySigner) -> Any:
                        status_lists=world.status_lists(), web=WebMethod(insecure_localhost=True, timeout=5))
 
 
-def test_a_did_web_issuer_verifies_offline_from_the_bundle(world: World, clinic: KeySigner, tmp_path: Path) -> None:
+def test_a_did_web_issuer_verifies_offline_from_the_bundle(world: World, clinic: KeySigner, web: DidWebHost,
+                                                           tmp_path: Path) -> None:
     token = _sync(world, clinic).token
-    PAGES.clear()  # the issuer's site is down: only the bundle knows its key now
+    web.pages.clear()  # the issuer's site is down: only the bundle knows its key now
     bundle = read_bundle(token, trusted_city=world.config.did)
     assert set(bundle.did_documents) == {_did(clinic)} and bundle.summary()["didDocuments"] == [_did(clinic)]
     holder = world.wallet
@@ -143,10 +124,10 @@ def _payload(token: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def test_a_bundle_carries_only_documents_of_the_did_they_are_filed_under(clinic: KeySigner) -> None:
+def test_a_bundle_carries_only_documents_of_the_did_they_are_filed_under(clinic: KeySigner, web: DidWebHost) -> None:
     city = did_key_signer()  # a did:key city signs its bundles with its own key
     did = _did(clinic)
-    document = json.loads(PAGES["/.well-known/did.json"])
+    document = json.loads(web.pages["/.well-known/did.json"])
     with pytest.raises(KagaError) as refused:
         build_bundle(signer=city, issuers=[TrustedIssuer(did)], histories=[],
                      did_documents={"did:web:elsewhere.example": document})
@@ -164,7 +145,7 @@ def test_a_bundle_carries_only_documents_of_the_did_they_are_filed_under(clinic:
         assert refused.value.code == BUNDLE_INVALID, forged
 
 
-def test_the_cli_syncs_and_verifies_a_did_web_issuer(clinic: KeySigner, tmp_path: Path,
+def test_the_cli_syncs_and_verifies_a_did_web_issuer(clinic: KeySigner, web: DidWebHost, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """city init → bundle sync --issuer did:web:… (fetched now) → verify --did-web online, --bundle offline."""
     monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path / "home"))
@@ -193,7 +174,7 @@ def test_the_cli_syncs_and_verifies_a_did_web_issuer(clinic: KeySigner, tmp_path
     online = kaga("verify", str(credential), "--did-web", "--allow-private-address", "--json")
     assert online.exit_code == 0, online.output
     assert kaga("verify", str(credential), "--json").exit_code == 4  # offline, no bundle: could not check
-    PAGES.clear()  # the issuer's site is down
+    web.pages.clear()  # the issuer's site is down
     offline = kaga("verify", str(credential), "--bundle", str(bundle), "--city", city, "--json")
     assert offline.exit_code == 0, offline.output
     assert json.loads(offline.stdout)["details"]["trustedTypes"] == [CLINIC_TYPE]
