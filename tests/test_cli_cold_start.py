@@ -195,12 +195,15 @@ def test_offline_verify_imports_no_cli_or_network_machinery(shop: dict[str, Any]
     code, out, modules = probe("verify", str(resp), "--request", str(req), "--bundle", str(shop["bundle"]),
                                "--city", shop["city"], "--json", env=shop["env"])
     assert code == 0 and json.loads(out)["verified"] is True, out
-    # a status list is a Data Integrity credential: its data-model check is the pydantic model and its
-    # canonicalisation takes pyld's context processing; pyld's own network loaders (requests, urllib3)
-    # are kept out of this process (cli._verify_fast._pyld_without_network_loaders)
-    assert "kaga_vc.credentials._verify_di" in modules and "pyld.jsonld" in modules  # the case that matters
-    justified = {"pydantic", "pyld"}
+    # a status list is a Data Integrity credential: its data-model check is credentials._rules (the
+    # pydantic model's rules without pydantic, tests/di/test_model_rules.py) and its canonicalisation
+    # takes pyld's context processing; pyld's own network loaders (requests, urllib3) are kept out of
+    # this process (cli._verify_fast._pyld_without_network_loaders)
+    assert "kaga_vc.credentials._verify_di" in modules and "kaga_vc.credentials._rules" in modules  # the case that matters
+    assert "pyld.jsonld" in modules
+    justified = {"pyld"}
     assert set(imported(modules, NOT_FOR_VERIFY)) - justified == set()
+    assert imported(modules, ("kaga_vc.credentials._model", "pydantic_core", "annotated_types")) == []
 
 
 def test_fast_and_typer_verify_agree(shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch,

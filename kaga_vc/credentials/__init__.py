@@ -9,8 +9,9 @@ from .._lazy import lazy_namespace
 if TYPE_CHECKING:
     from ._issue import create_presentation, issue_credential
     from ._json import parse_json
-    from ._model import VC_V1, VC_V2, Credential, Presentation, is_presentation
+    from ._model import Credential, Presentation
     from ._result import Problem, VerificationResult
+    from ._rules import VC_V1, VC_V2, is_presentation
     from ._verify_di import verify_presentation_di
     from .formats import Format
     from .parameters import VerifyParameters
@@ -58,11 +59,11 @@ _LAZY: dict[str, str] = {
     "create_presentation": "._issue",
     "issue_credential": "._issue",
     "parse_json": "._json",
-    "VC_V1": "._model",
-    "VC_V2": "._model",
+    "VC_V1": "._rules",
+    "VC_V2": "._rules",
     "Credential": "._model",
     "Presentation": "._model",
-    "is_presentation": "._model",
+    "is_presentation": "._rules",
     "Problem": "._result",
     "VerificationResult": "._result",
     "verify_presentation_di": "._verify_di",

@@ -32,8 +32,8 @@ from ..proofs import (
 )
 from ..proofs.data_integrity import ProofCheck
 from ._json import check_structure, parse_json
-from ._model import Credential, Presentation, is_presentation
 from ._result import Problem, VerificationResult
+from ._rules import CredentialView, PresentationView, is_presentation
 
 JSONObject = dict[str, Any]
 DATA_INTEGRITY = "data-integrity"
@@ -116,7 +116,7 @@ def verify_credential_di(
         return refused
     document = check.document or document
     try:
-        credential = Credential.from_json(document)
+        credential = CredentialView(document)
     except KagaError as error:
         return _failed(error, now=now)
 
@@ -193,7 +193,7 @@ def verify_presentation_di(
     suites = default_suites() if suites is None else suites
     try:
         document = read_document(data)
-        Presentation.from_json(document)
+        PresentationView(document)
     except KagaError as error:
         return _failed(error, now=now)
 
@@ -217,9 +217,9 @@ def verify_presentation_di(
         return refused
     # the holder is read from the normalised document; each embedded credential is verified on its
     # own, over the JSON received (it has its own proof and passes the same compaction rule)
-    received = Presentation.from_json(document)
+    received = PresentationView(document)
     try:
-        presentation = Presentation.from_json(check.document) if check.document is not None else received
+        presentation = PresentationView(check.document) if check.document is not None else received
     except KagaError as error:
         return _failed(error, now=now)
     problems.extend(_proof_problems(check))

@@ -153,7 +153,7 @@ def sniff(data: str | bytes | dict[str, Any]) -> tuple[Format, Any]:
         if not isinstance(data, dict):
             raise InputError(PARSING_ERROR, "a credential or presentation must be a JSON object")
     if isinstance(data, dict):
-        from ._model import is_presentation
+        from ._rules import is_presentation
 
         return (Format.DI_PRESENTATION if is_presentation(data) else Format.DI_CREDENTIAL), data
     if not isinstance(data, str):

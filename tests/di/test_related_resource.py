@@ -46,7 +46,8 @@ def test_valid_related_resources_issue_and_verify(related: Any) -> None:
     assert verify_credential(signed, resolver=RESOLVER, now=NOW).verified
 
 
-@pytest.mark.parametrize("related, code", [
+# relatedResource values refused, with their codes (also run through tests/di/test_model_rules.py)
+BAD_RELATED: list[tuple[Any, str]] = [
     ([V2], "MALFORMED_VALUE_ERROR"),
     ([], "MALFORMED_VALUE_ERROR"),
     ([{"digestSRI": V2_SRI}], "MALFORMED_VALUE_ERROR"),
@@ -59,8 +60,11 @@ def test_valid_related_resources_issue_and_verify(related: Any) -> None:
     ([{"id": V2, "digestMultibase": "uM4RgWQc3RUDtjJCSgTJtTfvpZ7SPEg_LNO0ESlovQC0"}], "kaga:related-resource-digest-mismatch"),
     ([{"id": V2, "digestSRI": "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"}],
      "kaga:related-resource-digest-mismatch"),
-], ids=["strings", "empty", "no-id", "id-not-url", "duplicate-id", "no-digest", "unknown-sri-alg", "short-multibase",
-        "wrong-multibase", "wrong-sri"])
+]
+
+
+@pytest.mark.parametrize("related, code", BAD_RELATED, ids=["strings", "empty", "no-id", "id-not-url", "duplicate-id",
+    "no-digest", "unknown-sri-alg", "short-multibase", "wrong-multibase", "wrong-sri"])
 def test_bad_related_resources_are_refused(related: Any, code: str) -> None:
     with pytest.raises(InputError) as caught:
         Credential.from_json(_with(related))
