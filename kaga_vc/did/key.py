@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from .._encoding import multibase_decode, multicodec_unwrap, multicodec_wrap
 from ..errors import INVALID_DID, KagaError, ResolutionError, UnsupportedError
 from ..keys import KeyType, PublicKey
 from ._resolver import ResolutionOptions, ResolutionResult
@@ -62,13 +63,17 @@ def _decode_method_specific_id(msid: str) -> PublicKey:
     if not msid.startswith("z"):
         raise ResolutionError(INVALID_DID, "did:key identifiers are base58btc multibase ('z')")
     try:
-        public_key = PublicKey.from_multikey(msid)
+        data = multibase_decode(msid)
+        codec, raw = multicodec_unwrap(data)
+        public_key = PublicKey.from_raw(KeyType.from_multicodec(codec), raw)
     except KagaError as exc:
         raise ResolutionError(INVALID_DID, f"did:key does not encode a supported key: {exc.detail}") from None
     # v0.7 §"Signature Method Creation Algorithm" step 3: the raw key has one length per multicodec
-    # (33 bytes, compressed, for secp256k1 and P-256). Re-encoding refuses the uncompressed spelling,
-    # so that one key has exactly one did:key.
-    if _multikey(public_key) != msid:
+    # (33 bytes, compressed, for secp256k1 and P-256). The identifier must be the canonical encoding of
+    # the key, so that one key has exactly one did:key: its bytes the key's own multicodec value (no
+    # uncompressed point, no longer varint), with no leading "1" (a zero byte no multicodec starts with).
+    # Base58 is positional, so these bytes have one spelling: re-encoding them would give ``msid`` back.
+    if msid.startswith("z1") or multicodec_wrap(public_key.key_type.info.multicodec_pub, public_key.raw) != data:
         raise ResolutionError(INVALID_DID, "did:key does not use the canonical (compressed) key encoding")
     return public_key
 

@@ -124,3 +124,37 @@ def test_individual_number_shortcuts_agree_with_the_full_fold(text: str) -> None
     from kaga_vc.credentials.kaga._validate import _DIGIT_RUN, contains_individual_number, digits_only
 
     assert contains_individual_number(text) == bool(_DIGIT_RUN.search(digits_only(text)))
+
+
+def _any_text_holds_a_number(value: object) -> bool:
+    from kaga_vc.credentials.kaga._validate import _DIGIT_RUN, digits_only
+
+    if isinstance(value, dict):
+        return any(_any_text_holds_a_number(k) or _any_text_holds_a_number(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_any_text_holds_a_number(v) for v in value)
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return bool(_DIGIT_RUN.search(digits_only(str(value))))
+    return False
+
+
+ROW_TEXT = st.one_of(st.text(max_size=30), st.lists(DIGITISH, max_size=30).map("".join),
+                     st.integers(min_value=0, max_value=10**14), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.recursive(ROW_TEXT, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                             st.dictionaries(st.text(max_size=14), inner, max_size=4)),
+                          max_leaves=12))
+def test_the_one_pass_row_scan_refuses_exactly_what_the_full_fold_finds(value: object) -> None:
+    """The batch's one-pass scan (ASCII texts by one regular expression, short ones skipped) refuses a
+    value exactly when some text in it, key or value, folds to a run of 12 digits."""
+    from kaga_vc.credentials.kaga import refuse_individual_number
+
+    try:
+        refuse_individual_number(value)
+        refused = False
+    except InputError as error:
+        assert error.code == "kaga:individual-number-refused"
+        refused = True
+    assert refused == _any_text_holds_a_number(value)

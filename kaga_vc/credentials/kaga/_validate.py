@@ -70,7 +70,9 @@ _KANJI_DIGITS = {**dict.fromkeys("〇零", "0"), **dict.fromkeys("一壱壹弌",
                  **dict.fromkeys("九玖", "9")}
 #: letters that are used as dashes between digit groups (katakana prolonged sound marks)
 _DASH_LETTERS = frozenset("ーｰ〜～")
-_ASCII_SEPARATORS = re.compile(r"[^0-9A-Za-z]")
+_ASCII_RUN = re.compile(r"[0-9](?:[^0-9A-Za-z]*+[0-9]){11}")
+"""In ASCII text, 12 digits with only separators (neither letters nor digits) between them: the digit
+run of the text with its separators removed, found without building that text."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Hiragana, katakana (with ー and ・), and spaces between words (ASCII or ideographic).
 _KANA = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb]+(?:[ \u3000][\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb]+)*")
@@ -118,31 +120,32 @@ def refuse_individual_number(value: Any, path: str = "claims") -> None:
 
     Walks dicts (keys too), lists and strings; numbers are checked through their decimal form. The
     error names the field path only. Every batch row is checked, so the texts are first scanned in one
-    pass (the ASCII ones as one string, joined by a letter, which ends a run as it does in each text);
-    only a hit walks again to name the path.
+    pass without building paths (an ASCII text by one regular expression, no copy); only a hit walks
+    again to name the path.
     """
     if _may_hold_individual_number(value):
         _refuse_at(value, path)
 
 
 def _may_hold_individual_number(value: Any) -> bool:
-    ascii_texts: list[str] = []
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, Mapping):
+        if isinstance(item, str):
+            # an ASCII text under 12 characters cannot hold 12 digits (a non-ASCII one can: NFKC folds
+            # ⑫ to two digits, so contains_individual_number counts after folding)
+            if (len(item) >= 12 and _ASCII_RUN.search(item) is not None) if item.isascii() \
+                    else contains_individual_number(item):
+                return True
+        elif isinstance(item, Mapping):
             for key, member in item.items():
                 stack.append(key)
                 stack.append(member)
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
-        elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            text = str(item)
-            if text.isascii():
-                ascii_texts.append(text)
-            elif contains_individual_number(text):
-                return True
-    return bool(ascii_texts) and contains_individual_number("x".join(ascii_texts))
+        elif isinstance(item, (int, float)) and not isinstance(item, bool) and contains_individual_number(str(item)):
+            return True
+    return False
 
 
 def _refuse_at(value: Any, path: str) -> None:
@@ -170,9 +173,11 @@ def contains_individual_number(text: str) -> bool:
     other non-digit is a separator), and text whose NFKC form holds fewer than 12 characters that can
     fold to a digit cannot hold a run of 12."""
     if text.isascii():
-        return bool(_DIGIT_RUN.search(_ASCII_SEPARATORS.sub("", text)))
+        return _ASCII_RUN.search(text) is not None
     folded = unicodedata.normalize("NFKC", text)
-    if len(folded) < 12 or sum(1 for ch in folded if ch.isdigit() or ch in _KANJI_DIGITS) < 12:
+    # the two counts are disjoint (no kanji numeral is a digit to isdigit()); mapped builtins, not a
+    # generator: every non-ASCII text of a batch row comes here
+    if len(folded) < 12 or sum(map(str.isdigit, folded)) + sum(map(_KANJI_DIGITS.__contains__, folded)) < 12:
         return False
     return bool(_DIGIT_RUN.search(digits_only(text)))
 

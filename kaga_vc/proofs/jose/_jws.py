@@ -179,11 +179,19 @@ def json_object(segment: str, what: str, *, max_depth: int = DEFAULT_LIMITS.max_
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 """What ``json.dumps`` with these options builds on every call, built once."""
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_COMPACT = None if _MAKE_ENCODER is None else _MAKE_ENCODER(
+    None, _COMPACT.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+"""The C encoder that ``_COMPACT.encode`` makes afresh on every call (an SD-JWT encodes some twenty
+values), made once; without the circular-reference check, which only values built in code could fail
+(the recursion limit still stops them)."""
 
 
 def canonical_json(value: Any) -> bytes:
     """Compact UTF-8 JSON, as the JOSE header and payload are serialised when signing."""
-    return _COMPACT.encode(value).encode("utf-8")
+    if _C_COMPACT is None:  # pragma: no cover - CPython always has the C encoder
+        return _COMPACT.encode(value).encode("utf-8")
+    return "".join(_C_COMPACT(value, 0)).encode("utf-8")
 
 
 # -- parse ---------------------------------------------------------------------------------------
