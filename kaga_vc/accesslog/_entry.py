@@ -78,8 +78,8 @@ def _plain(value: Any) -> bool:
 
 
 def canonical(value: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON bytes (the ``json`` module's text where it is the same: every access
-    log entry is canonicalised three times, and the RFC 8785 package is pure Python)."""
+    """RFC 8785 (JCS) canonical JSON bytes (the ``json`` module's text where it is the same: the RFC 8785
+    package is pure Python, and every record is canonicalised when it is written, verified and proven)."""
     if _plain(value):
         try:
             return _SORTED_COMPACT.encode(value).encode("utf-8")
@@ -89,6 +89,27 @@ def canonical(value: Any) -> bytes:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise InputError(MALFORMED_VALUE_ERROR, f"not canonicalisable JSON: {exc}") from None
+
+
+def canonical_flat(value: JSONObject) -> bytes:
+    """:func:`canonical` of an object, checking only its own members when they are all flat (strings, null,
+    booleans, safe-range integers, lists of strings under ASCII keys, as an entry's body and proof are)
+    rather than walking it: the check is a tenth of the encoding's cost instead of as much again."""
+    for key, member in value.items():
+        kind = type(member)
+        if type(key) is not str or not key.isascii():
+            return canonical(value)
+        if kind is str or member is None or kind is bool:
+            continue
+        if kind is int and -_SAFE_INTEGER < member < _SAFE_INTEGER:
+            continue
+        if kind is list and all(type(item) is str for item in member):
+            continue
+        return canonical(value)
+    try:
+        return _SORTED_COMPACT.encode(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return canonical(value)  # a lone surrogate: RFC 8785 decides
 
 
 def record_hash(record: JSONObject) -> str:
@@ -289,13 +310,15 @@ def iso_seconds(moment: datetime) -> str:
 
 
 def build_body(entry: AccessEntry, *, log_id: str, seq: int, previous: str, now: datetime,
-               subject_index: str | None, subject_data: str | None, verification_method: str) -> JSONObject:
+               subject_index: str | None, subject_data: str | None, verification_method: str,
+               now_text: str | None = None) -> JSONObject:
+    """The body of an entry (``now_text``: :func:`iso_seconds` of ``now``, when the caller has it already)."""
     body: JSONObject = {
         "version": RECORD_VERSION,
         "log": log_id,
         "seq": seq,
         "previous": previous,
-        "time": iso_seconds(entry.time or now),
+        "time": iso_seconds(entry.time) if entry.time is not None else now_text or iso_seconds(now),
         "verifier": entry.verifier,
         "verificationMethod": verification_method,
         "credentialTypes": list(entry.credential_types),
@@ -319,6 +342,20 @@ def sign_body(body: JSONObject, signer: Signer) -> JSONObject:
     signature = signer.sign(canonical(body))
     return {"entry": body, "proof": {"type": SIGNATURE_TYPE, "verificationMethod": signer.key_id,
                                      "alg": alg, "signature": b64url_encode(signature)}}
+
+
+def seal_record(body: JSONObject, signer: Signer) -> tuple[JSONObject, str, str]:
+    """(record, its JCS text, its hash) of ``body`` signed by ``signer``, canonicalising once.
+
+    What :func:`sign_body`, :func:`canonical` of the record and :func:`record_hash` give, byte for byte:
+    JCS of the record ``{"entry": body, "proof": proof}`` is ``{"entry":`` JCS(body) ``,"proof":``
+    JCS(proof) ``}`` (RFC 8785 sorts the members, "entry" before "proof", and writes each value in its own
+    canonical form), so the signed bytes of the body are the record's too."""
+    signed = canonical_flat(body)
+    proof = {"type": SIGNATURE_TYPE, "verificationMethod": signer.key_id, "alg": signer.key_type.info.jose_alg,
+             "signature": b64url_encode(signer.sign(signed))}
+    text = b'{"entry":' + signed + b',"proof":' + canonical_flat(proof) + b"}"
+    return {"entry": body, "proof": proof}, text.decode("utf-8"), hashlib.sha256(text).hexdigest()
 
 
 def signed_parts(record: JSONObject) -> tuple[JSONObject, str, bytes]:

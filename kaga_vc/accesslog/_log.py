@@ -44,9 +44,10 @@ from ._entry import (
     RecordedEntry,
     build_body,
     canonical,
+    iso_seconds,
     parse_record,
     record_hash,
-    sign_body,
+    seal_record,
     signed_parts,
 )
 from ._identity import LogIdentity, log_signer
@@ -233,6 +234,7 @@ class AccessLog:
         self._log_signer = log_signer(log_key) if log_key is not None else None
         self.log_id = self._init_meta_retrying()
         self._anchoring: tuple[Anchorer, AnchorPolicy] | None = None
+        self._indexes: dict[str, str] = {}  # subject DID -> keyed index (an HMAC under the log key)
         self.anchor_error: KagaError | None = None  # the last failure of anchoring after an append
 
     def __repr__(self) -> str:
@@ -362,39 +364,39 @@ class AccessLog:
 
     def record_many(self, entries: list[AccessEntry], *, signer: Signer | None = None,
                     now: datetime | None = None) -> list[RecordedEntry]:
-        """Append several entries in one transaction (all durable, or none, when it returns)."""
+        """Append several entries in one transaction (all durable, or none, when it returns).
+
+        The stored records are those :meth:`record` would write one by one, byte for byte: each entry is
+        sealed to its subject, signed by the log's key and chained to the one before it. The work outside
+        the transaction (sealing) is done first; inside it, one statement reads the head under the append
+        lock, each body is canonicalised once (its signed bytes are the record's: :func:`seal_record`),
+        and the rows go to the driver in one statement."""
         signer = signer or self.signer
         log_key = self._log_signer
         if log_key is None:
             raise AccessLogError(LOG_KEY_MISMATCH, "recording needs the log key (it signs the entries)")
-        sealed = [self._seal(entry, signer) for entry in entries]
+        sealed = self._seal_all(entries, signer)
         moment = now or datetime.now(UTC)
+        stamp = iso_seconds(moment)
+        method = log_key.key_id
         out: list[RecordedEntry] = []
         try:
             with self.engine.begin() as conn:
                 # the write first: SQLite's write lock / PostgreSQL's row lock, before reading the head
-                conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=st.log_head.c.seq))
-                seq, previous = conn.execute(select(st.log_head.c.seq, st.log_head.c.hash)
-                                             .where(st.log_head.c.id == 1)).one()
-                seq, previous = int(seq), str(previous)
-                if entries and not conn.execute(select(st.log_meta.c.value)
-                                                .where(st.log_meta.c.name == "verifier")).first():
+                seq, previous, owner = st.lock_head(conn)
+                if entries and owner is None:
                     # the log's identity is complete with its first signed entry: the verifier whose log it is
                     conn.execute(st.log_meta.insert().values(name="verifier", value=entries[0].verifier))
                 rows = []
                 for entry, (index, data) in zip(entries, sealed, strict=True):
                     body = build_body(entry, log_id=self.log_id, seq=seq, previous=previous, now=moment,
-                                      subject_index=index, subject_data=data, verification_method=log_key.key_id)
-                    record = sign_body(body, log_key)
-                    digest = record_hash(record)
-                    rows.append({"seq": seq, "hash": digest, "subject_index": index,
-                                 "record": canonical(record).decode("utf-8")})
+                                      subject_index=index, subject_data=data, verification_method=method,
+                                      now_text=stamp)
+                    record, text, digest = seal_record(body, log_key)
+                    rows.append((seq, digest, index, text))
                     out.append(RecordedEntry(seq, digest, record))
                     seq, previous = seq + 1, digest
-                if rows:
-                    conn.execute(st.entries.insert(), rows)
-                st.consume_nonces(conn, [e.nonce_digest for e in entries], [r.seq for r in out])
-                conn.execute(update(st.log_head).where(st.log_head.c.id == 1).values(seq=seq, hash=previous))
+                st.append_entries(conn, rows, [e.nonce_digest for e in entries], (seq, previous))
         except st.NonceLogged:
             raise ProofError(NONCE_REPLAYED, "the access log already holds an entry for this request's nonce: "
                                              "a replayed (or retried) presentation") from None
@@ -440,13 +442,18 @@ class AccessLog:
             return None
         return self.anchor(anchorer)
 
-    def _seal(self, entry: AccessEntry, signer: Signer | None) -> tuple[str | None, str | None]:
-        """(keyed index, JWE of the subject data) of an entry; checks the signer (if any) is the verifier's."""
-        if signer is not None and str(DIDURL.parse(signer.key_id).did) != entry.verifier:
-            raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
+    def _seal_all(self, entries: list[AccessEntry], signer: Signer | None) -> list[tuple[str | None, str | None]]:
+        """(keyed index, JWE of the subject data) of each entry; checks the signer (if any) is the verifier's."""
+        if signer is not None:
+            did = str(DIDURL.parse(signer.key_id).did)
+            if any(entry.verifier != did for entry in entries):
+                raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
+        return [self._seal(entry) for entry in entries]
+
+    def _seal(self, entry: AccessEntry) -> tuple[str | None, str | None]:
         if entry.subject is None:
             return None, None
-        index = subject_index(self._key, entry.subject)
+        index = self._subject_index(entry.subject)
         try:
             recipient = encryption_key(entry.subject, self.resolver)
             return index, encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
@@ -454,6 +461,16 @@ class AccessLog:
             # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
             # under the keyed index, but without the sealed part: the claim names are not kept at all
             return index, None
+
+    def _subject_index(self, did: str) -> str:
+        """:func:`subject_index` under the log key, remembered for the last few thousand subjects."""
+        cache = self._indexes
+        index = cache.get(did)
+        if index is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            index = cache[did] = subject_index(self._key, did)
+        return index
 
     # --- read ---------------------------------------------------------------------------------------
 

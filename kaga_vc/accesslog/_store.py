@@ -109,17 +109,53 @@ class NonceLogged(Exception):
     """An entry for this nonce is in the log already (raised inside the append's transaction)."""
 
 
-def consume_nonces(conn: Any, digests: Sequence[str | None], seqs: Sequence[int]) -> None:
-    """Record, in the append's transaction, the nonce each new entry consumed; :class:`NonceLogged` if one was."""
+def lock_head(conn: Any) -> tuple[int, str, str | None]:
+    """(next seq, last record hash, the log's verifier or None) under the append lock, in one statement.
+
+    The head row's no-op update takes SQLite's write lock / PostgreSQL's row lock before anything is read,
+    so concurrent appenders queue (the second reads the head the first committed); RETURNING reads the
+    head and the verifier's meta row in the same round trip. PostgreSQL reads that row in the snapshot the
+    statement began with, before it waited for the lock: a log's first appenders may read no verifier
+    while one was committed meanwhile, so an absent one is read again (a statement of its own, a new
+    snapshot) before the caller writes it."""
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    row = conn.exec_driver_sql(
+        "UPDATE log_head SET seq = seq WHERE id = 1 RETURNING seq, hash, "
+        f"(SELECT value FROM log_meta WHERE name = {mark})", ("verifier",)).one()
+    verifier = row[2]
+    if verifier is None:
+        verifier = conn.exec_driver_sql(f"SELECT value FROM log_meta WHERE name = {mark}", ("verifier",)).scalar()
+    return int(row[0]), str(row[1]), None if verifier is None else str(verifier)
+
+
+def append_entries(conn: Any, rows: Sequence[tuple[int, str, str | None, str]], digests: Sequence[str | None],
+                   head: tuple[int, str]) -> None:
+    """Write entries (seq, hash, subject index, record text), the nonces they consumed and the new head
+    (next seq, last hash) in the caller's transaction, through the driver.
+
+    SQLite: executemany (a loop in C). PostgreSQL: one ``unnest`` of an array per column, one round trip
+    whatever the group's size. :class:`NonceLogged` if a nonce was consumed by an entry before (the
+    caller's transaction is rolled back as the error leaves it: no entry, no head move)."""
     from sqlalchemy.exc import IntegrityError
 
-    for digest, seq in zip(digests, seqs, strict=True):
-        if digest is None:
-            continue
-        try:  # the caller's transaction is rolled back as the error leaves it: no entry, no head move
-            conn.execute(consumed_nonces.insert().values(nonce_digest=digest, seq=seq))
+    postgres = conn.dialect.name == "postgresql"
+    if len(rows) == 1 or (rows and not postgres):
+        marks = "%s, %s, %s, %s" if postgres else "?, ?, ?, ?"
+        conn.exec_driver_sql(f"INSERT INTO entries (seq, hash, subject_index, record) VALUES ({marks})",
+                             rows[0] if len(rows) == 1 else list(rows))
+    elif rows:
+        conn.exec_driver_sql("INSERT INTO entries (seq, hash, subject_index, record) SELECT * FROM "
+                             "unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])",
+                             tuple(list(column) for column in zip(*rows, strict=True)))
+    nonces = [(digest, row[0]) for digest, row in zip(digests, rows, strict=True) if digest is not None]
+    if nonces:
+        try:
+            conn.exec_driver_sql("INSERT INTO consumed_nonces (nonce_digest, seq) VALUES "
+                                 + ("(%s, %s)" if postgres else "(?, ?)"), nonces[0] if len(nonces) == 1 else nonces)
         except IntegrityError:
-            raise NonceLogged(digest) from None
+            raise NonceLogged() from None
+    conn.exec_driver_sql("UPDATE log_head SET seq = %s, hash = %s WHERE id = 1" if postgres
+                         else "UPDATE log_head SET seq = ?, hash = ? WHERE id = 1", head)
 
 
 def log_url(target: str | os.PathLike[str] | None = None, *, home: str | os.PathLike[str] | None = None) -> str:
