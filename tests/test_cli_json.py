@@ -204,6 +204,7 @@ CASES: dict[str, tuple[list[str] | None, list[str], int]] = {
     "admin-token remove": (["tanaka", "--file", "{d}/admin-tokens.json"], ["tanaka", "--file", "{d}/bad.bin"], 3),
     # last: they change the city's keys and the chain
     "city anchor": (["{d}/kyc2.jwt"], ["{d}/missing.json"], 2),
+    "city anchor-proof": (["{d}/kyc2.jwt"], ["{d}/missing.json"], 2),
     "city bundle-key": (["--rotate"], ["--rotate", "--password-file", "{d}/bad.bin"], 3),
     "city rotate-key": ([], ["--password-file", "{d}/bad.bin"], 3),
 }

@@ -14,21 +14,30 @@ stated issuance and at which the DID document still accepted the key; otherwise
 Who sent the anchor does not matter: an anchor made after the revocation is refused for its time,
 and before the revocation the key's holder could sign anyway. The proof travels alongside the
 credential (a JSON file, ``verify --anchor-proof``).
+
+The city's issuance records keep every issued credential's digest from its issuance transaction on
+(:class:`kaga_vc.issuer.records.IssuanceStore`), and each anchored batch with its leaves:
+:func:`anchor_pending` anchors what was issued and never anchored (``issue`` / ``issue batch`` call it
+when they finish, ``city anchor --pending`` after a failure), :func:`proof_from_records` rebuilds any
+credential's proof, and ``bundle sync`` lists the anchored digests of retired keys from them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import KEY_NO_LONGER_VALID, MALFORMED_VALUE_ERROR, InputError
+from ..credentials import credential_digest, signing_method
+from ..errors import KEY_NO_LONGER_VALID, MALFORMED_VALUE_ERROR, InputError, KagaError, RegistryError
 from ..results import Problem, VerificationResult
 from .merkle import MerkleTree, leaf_hash, root_from_path
+
+if TYPE_CHECKING:  # the records (SQLAlchemy) load only where they are used, never on the verify path
+    from ..issuer.records import IssuanceAnchor, IssuanceStore
 
 PROOF_FORMAT = 1
 
@@ -42,16 +51,6 @@ def issuance_log_id(issuer_did: str, root: bytes) -> bytes:
     """The anchor contract's log id of one issuance batch: one head per batch, so a batch is never refused
     for not growing another batch's tree."""
     return hashlib.sha256(issuance_identity(issuer_did) + root).digest()
-
-
-def credential_digest(credential: str | dict[str, Any]) -> bytes:
-    """SHA-256 of what the issuer signed: a JWT as it is, an SD-JWT's issuer-signed JWT (a holder
-    presents some disclosures, never a different JWT), a JSON credential in sorted compact form."""
-    if isinstance(credential, dict):
-        data = json.dumps(credential, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    else:
-        data = credential.strip().split("~", 1)[0].encode("ascii")
-    return hashlib.sha256(data).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +83,118 @@ class InclusionProof:
             raise InputError(MALFORMED_VALUE_ERROR, "not a kaga-vc issuance anchor proof") from None
 
 
+@dataclass(frozen=True, slots=True)
+class AnchoredBatch:
+    """One anchored issuance batch: the chain's record of it and a proof per credential, in leaf order."""
+
+    anchor: IssuanceAnchor
+    proofs: tuple[InclusionProof, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"anchored": True, **self.anchor.to_json()}
+
+
+def _proofs(tree: MerkleTree, log_id: bytes, chain_id: int, contract: str, anchorer: str) -> tuple[InclusionProof, ...]:
+    return tuple(InclusionProof(chain_id, contract, anchorer, log_id, tree.root, i, tree.size,
+                                tuple(tree.audit_path(i))) for i in range(tree.size))
+
+
+def anchor_digests(digests: Sequence[bytes], issuer_did: str, anchor: Any,
+                   store: IssuanceStore | None = None) -> AnchoredBatch:
+    """Anchor one batch of credential digests with ``anchor`` (a :class:`kaga_vc.registry.anchor.ChainAnchor`)
+    and, with ``store``, record it and its leaves there.
+
+    The same batch anchored again (a run cut off after its transaction, before its record) is not sent
+    twice: the chain already holds that head, which is read back and recorded.
+    """
+    if not digests:
+        raise InputError(MALFORMED_VALUE_ERROR, "an issuance batch needs at least one credential")
+    tree = MerkleTree.from_leaves(list(digests))
+    log_id = issuance_log_id(issuer_did, tree.root)
+    head = None
+    transaction = ""
+    from ..registry.anchor import is_refused_head
+
+    try:
+        receipt = anchor.anchor(log_id, issuance_identity(issuer_did), tree.size, tree.root)
+        anchorer, transaction = receipt.anchorer, receipt.transaction_hash
+        head = anchor.head_at(anchorer, log_id, receipt.index)
+    except RegistryError as error:
+        if not is_refused_head(error):
+            raise
+        anchorer = anchor.anchorer
+        heads = anchor.read_log(anchorer, log_id).heads
+        head = next((h for h in heads if h.tree_size == tree.size and h.root == tree.root.hex()), None)
+        if head is None:
+            raise
+    if head is None:
+        raise InputError(MALFORMED_VALUE_ERROR, "the anchor contract does not show the head just anchored")
+    from ..issuer.records import IssuanceAnchor
+
+    record = IssuanceAnchor(tree.root.hex(), log_id.hex(), tree.size, anchor.chain_id, anchor.contract, anchorer,
+                            transaction, head.block_number, datetime.fromtimestamp(head.timestamp, UTC))
+    if store is not None:
+        store.record_anchor(record, [d.hex() for d in digests])
+    return AnchoredBatch(record, _proofs(tree, log_id, anchor.chain_id, anchor.contract, anchorer))
+
+
 def anchor_issued(credentials: Sequence[str | dict[str, Any]], issuer_did: str, anchor: Any,
-                  ) -> list[InclusionProof]:
-    """Anchor one batch with ``anchor`` (a :class:`kaga_vc.registry.anchor.ChainAnchor`); a proof per credential."""
+                  store: IssuanceStore | None = None) -> list[InclusionProof]:
+    """Anchor one batch of credentials with ``anchor``; a proof per credential. With ``store`` (the
+    issuance records) the batch is recorded, and so is each credential's digest if it was not yet."""
     if not credentials:
         raise InputError(MALFORMED_VALUE_ERROR, "an issuance batch needs at least one credential")
-    tree = MerkleTree.from_leaves([credential_digest(c) for c in credentials])
-    log_id = issuance_log_id(issuer_did, tree.root)
-    receipt = anchor.anchor(log_id, issuance_identity(issuer_did), tree.size, tree.root)
-    return [InclusionProof(receipt.chain_id, receipt.contract, receipt.anchorer, log_id, tree.root, i, tree.size,
-                           tuple(tree.audit_path(i))) for i in range(tree.size)]
+    digests = [credential_digest(c) for c in credentials]
+    if store is not None:
+        from ..issuer.batch import credential_id_of
+        from ..issuer.records import IssuedDigest
+        from ..verifier import issuance_of
+
+        store.record_digests([IssuedDigest(d.hex(), _credential_id(c, credential_id_of), signing_method(c),
+                                           issuance_of(c)[1]) for d, c in zip(digests, credentials, strict=True)])
+    return list(anchor_digests(digests, issuer_did, anchor, store).proofs)
+
+
+def _credential_id(credential: str | dict[str, Any], from_text: Callable[[str], str | None]) -> str | None:
+    if isinstance(credential, dict):
+        value = credential.get("id")
+        return value if isinstance(value, str) else None
+    return from_text(credential)
+
+
+def anchor_pending(store: IssuanceStore, issuer_did: str, anchor: Any, *, limit: int | None = None,
+                   lock_timeout: float = 30.0) -> AnchoredBatch | None:
+    """Anchor, as one batch, every credential the records hold as issued and not yet anchored (at most
+    ``limit``); None when there is none. Two runs exclude each other (the same digest is never
+    anchored twice at once): the second waits up to ``lock_timeout`` seconds, then
+    ``kaga:batch-in-progress``."""
+    from ..issuer.records import ANCHOR_LOCK
+
+    with store.batch_lock(ANCHOR_LOCK, timeout=lock_timeout):
+        pending = store.pending_digests(limit=limit)
+        if not pending:
+            return None
+        return anchor_digests([bytes.fromhex(p.digest) for p in pending], issuer_did, anchor, store)
+
+
+def proof_from_records(store: IssuanceStore, credential: str | dict[str, Any] | bytes) -> InclusionProof | None:
+    """The inclusion proof of a credential (or its digest) in its earliest recorded anchor; None if never anchored."""
+    digest = credential if isinstance(credential, bytes) else credential_digest(credential)
+    found = store.anchors_of(digest.hex())
+    if not found:
+        return None
+    anchor, index = found[0]
+    tree = MerkleTree.from_leaves([bytes.fromhex(d) for d in store.anchor_leaves(anchor.root)])
+    return InclusionProof(anchor.chain_id, anchor.contract, anchor.anchorer, bytes.fromhex(anchor.log_id), tree.root,
+                          index, tree.size, tuple(tree.audit_path(index)))
+
+
+def anchor_failure(error: BaseException) -> dict[str, Any]:
+    """How a failed anchoring is reported (the credentials stay issued: ``city anchor --pending`` anchors them)."""
+    code = error.code if isinstance(error, KagaError) else type(error).__name__
+    detail = error.detail if isinstance(error, KagaError) else str(error)
+    return {"anchored": False, "code": code, "detail": detail,
+            "next": "the credentials are issued and recorded as pending: run `kaga-vc city anchor --pending`"}
 
 
 def anchored_at(credential: str | dict[str, Any], proof: InclusionProof, lookup: Callable[..., Any]) -> datetime | None:

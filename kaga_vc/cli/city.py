@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..credentials import parse_json
+from ._anchoring import AnchorContractOption, open_city_anchor
 from ._common import (
     JsonOption,
     PasswordFileOption,
@@ -72,21 +73,41 @@ def show(as_json: bool = JsonOption) -> None:
 @error_boundary
 def rotate_key(
     password_file: Path = PasswordFileOption,
+    anchor: bool = typer.Option(True, "--anchor/--no-anchor", help="First anchor what was issued and not yet "
+                                "anchored (default): after the revocation it could no longer be."),
+    anchor_contract: str = AnchorContractOption,
+    records: str = typer.Option(None, "--records", help="Issuance records database URL (else $KAGA_VC_RECORDS_URL, "
+                                "else SQLite in $KAGA_VC_HOME)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Replace the city's assertion keys: publish new ones on its did:ethr, switch issuance to them, revoke the old.
 
-    Credentials issued before still verify (resolved at their issuance time); run `kaga-vc status publish`
-    and `kaga-vc bundle sync` afterwards so the status lists and the trust bundle carry the new signature.
+    First anchors every issuance still pending (a credential of the old key that was never anchored
+    while it was valid is refused after the revocation, kaga:key-no-longer-valid); if that fails,
+    nothing is rotated. Credentials issued before still verify (resolved at their issuance time, and
+    anchored); run `kaga-vc status publish` and `kaga-vc bundle sync` afterwards so the status lists
+    and the trust bundle carry the new signature and the retired keys' anchored digests.
     Runbook, including a compromised key: docs/key-rotation.md. Example: kaga-vc city rotate-key --json
     """
     from ..issuer.rotation import rotate_city_key
     from ..issuer.service import read_city
 
-    read_city()  # a missing city is reported before asking for a password
+    config = read_city()  # a missing city is reported before asking for a password
+    anchored = None
+    if anchor:
+        from ..accesslog.issuance import anchor_pending
+        from ..issuer.records import IssuanceStore
+
+        with IssuanceStore.open(records) as store:
+            chain = open_city_anchor(config, anchor_contract)
+            try:
+                batch = anchor_pending(store, config.did, chain)
+            finally:
+                chain.close()
+        anchored = batch.to_json() if batch is not None else {"anchored": True, "size": 0}
     rotation = rotate_city_key(read_password(password_file))
     if as_json:
-        print_json(rotation.to_json())
+        print_json({**rotation.to_json(), "anchoredFirst": anchored})
     else:
         out_console.print(f"new assertion keys: {rotation.config.ed25519_method}, {rotation.config.secp256k1_method}")
         out_console.print("revoked: " + ", ".join(rotation.retired))
@@ -144,36 +165,60 @@ def bundle_key(
 @app.command("anchor")
 @error_boundary
 def anchor(
-    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Credentials the city issued (files)."),
-    anchor_contract: str = typer.Option(None, "--anchor-contract", help="The anchor contract on a node (else $KAGA_VC_ANCHOR; "
-                                        "the embedded chain deploys its own)."),
+    files: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="Credentials the city issued (files)."),
+    pending: bool = typer.Option(False, "--pending", help="Anchor, from the issuance records, everything issued and "
+                                 "not yet anchored (after a failed or skipped anchor); no files needed."),
+    anchor_contract: str = AnchorContractOption,
+    records: str = typer.Option(None, "--records", help="Issuance records database URL (else $KAGA_VC_RECORDS_URL, "
+                                "else SQLite in $KAGA_VC_HOME)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Anchor an issuance batch on chain (Merkle root of the credentials); writes FILE.anchor.json beside each.
+    """Anchor an issuance batch on chain (Merkle root of the credentials' digests), and record it.
 
-    A credential whose signing key the city later rotates away verifies only with its anchor proof
-    (`kaga-vc verify FILE --embedded-chain --anchor-proof FILE.anchor.json`): the chain's time shows it
-    existed while the key was valid, so it cannot be backdated. Example: kaga-vc city anchor issued/*.json
+    With FILE…: those credentials, FILE.anchor.json written beside each. With --pending: what the
+    issuance records hold as issued and never anchored (`issue` and `issue batch` anchor by themselves;
+    this catches up after a failure or --no-anchor; safe to run on a schedule, nothing pending is a no-op).
+    A credential whose signing key the city later rotates away verifies only if it was anchored while
+    the key was valid: offline through the trust bundle (`kaga-vc bundle sync` lists the anchored
+    digests of retired keys), online with its proof (`kaga-vc verify FILE --embedded-chain --anchor-proof
+    FILE.anchor.json`). Examples: kaga-vc city anchor issued/*.json; kaga-vc city anchor --pending --json
     """
     import json
 
     from .._files import write_atomically
-    from ..accesslog.issuance import anchor_issued
+    from ..accesslog.issuance import anchor_issued, anchor_pending
+    from ..errors import MALFORMED_VALUE_ERROR, InputError
+    from ..issuer.records import IssuanceStore
     from ..issuer.service import read_city
-    from ..registry import ChainSettings
-    from ..registry.anchor import open_anchor
 
+    if bool(files) == pending:
+        raise InputError(MALFORMED_VALUE_ERROR, "name the credential files to anchor, or --pending (not both)")
     config = read_city()
     documents: list[str | dict[str, object]] = []
-    for path in files:
+    for path in files or ():
         text = path.read_text(encoding="utf-8")
         documents.append(parse_json(text) if text.lstrip().startswith("{") else text.strip())
-    chain = open_anchor(ChainSettings.from_env(rpc_url=config.rpc_url, registry=config.registry,
-                                               chain_id=config.chain_id), contract=anchor_contract)
-    try:
-        proofs = anchor_issued(documents, config.did, chain)
-    finally:
-        chain.close()
+    with IssuanceStore.open(records) as store:
+        chain = open_city_anchor(config, anchor_contract)
+        try:
+            if pending:
+                batch = anchor_pending(store, config.did, chain)
+                remaining = store.count_pending()
+            else:
+                proofs = anchor_issued(documents, config.did, chain, store)
+        finally:
+            chain.close()
+    if pending:
+        data = {"anchored": True, "size": 0, "pending": remaining} if batch is None else \
+            {**batch.to_json(), "pending": remaining}
+        if as_json:
+            print_json(data)
+        elif batch is None:
+            out_console.print("nothing pending: every recorded issuance is anchored")
+        else:
+            out_console.print(f"anchored {batch.anchor.tree_size} pending credential(s) in block "
+                              f"{batch.anchor.block_number}, root {batch.anchor.root}")
+        return
     written = []
     for path, proof in zip(files, proofs, strict=True):
         target = path.with_name(path.name + ".anchor.json")
@@ -184,3 +229,44 @@ def anchor(
                     "proofs": written})
     else:
         out_console.print(f"anchored {len(proofs)} credential(s), root {proofs[0].root.hex()}")
+
+
+@app.command("anchor-proof")
+@error_boundary
+def anchor_proof(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Credentials the city issued (files)."),
+    records: str = typer.Option(None, "--records", help="Issuance records database URL (else $KAGA_VC_RECORDS_URL, "
+                                "else SQLite in $KAGA_VC_HOME)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write FILE.anchor.json for credentials already anchored, rebuilt from the issuance records.
+
+    For the holder who keeps the proof with the credential (`kaga-vc verify FILE --embedded-chain
+    --anchor-proof FILE.anchor.json`). A credential never anchored: kaga:anchor-not-found (run
+    `kaga-vc city anchor --pending` first). Example: kaga-vc city anchor-proof issued/row-000001.jwt
+    """
+    import json
+
+    from .._files import write_atomically
+    from ..accesslog.issuance import proof_from_records
+    from ..errors import ANCHOR_NOT_FOUND, AccessLogError
+    from ..issuer.records import IssuanceStore
+
+    written = []
+    with IssuanceStore.open(records) as store:
+        proofs = []
+        for path in files:
+            text = path.read_text(encoding="utf-8")
+            proof = proof_from_records(store, parse_json(text) if text.lstrip().startswith("{") else text.strip())
+            if proof is None:
+                raise AccessLogError(ANCHOR_NOT_FOUND, f"{path.name} is in no recorded issuance anchor; "
+                                     "run `kaga-vc city anchor --pending` (or `kaga-vc city anchor FILE`)")
+            proofs.append((path, proof))
+    for path, proof in proofs:
+        target = path.with_name(path.name + ".anchor.json")
+        write_atomically(target, json.dumps(proof.to_json(), indent=2) + "\n", mode=0o644)
+        written.append(str(target))
+    if as_json:
+        print_json({"proofs": written})
+    else:
+        out_console.print(f"wrote {len(written)} proof(s)")

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
+from ._anchoring import AnchorContractOption, AnchorOption
 from ._common import (
     ExitCode,
     JsonOption,
@@ -24,6 +25,10 @@ from ._common import (
 app = typer.Typer(help="Issue the city's credentials: kyc, residency, virtual-resident, voting-eligibility, "
                   "vaccination, volunteer, or a CSV batch.",
                   no_args_is_help=True)
+
+ANCHOR_NOTE = ("Then anchored on the city's chain with whatever else is pending (one transaction; --out FILE gets "
+               "FILE.anchor.json), so it still verifies after the key is rotated. The credential is written first: if "
+               "anchoring fails it stays issued and pending, with a warning and exit 4 (`kaga-vc city anchor --pending`).")
 
 STAFF_ENV = "KAGA_VC_STAFF"
 RECORDS_ENV = "KAGA_VC_RECORDS_URL"
@@ -52,7 +57,7 @@ def _extension(document: object) -> str:
 def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, gender: str | None,
            address: str | None, resident_since: str | None, evidence: list[str], assurance_level: str | None,
            fmt: str, out: Path | None, staff: str | None, holder_key: str | None, records: str | None,
-           password_file: Path | None, as_json: bool) -> None:
+           password_file: Path | None, as_json: bool, anchor: bool = True, anchor_contract: str | None = None) -> None:
     from ..credentials.kaga import refuse_individual_number
 
     claims: dict[str, Any] = {
@@ -66,12 +71,20 @@ def _issue(kind: str, subject: str, name: str, name_kana: str, birth_date: str, 
     elif resident_since:
         claims["residentSince"] = resident_since  # refused by the KYC rules with kaga:unknown-claim
     refuse_individual_number({k: v for k, v in claims.items() if v is not None})
-    _deliver(kind, subject, claims, fmt, out, staff, holder_key, records, password_file, as_json)
+    _deliver(kind, subject, claims, fmt, out, staff, holder_key, records, password_file, as_json, anchor,
+             anchor_contract)
 
 
 def _deliver(kind: str, subject: str, claims: dict[str, Any], fmt: str, out: Path | None, staff: str | None,
-             holder_key: str | None, records: str | None, password_file: Path | None, as_json: bool) -> None:
-    """Issue ``claims`` (``None`` values left out) and write or print the credential."""
+             holder_key: str | None, records: str | None, password_file: Path | None, as_json: bool,
+             anchor: bool = True, anchor_contract: str | None = None) -> None:
+    """Issue ``claims`` (``None`` values left out), write or print the credential, then anchor it.
+
+    The credential is released (written, printed) before anchoring: a failed anchor leaves it issued
+    and pending (a warning, exit 4), never lost. With ``--out`` its proof goes to ``FILE.anchor.json``.
+    """
+    from ._anchoring import NOT_ANCHORED, anchor_pending_now, report_anchor
+
     key = None
     if holder_key:
         from ._jose_sign import holder_key_from
@@ -80,19 +93,40 @@ def _deliver(kind: str, subject: str, claims: dict[str, Any], fmt: str, out: Pat
     with open_issuer(password_file, records) as issuer:
         issued = issuer.issue(kind, subject, {k: v for k, v in claims.items() if v is not None}, format=fmt,
                               staff=staff_name(staff), holder_key=key)
-    text = issued.serialise()
-    if out is not None:  # name, birth date, address: 0600, and a planted symlink is replaced, never followed
-        from .._files import write_atomically
+        text = issued.serialise()
+        if out is not None:  # name, birth date, address: 0600, and a planted symlink is replaced, never followed
+            from .._files import write_atomically
 
-        write_atomically(out, text, mode=0o600)
+            write_atomically(out, text, mode=0o600)
+        elif not as_json:
+            typer.echo(text, nl=False)  # released before anchoring is even tried
+        outcome = anchor_pending_now(issuer.config, issuer.records, anchor_contract) if anchor else dict(NOT_ANCHORED)
+        if outcome.get("anchored") and out is not None:
+            outcome["proof"] = _write_proof(issuer.records, issued.document, out)
     if as_json:
         print_json({"id": issued.id, "type": issued.kind.type_name, "format": issued.format, "subject": issued.subject,
                     "file": str(out) if out else None, "credential": issued.document,
-                    "credentialStatus": issued.status})
-    elif out is None:
-        typer.echo(text, nl=False)
-    else:
+                    "credentialStatus": issued.status, "anchor": outcome})
+    elif out is not None:
         out_console.print(f"issued {issued.kind.type_name} {issued.id} ({issued.format}) → {out}")
+    code = report_anchor(outcome, quiet=as_json)
+    if code:
+        raise typer.Exit(int(code))
+
+
+def _write_proof(store: Any, document: Any, out: Path) -> str | None:
+    """``FILE.anchor.json`` beside the credential, from the records (None if it is not anchored)."""
+    import json
+
+    from .._files import write_atomically
+    from ..accesslog.issuance import proof_from_records
+
+    proof = proof_from_records(store, document)
+    if proof is None:
+        return None
+    target = out.with_name(out.name + ".anchor.json")
+    write_atomically(target, json.dumps(proof.to_json(), indent=2) + "\n", mode=0o644)
+    return str(target)
 
 
 def _register(kind: str, example: str) -> None:
@@ -119,13 +153,15 @@ def _register(kind: str, example: str) -> None:
         holder_key: str = typer.Option(None, "--holder-key", help="sd-jwt: holder key for cnf (did:key or JWK file); default the subject's did:key."),
         records: str = RecordsOption,
         password_file: Path = PasswordFileOption,
+        anchor: bool = AnchorOption,
+        anchor_contract: str = AnchorContractOption,
         as_json: bool = JsonOption,
     ) -> None:
         _issue(kind, subject, name, name_kana, birth_date, gender, address, resident_since, evidence,
-               assurance_level, fmt, out, staff, holder_key, records, password_file, as_json)
+               assurance_level, fmt, out, staff, holder_key, records, password_file, as_json, anchor, anchor_contract)
 
     command.__doc__ = (f"Issue {label} credential signed with the city's did:ethr keys (status entry and record included).\n\n"
-                       f"Example: {example}")
+                       f"{ANCHOR_NOTE}\n\nExample: {example}")
     app.command(kind)(command)
 
 
@@ -156,7 +192,8 @@ def voting_eligibility(
     address: str = typer.Option(..., "--address", help="The Kaga address, 'prefecture municipality town block'."),
     evidence: list[str] = EvidenceOption, assurance_level: str = LevelOption, fmt: str = FormatOption,
     out: Path = OutOption, staff: str = StaffOption, holder_key: str = HolderKeyOption, records: str = RecordsOption,
-    password_file: Path = PasswordFileOption, as_json: bool = JsonOption,
+    password_file: Path = PasswordFileOption, anchor: bool = AnchorOption, anchor_contract: str = AnchorContractOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Issue a voting-eligibility credential: resident of Kaga and 18 or over, proofed at substantial or high.
 
@@ -166,7 +203,7 @@ def voting_eligibility(
     """
     _deliver("voting-eligibility", subject, {"fullName": name, "fullNameKana": name_kana, "birthDate": birth_date,
              "address": address, "evidence": evidence or None, "assuranceLevel": assurance_level},
-             fmt, out, staff, holder_key, records, password_file, as_json)
+             fmt, out, staff, holder_key, records, password_file, as_json, anchor, anchor_contract)
 
 
 @app.command("vaccination")
@@ -178,7 +215,8 @@ def vaccination(
     dose: int = typer.Option(..., "--dose", help="Which dose of the series (1–20)."),
     evidence: list[str] = EvidenceOption, assurance_level: str = LevelOption, fmt: str = FormatOption,
     out: Path = OutOption, staff: str = StaffOption, holder_key: str = HolderKeyOption, records: str = RecordsOption,
-    password_file: Path = PasswordFileOption, as_json: bool = JsonOption,
+    password_file: Path = PasswordFileOption, anchor: bool = AnchorOption, anchor_contract: str = AnchorContractOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Issue a vaccination certificate (VaccinationCertificate) for one dose.
 
@@ -186,7 +224,8 @@ def vaccination(
     """
     _deliver("vaccination", subject, {"fullName": name, "fullNameKana": name_kana, "birthDate": birth_date,
              "vaccine": vaccine, "vaccinatedOn": vaccinated_on, "dose": dose, "evidence": evidence or None,
-             "assuranceLevel": assurance_level}, fmt, out, staff, holder_key, records, password_file, as_json)
+             "assuranceLevel": assurance_level}, fmt, out, staff, holder_key, records, password_file, as_json, anchor,
+             anchor_contract)
 
 
 @app.command("volunteer")
@@ -199,7 +238,8 @@ def volunteer(
     organiser: str = typer.Option(None, "--organiser", help="Who organised it (optional)."),
     evidence: list[str] = EvidenceOption, assurance_level: str = LevelOption, fmt: str = FormatOption,
     out: Path = OutOption, staff: str = StaffOption, holder_key: str = HolderKeyOption, records: str = RecordsOption,
-    password_file: Path = PasswordFileOption, as_json: bool = JsonOption,
+    password_file: Path = PasswordFileOption, anchor: bool = AnchorOption, anchor_contract: str = AnchorContractOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Issue a volunteer-contribution credential (for the city's local value programmes).
 
@@ -208,7 +248,7 @@ def volunteer(
     _deliver("volunteer", subject, {"fullName": name, "fullNameKana": name_kana, "birthDate": birth_date,
              "activity": activity, "hours": hours, "volunteeredOn": volunteered_on, "organiser": organiser,
              "evidence": evidence or None, "assuranceLevel": assurance_level},
-             fmt, out, staff, holder_key, records, password_file, as_json)
+             fmt, out, staff, holder_key, records, password_file, as_json, anchor, anchor_contract)
 
 
 @app.command("batch")
@@ -221,25 +261,36 @@ def batch(
     records: str = RecordsOption,
     password_file: Path = PasswordFileOption,
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    anchor: bool = AnchorOption,
+    anchor_contract: str = AnchorContractOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Issue one credential per CSV row; per-row errors go to DIR/results.csv; rerun to resume.
 
     Columns: type, subject, fullName, fullNameKana, birthDate, gender, address, residentSince, evidence
     (';'-separated), assuranceLevel. Interrupted runs resume without issuing any row twice.
-    Exits 1 when any row was rejected (each with its reason in DIR/results.csv), 130 on Ctrl-C.
+    When every row is done, the batch (with anything else issued and not yet anchored) is anchored on
+    the city's chain in one transaction, so its credentials still verify after the key is rotated;
+    `kaga-vc city anchor-proof FILE` writes a credential's proof from the records. Anchoring comes after
+    release: if it fails the credentials stay issued and pending (`kaga-vc city anchor --pending`).
+    Exits 1 when any row was rejected (each with its reason in DIR/results.csv), 4 when anchoring
+    failed, 130 on Ctrl-C (nothing is anchored then: the rerun resumes and anchors).
     Example: kaga-vc issue batch residents.csv --out issued/ --format sd-jwt
     """
     from ..issuer.service import run_csv_batch
+    from ._anchoring import NOT_ANCHORED, anchor_pending_now, report_anchor
 
     try:
         with open_issuer(password_file, records) as issuer:
             summary = run_csv_batch(issuer, file, out, format=fmt, staff=staff_name(staff),
                                     progress=not (quiet or as_json))
+            outcome = (anchor_pending_now(issuer.config, issuer.records, anchor_contract) if anchor
+                       else dict(NOT_ANCHORED))
     except KeyboardInterrupt:
         err_console.print(Text(f"interrupted: the rows issued so far are recorded; run the same command again to "
                                f"resume (results in {out})"), soft_wrap=True)
         raise typer.Exit(int(ExitCode.ABORTED)) from None
+    summary["anchor"] = outcome
     if as_json:
         print_json(summary)
     else:
@@ -247,8 +298,11 @@ def batch(
             f"issued {summary['issued']}, rejected {summary['rejected']}, issued by an earlier run "
             f"{summary['alreadyIssued']} of {summary['total']}; results: {summary['resultFile']}"
         )
+    code = report_anchor(outcome, quiet=as_json)
     if summary["rejected"]:
         raise typer.Exit(int(ExitCode.INVALID))
+    if code:
+        raise typer.Exit(int(code))
 
 
 from .offers import register as _register_offers

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._result import Problem, VerificationResult
     from ._rules import VC_V1, VC_V2, is_presentation
     from ._verify_di import verify_presentation_di
+    from .digest import credential_digest, signing_method
     from .formats import Format
     from .parameters import VerifyParameters
     from .verify import (
@@ -44,10 +45,12 @@ __all__ = [
     "VerificationResult",
     "VerifyParameters",
     "create_presentation",
+    "credential_digest",
     "detect_format",
     "is_presentation",
     "issue_credential",
     "parse_json",
+    "signing_method",
     "verify_credential",
     "verify_presentation",
     "verify_presentation_checked",
@@ -67,6 +70,8 @@ _LAZY: dict[str, str] = {
     "Problem": "._result",
     "VerificationResult": "._result",
     "verify_presentation_di": "._verify_di",
+    "credential_digest": ".digest",
+    "signing_method": ".digest",
     "Format": ".formats",
     "VerifyParameters": ".parameters",
     "DATA_INTEGRITY": ".verify",

@@ -27,3 +27,7 @@ class Issued:
     extension: str = "json"
     claimed: bool = True
     """False when the status index was only reserved: the batch claims it in the commit transaction."""
+    digest: str | None = None
+    """:func:`kaga_vc.credentials.credential_digest` of the credential (hex): recorded, pending anchoring."""
+    verification_method: str | None = None
+    """The verification method that signed it (the issuance anchors' record)."""

@@ -81,6 +81,7 @@ def _init_worker(parent: int | None, config: dict[str, Any], ed25519: bytes, sec
 def _issue_jobs(jobs: list[tuple[Mapping[str, str], str, int]]) -> list[Issued | tuple[str, str]]:
     """Issue ``(row, list id, index)`` jobs with this process's issuer (a worker, or the parent);
     a rejected row is ``(code, detail)`` (a KagaError does not survive pickling with its code)."""
+    from ..credentials.digest import credential_digest
     from .service import row_claims
 
     issuer, reserved, fmt, staff = _WORKER["issuer"], _WORKER["reserved"], _WORKER["format"], _WORKER["staff"]
@@ -95,7 +96,8 @@ def _issue_jobs(jobs: list[tuple[Mapping[str, str], str, int]]) -> list[Issued |
             continue
         out.append(Issued(issued.id, issued.kind.type_name, issued.subject, issued.status_list_id,
                           issued.status_index, issued.format, staff, issued.issued_at, issued.serialise(),
-                          "json" if isinstance(issued.document, dict) else "jwt", claimed=False))
+                          "json" if isinstance(issued.document, dict) else "jwt", claimed=False,
+                          digest=credential_digest(issued.document).hex(), verification_method=issued.verification_method))
     return out
 
 

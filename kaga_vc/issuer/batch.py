@@ -628,7 +628,8 @@ def _issue_and_commit(
 def _record_of(item: Issued, batch: str, key: str) -> dict[str, Any]:
     return {"credential_id": item.credential_id, "type": item.type, "subject_did": item.subject_did,
             "status_list_id": item.status_list_id, "status_index": item.status_index, "staff": item.staff,
-            "format": item.format, "issued_at": item.issued_at, "batch_id": batch, "row_key": key}
+            "format": item.format, "issued_at": item.issued_at, "batch_id": batch, "row_key": key,
+            "digest": item.digest, "verification_method": item.verification_method}
 
 
 def _remove_stale_result_temporaries(result_path: Path) -> None:

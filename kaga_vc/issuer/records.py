@@ -51,7 +51,7 @@ ENV_POOL_SIZE = "KAGA_VC_DB_POOL_SIZE"
 ENV_MAX_OVERFLOW = "KAGA_VC_DB_MAX_OVERFLOW"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "kaga_records_alembic_version"
-HEAD_REVISION = "0001_records"
+HEAD_REVISION = "0002_issuance_anchors"
 """The newest script in ``migrations/versions``: a new migration updates it (a test checks they agree)."""
 
 ACTIVE, REVOKED, SUSPENDED = "active", "revoked", "suspended"
@@ -112,6 +112,38 @@ batch_rows_table = sa.Table(
     sa.Column("code", sa.String(100)),
     sa.Column("at", _TIME, nullable=False),
 )
+# issuance anchors (migration 0002): every issued credential's digest, and the on-chain batches holding it
+digests_table = sa.Table(
+    "kaga_issued_digests", metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("credential_id", sa.String(512)),
+    sa.Column("verification_method", sa.String(512)),
+    sa.Column("issued_at", _TIME),
+    sa.Column("recorded_at", _TIME, nullable=False),
+)
+sa.Index("kaga_issued_digests_method", digests_table.c.verification_method)
+sa.Index("kaga_issued_digests_credential", digests_table.c.credential_id)
+anchors_table = sa.Table(
+    "kaga_issuance_anchors", metadata,
+    sa.Column("root", sa.String(64), primary_key=True),
+    sa.Column("log_id", sa.String(64), nullable=False),
+    sa.Column("tree_size", sa.Integer, nullable=False),
+    sa.Column("chain_id", sa.BigInteger, nullable=False),
+    sa.Column("contract", sa.String(42), nullable=False),
+    sa.Column("anchorer", sa.String(42), nullable=False),
+    sa.Column("transaction_hash", sa.String(66), nullable=False),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("anchored_at", _TIME, nullable=False),
+)
+leaves_table = sa.Table(
+    "kaga_issuance_anchor_leaves", metadata,
+    sa.Column("root", sa.String(64), primary_key=True),
+    sa.Column("leaf_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+)
+sa.Index("kaga_issuance_anchor_leaves_digest", leaves_table.c.digest)
+ANCHOR_LOCK = "kaga-vc issuance anchors"
+"""The :meth:`IssuanceStore.batch_lock` name that keeps two anchoring runs from anchoring the same digests."""
 
 
 def _iso(value: datetime) -> str:
@@ -153,6 +185,36 @@ class IssuanceRecord:
             "revokedAt": iso(self.revoked_at), "suspendedAt": iso(self.suspended_at),
             **({"batchId": self.batch_id, "rowKey": self.row_key} if self.batch_id else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedDigest:
+    """An issued credential as the issuance anchors know it: its digest (hex), id, signing key, time."""
+
+    digest: str
+    credential_id: str | None
+    verification_method: str | None
+    issued_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuanceAnchor:
+    """One anchored issuance batch: its Merkle root (hex) and where and when the chain holds it."""
+
+    root: str
+    log_id: str
+    tree_size: int
+    chain_id: int
+    contract: str
+    anchorer: str
+    transaction_hash: str
+    block_number: int
+    anchored_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"root": self.root, "logId": self.log_id, "size": self.tree_size, "chainId": self.chain_id,
+                "contract": self.contract, "anchorer": self.anchorer, "transactionHash": self.transaction_hash,
+                "blockNumber": self.block_number, "anchoredAt": self.anchored_at.isoformat()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,10 +366,14 @@ class IssuanceStore:
         conn: Connection | None = None,
         batch_id: str | None = None,
         row_key: str | None = None,
+        digest: bytes | None = None,
+        verification_method: str | None = None,
     ) -> IssuanceRecord:
         """Record one issued credential (``kaga:credential-already-recorded`` if its id or status index is taken).
 
-        Pass ``conn`` to write inside a caller's :meth:`transaction` (the batch journal does).
+        Pass ``conn`` to write inside a caller's :meth:`transaction` (the batch journal does). ``digest``
+        (:func:`kaga_vc.credentials.credential_digest`) and the signing ``verification_method`` go to the
+        issuance anchors' table in the same transaction: the credential is then pending anchoring.
         """
         if not credential_id or not type or not staff or not format:
             raise InputError(MALFORMED_VALUE_ERROR, "credential id, type, staff and format are required")
@@ -323,6 +389,10 @@ class IssuanceStore:
             c.execute(issued_table.insert().values(**values))
             c.execute(events_table.insert().values(credential_id=credential_id, status="issued",
                                                    at=_iso(issued_at), staff=staff))
+            if digest is not None:
+                c.execute(digests_table.insert().values(digest=digest.hex(), credential_id=credential_id,
+                                                        verification_method=verification_method,
+                                                        issued_at=_iso(issued_at), recorded_at=_iso(datetime.now(UTC))))
             return record
 
         try:
@@ -526,6 +596,10 @@ class IssuanceStore:
                                    "a credential of this group (id, status index or batch row) is already recorded") from None
             _insert_many(conn, events_table, ("credential_id", "status", "at", "staff"),
                          [(r["credential_id"], "issued", stamp, r["staff"]) for r, stamp in zip(records, stamps, strict=True)])
+            now = _iso(datetime.now(UTC))
+            _insert_many(conn, digests_table, ("digest", "credential_id", "verification_method", "issued_at", "recorded_at"),
+                         [(r["digest"], r["credential_id"], r.get("verification_method"), stamp, now)
+                          for r, stamp in zip(records, stamps, strict=True) if r.get("digest")])
         if rows:
             _insert_many(conn, batch_rows_table, ("batch_id", "row_key", "row_number", "outcome", "credential_id", "code", "at"),
                          [(r.batch_id, r.row_key, r.row_number, r.outcome, r.credential_id, r.code, _iso(r.at)) for r in rows])
@@ -600,6 +674,103 @@ class IssuanceStore:
                                         datetime.fromisoformat(r.at)) for r in conn.execute(query)}
 
 
+    # -- issuance anchors (kaga_vc.accesslog.issuance) ----------------------------------------------
+
+    def record_digests(self, items: builtins.list[IssuedDigest]) -> int:
+        """Record digests of issued credentials not recorded yet (``city anchor FILE`` of a credential
+        issued before digests were kept); the number newly recorded."""
+        now = _iso(datetime.now(UTC))
+
+        def work(c: Connection) -> int:
+            added = 0
+            for item in items:
+                insert = _dialect_insert(c)(digests_table).values(
+                    digest=item.digest, credential_id=item.credential_id,
+                    verification_method=item.verification_method,
+                    issued_at=_iso(item.issued_at) if item.issued_at else None, recorded_at=now,
+                ).on_conflict_do_nothing().returning(digests_table.c.digest)
+                added += c.execute(insert).first() is not None
+            return added
+
+        return self._run(work)
+
+    def pending_digests(self, *, limit: int | None = None) -> builtins.list[IssuedDigest]:
+        """Issued credentials in no anchored batch yet, oldest first."""
+        anchored = sa.select(leaves_table.c.digest).where(leaves_table.c.digest == digests_table.c.digest)
+        query = (sa.select(digests_table).where(~anchored.exists())
+                 .order_by(digests_table.c.recorded_at, digests_table.c.digest))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [IssuedDigest(r.digest, r.credential_id, r.verification_method, _dt(r.issued_at))
+                    for r in conn.execute(query)]
+
+    def count_pending(self) -> int:
+        anchored = sa.select(leaves_table.c.digest).where(leaves_table.c.digest == digests_table.c.digest)
+        query = sa.select(sa.func.count()).select_from(digests_table).where(~anchored.exists())
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def record_anchor(self, anchor: IssuanceAnchor, leaves: builtins.list[str]) -> None:
+        """Record an anchored batch and its leaves (digests, hex, in tree order) in one transaction; a
+        batch already recorded (same root, so the same leaves) is left as it is."""
+        if len(leaves) != anchor.tree_size:
+            raise InputError(MALFORMED_VALUE_ERROR, "an anchor's leaves must number its tree size")
+
+        def work(c: Connection) -> None:
+            if c.execute(sa.select(anchors_table.c.root).where(anchors_table.c.root == anchor.root)).first():
+                return  # the same batch anchored again (its leaves are its root's): already recorded
+            c.execute(anchors_table.insert().values(
+                root=anchor.root, log_id=anchor.log_id, tree_size=anchor.tree_size, chain_id=anchor.chain_id,
+                contract=anchor.contract, anchorer=anchor.anchorer, transaction_hash=anchor.transaction_hash,
+                block_number=anchor.block_number, anchored_at=_iso(anchor.anchored_at)))
+            _insert_many(c, leaves_table, ("root", "leaf_index", "digest"),
+                         [(anchor.root, i, d) for i, d in enumerate(leaves)])
+
+        try:
+            self._run(work)
+        except IntegrityError:
+            raise RecordsError(CREDENTIAL_ALREADY_RECORDED, "this issuance anchor is already recorded",
+                               root=anchor.root) from None
+
+    def anchors_of(self, digest: str) -> builtins.list[tuple[IssuanceAnchor, int]]:
+        """Every anchored batch holding ``digest`` (hex) and its leaf index there, earliest first."""
+        query = (sa.select(anchors_table, leaves_table.c.leaf_index)
+                 .join(leaves_table, leaves_table.c.root == anchors_table.c.root)
+                 .where(leaves_table.c.digest == digest).order_by(anchors_table.c.anchored_at))
+        with self.engine.connect() as conn:
+            return [(_anchor(r), int(r.leaf_index)) for r in conn.execute(query)]
+
+    def anchor_leaves(self, root: str) -> builtins.list[str]:
+        """The digests (hex) of one anchored batch, in tree order."""
+        query = sa.select(leaves_table.c.digest).where(leaves_table.c.root == root).order_by(leaves_table.c.leaf_index)
+        with self.engine.connect() as conn:
+            return [d for (d,) in conn.execute(query)]
+
+    def anchored_digests(self, verification_method: str) -> builtins.list[tuple[str, datetime]]:
+        """The digests (hex) signed by ``verification_method`` that were anchored, each with the chain
+        time of its earliest anchor, ordered by digest."""
+        query = (sa.select(digests_table.c.digest, sa.func.min(anchors_table.c.anchored_at))
+                 .join(leaves_table, leaves_table.c.digest == digests_table.c.digest)
+                 .join(anchors_table, anchors_table.c.root == leaves_table.c.root)
+                 .where(digests_table.c.verification_method == verification_method)
+                 .group_by(digests_table.c.digest).order_by(digests_table.c.digest))
+        with self.engine.connect() as conn:
+            return [(d, datetime.fromisoformat(t)) for d, t in conn.execute(query)]
+
+    def signing_methods(self) -> builtins.list[str]:
+        """Every verification method that signed a recorded credential."""
+        query = (sa.select(digests_table.c.verification_method).distinct()
+                 .where(digests_table.c.verification_method.is_not(None)))
+        with self.engine.connect() as conn:
+            return sorted(m for (m,) in conn.execute(query))
+
+
+def _anchor(row: Any) -> IssuanceAnchor:
+    return IssuanceAnchor(row.root, row.log_id, int(row.tree_size), int(row.chain_id), row.contract, row.anchorer,
+                          row.transaction_hash, int(row.block_number), datetime.fromisoformat(row.anchored_at))
+
+
 _ISSUED_COLUMNS = ("credential_id", "type", "subject_did", "status_list_id", "status_index", "staff", "format",
                    "issued_at", "status", "batch_id", "row_key")
 _SQLITE_ROWS = 3000
@@ -651,4 +822,5 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-__all__ = ["ACTIVE", "REVOKED", "STATUSES", "SUSPENDED", "BatchRow", "IssuanceRecord", "IssuanceStore"]
+__all__ = ["ACTIVE", "ANCHOR_LOCK", "REVOKED", "STATUSES", "SUSPENDED", "BatchRow", "IssuanceAnchor", "IssuanceRecord",
+           "IssuanceStore", "IssuedDigest"]

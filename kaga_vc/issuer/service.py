@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from .._files import write_atomically
+from ..credentials.digest import credential_digest
 from ..credentials.kaga import CredentialKind, build_credential, check_subject_did, validate_claims
 from ..credentials.verify import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
 from ..errors import MALFORMED_VALUE_ERROR, UNSUPPORTED_FORMAT, InputError, KagaError
@@ -246,7 +247,8 @@ class IssuanceRecorder(Protocol):
 
     def record_issued(self, credential_id: str, type: str, subject_did: str | None, status_list_id: str | None,
                       status_index: int | None, staff: str, format: str, issued_at: datetime, *,
-                      conn: Any = None) -> Any: ...
+                      conn: Any = None, digest: bytes | None = None, verification_method: str | None = None,
+                      ) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +264,8 @@ class IssuedCredential:
     status: list[JSONObject] = field(default_factory=list)
     status_list_id: str | None = None
     status_index: int | None = None
+    verification_method: str | None = None
+    """The verification method that signed it."""
 
     def serialise(self) -> str:
         """The file form: pretty JSON for Data Integrity, the token plus a newline otherwise."""
@@ -352,13 +356,17 @@ class CityIssuer:
                 vc_version="1.1" if fmt == JWT_VC11 else "2.0",
             )
             document = self._secure(credential, kind, fmt, holder_key, now)
+            method = (self.secp256k1_signer if fmt == JWT_VC11 else self.ed25519_signer).key_id
             if record and self.records is not None:
-                extra = {} if conn is None else {"conn": conn}
+                extra: dict[str, Any] = {} if conn is None else {"conn": conn}
+                # with its digest: pending anchoring from here (kaga-vc city anchor --pending)
                 self.records.record_issued(credential["id"], kind.type_name, subject, list_id, index,
-                                           staff or "unknown", fmt, now, **extra)
+                                           staff or "unknown", fmt, now, digest=credential_digest(document),
+                                           verification_method=method, **extra)
             if within is not None:
                 within(conn, credential["id"])
-            return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index)
+            return IssuedCredential(credential["id"], kind, fmt, subject, document, now, entries, list_id, index,
+                                    method)
 
         transaction = getattr(self.records, "transaction", None) if record else None
         if transaction is None or self.status is None or not hasattr(self.status, "forget"):

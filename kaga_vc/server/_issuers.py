@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ..credentials import DATA_INTEGRITY, issue_credential
+from ..credentials import DATA_INTEGRITY, credential_digest, issue_credential
 from ..did import did_key_from_public_key
 from ..errors import (
     ISSUER_UNKNOWN,
@@ -115,7 +115,8 @@ class ServedIssuer:
                 document["credentialStatus"] = [entry.to_credential_status() for entry in entries]
                 secured = issue_credential(document, signer=self.signer, suite=suite, created=created)
                 self.records.record_issued(record_id, type_name, subject_did, entries[0].list_id, entries[0].index,
-                                           staff, DATA_INTEGRITY, now, conn=conn)
+                                           staff, DATA_INTEGRITY, now, conn=conn, digest=credential_digest(secured),
+                                           verification_method=self.signer.key_id)
         except BaseException:
             self.status.forget()
             raise
