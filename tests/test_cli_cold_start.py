@@ -32,7 +32,10 @@ from gen_root_help import render
 
 # what the offline verify must not import, and what --help must not
 NOT_FOR_VERIFY = ("typer", "click", "rich", "requests", "urllib3", "pydantic", "pyld", "sqlalchemy", "alembic",
-                  "kaga_vc.registry", "kaga_vc.issuer", "web3", "eth_tester", "evm", "eth_hash", "Crypto", "pycparser")
+                  "kaga_vc.registry", "kaga_vc.issuer", "web3", "eth_tester", "evm", "eth_hash", "Crypto", "pycparser",
+                  "kaga_vc.credentials._model", "pydantic_core", "annotated_types", "asyncio", "ssl", "lxml.etree",
+                  "urllib.request", "http", "email", "aiohttp", "pyld.documentloader.aiohttp",
+                  "pyld.documentloader.requests", "pyld.documentloader.file")
 NOT_FOR_HELP = ("typer", "click", "rich", "pydantic", "sqlalchemy", "kaga_vc.credentials", "kaga_vc.did")
 
 # runs main() as the console script does, then prints the top-level packages it imported (stderr, last line)
@@ -197,13 +200,12 @@ def test_offline_verify_imports_no_cli_or_network_machinery(shop: dict[str, Any]
     assert code == 0 and json.loads(out)["verified"] is True, out
     # a status list is a Data Integrity credential: its data-model check is credentials._rules (the
     # pydantic model's rules without pydantic, tests/di/test_model_rules.py) and its canonicalisation
-    # takes pyld's context processing; pyld's own network loaders (requests, urllib3) are kept out of
-    # this process (cli._verify_fast._pyld_without_network_loaders)
+    # takes pyld's context processing; pyld's document loaders (requests, aiohttp / asyncio,
+    # urllib.request) and lxml.html's execution are kept out of this process (cli._lean_imports)
     assert "kaga_vc.credentials._verify_di" in modules and "kaga_vc.credentials._rules" in modules  # the case that matters
     assert "pyld.jsonld" in modules
     justified = {"pyld"}
     assert set(imported(modules, NOT_FOR_VERIFY)) - justified == set()
-    assert imported(modules, ("kaga_vc.credentials._model", "pydantic_core", "annotated_types")) == []
 
 
 def test_fast_and_typer_verify_agree(shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
@@ -250,6 +252,41 @@ def test_usage_errors_are_typers(shop: dict[str, Any]) -> None:
     assert code == 2 and json.loads(out)["error"]["code"] == "kaga:usage-error"
     again, out, _ = probe("verify", *argv[:-3], "--city", shop["city"], "--no-log", "--json", env=shop["env"])
     assert again == 0 and json.loads(out)["verified"] is True  # the failed attempt used no nonce
+
+
+# runs the same JSON-LD work with and without cli._lean_imports: what pyld computes must not change
+LEAN_PROBE = """
+import json, sys
+if sys.argv[1] == "lean":
+    from kaga_vc.cli._lean_imports import install
+    install()
+from pyld import jsonld
+from kaga_vc.proofs import canonize
+from tests.di.conftest import unsigned_credential
+document = unsigned_credential(issuer="did:example:city")
+loader = jsonld.get_document_loader()
+out = {"nquads": canonize(document), "loader": getattr(loader, "__qualname__", type(loader).__qualname__),
+       "network": sorted(m for m in sys.modules if m.startswith(("asyncio", "requests", "pyld.documentloader.aiohttp")))}
+import lxml.html  # still usable: executed on first use
+out["html"] = lxml.html.fromstring("<p>加賀</p>").text_content()
+import pyld.documentloader.requests  # visible again after pyld.jsonld's execution
+print(json.dumps(out))
+"""
+
+
+def test_lean_imports_change_nothing_pyld_computes() -> None:
+    runs = {}
+    for mode in ("lean", "plain"):
+        done = subprocess.run([sys.executable, "-c", LEAN_PROBE, mode], capture_output=True, text=True, timeout=120,
+                              cwd=ROOT, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[mode] = json.loads(done.stdout)
+    lean, plain = runs["lean"], runs["plain"]
+    assert lean["nquads"] == plain["nquads"] and "<did:example:city>" in lean["nquads"]
+    assert lean["html"] == plain["html"] == "加賀"
+    # pyld's dummy default loader, no asyncio, no requests; a plain import builds the network loaders
+    assert lean["loader"].startswith("dummy_document_loader.") and lean["network"] == []
+    assert not plain["loader"].startswith("dummy_document_loader.") and "asyncio" in plain["network"]
 
 
 @given(st.binary(max_size=600))

@@ -88,74 +88,14 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
     return {"file": files[0], **values}
 
 
-_NETWORK_LIBRARIES = ("requests", "aiohttp")
-
-
-class _PyldOffline:
-    """A meta-path finder for ``pyld.jsonld`` only: its module runs with requests and aiohttp hidden.
-
-    pyld makes its default document loader when ``pyld.jsonld`` is executed, trying requests, then
-    aiohttp, then a dummy loader when both raise ImportError; every loader module imports its
-    library lazily, so hiding the two for that one execution gives the dummy loader and nothing else
-    changes. They are visible again right after (``sys.modules`` entries of None removed).
-    """
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "pyld.jsonld":
-            return None
-        from importlib.machinery import PathFinder
-
-        spec = PathFinder.find_spec(name, path, target)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _HidingLoader(spec.loader)  # type: ignore[assignment]
-        return spec
-
-
-class _HidingLoader:
-    def __init__(self, real: Any) -> None:
-        self.real = real
-
-    def __getattr__(self, name: str) -> Any:  # get_source, get_filename … as the real loader's
-        return getattr(self.real, name)
-
-    def create_module(self, spec: Any) -> Any:
-        return self.real.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        import sys
-
-        hidden = [name for name in _NETWORK_LIBRARIES if name not in sys.modules]
-        for name in hidden:
-            sys.modules[name] = None  # type: ignore[assignment]  # "import name" raises ImportError
-        try:
-            self.real.exec_module(module)
-        finally:
-            for name in hidden:
-                if name in sys.modules and sys.modules[name] is None:
-                    del sys.modules[name]
-
-
-def _pyld_without_network_loaders() -> None:
-    """Keep pyld from building its requests-based default document loader in this process.
-
-    Why: pyld's import makes that loader (importing requests, urllib3, charset_normalizer and opening
-    a Session: about 130 ms, a sixth of a cold verify), and kaga_vc never uses it — every JSON-LD call
-    passes the offline loader. This process is the single-threaded offline verify, so hiding the
-    libraries for the one module execution is safe; nothing pyld computes changes, and pyld's
-    default loader here is the dummy that fetches nothing.
-    """
-    import sys
-
-    if "pyld.jsonld" not in sys.modules and not any(isinstance(f, _PyldOffline) for f in sys.meta_path):
-        sys.meta_path.insert(0, _PyldOffline())
-
-
 def run(argv: list[str]) -> int | None:
     """Run the offline verify for ``argv`` (after ``verify``): its exit code, or None to use the full CLI."""
     options = parse(argv)
     if options is None:
         return None
-    _pyld_without_network_loaders()
+    from ._lean_imports import install
+
+    install()  # pyld without its network and HTML machinery (this process only)
     from ..errors import KagaError
     from ._output import internal_error, os_error, report_error
     from ._verify_run import UsageProblem, run_verify
