@@ -145,6 +145,8 @@ LOG_TRUNCATED = "kaga:log-truncated"  # the chain anchored more entries than the
 LOG_REWRITTEN = "kaga:log-rewritten"  # the entries are not the ones a chain head anchored, or a head forks
 LOG_IDENTITY_MISMATCH = "kaga:log-identity-mismatch"  # the chain committed another identity for this log
 LOG_SIGNER_MISMATCH = "kaga:log-signer-mismatch"  # an entry not signed by the log's own key
+#: an entry naming another verifier than the log's identity: a log is one verifier's (issue 12)
+LOG_VERIFIER_MISMATCH = "kaga:log-verifier-mismatch"
 ANCHOR_RECORD_MISSING = "kaga:anchor-record-missing"  # a head on chain the log's anchors table lost
 SUBJECT_KEY_UNUSABLE = "kaga:subject-key-unusable"
 DECRYPTION_FAILED = "kaga:decryption-failed"

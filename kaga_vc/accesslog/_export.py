@@ -7,6 +7,14 @@ A cell is one combination of verifier category, credential type, purpose, result
 ten times is one person, not ten); smaller cells are suppressed entirely, and only their number is
 reported. No DID, no verifier identity, no location, no claim name, no timestamp leaves the log.
 
+**A view over several logs, never a log.** A log is one verifier's, so the city's export across
+categories reads the logs of several verifiers (``export_anonymized([ryokan_log, clinic_log], …)``)
+and writes nothing into any of them. Subjects are counted by keyed index, and the index of one
+resident differs between logs with different keys: a cell's subjects are then counted as the largest
+number of distinct residents behind it in any one key's logs — never more than there are, so a cell
+is only published when one log alone has ``k`` residents behind it (logs sharing a key are counted
+together, exactly).
+
 **One base granularity.** Suppression is decided once, on day cells, whatever bucket is asked for:
 a week or a month cell is the sum of the *published* day cells inside it (a cell under ``k`` is left
 out of every granularity, never just of the one it is small in). So comparing the weekly and the
@@ -27,6 +35,7 @@ import csv
 import json
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,7 +92,8 @@ def period_of(time_text: str, bucket: Bucket) -> str:
 def export_anonymized(log: Any, out_dir: str | Path, *, k: int = 5, bucket: Bucket = "month",
                       now: datetime | None = None) -> OpenDataExport:
     """Write ``access-counts.csv``, ``.json``, ``.png``, ``.svg`` and ``index.html`` to ``out_dir``; cells under
-    ``k`` subjects suppressed.
+    ``k`` subjects suppressed. ``log`` is one :class:`AccessLog` or a sequence of them (several verifiers'
+    logs: read, never written; the same log twice is refused).
 
     Entries that name no subject (a presentation refused before its holder was known) count together
     as a single subject, so they can never make a cell look larger than it is.
@@ -92,9 +102,30 @@ def export_anonymized(log: Any, out_dir: str | Path, *, k: int = 5, bucket: Buck
         raise InputError(MALFORMED_VALUE_ERROR, "k must be an integer of at least 2")
     if bucket not in ("day", "week", "month"):
         raise InputError(MALFORMED_VALUE_ERROR, "bucket is day, week or month")
+    logs = list(log) if isinstance(log, Sequence) else [log]
+    if not logs or len({one.log_id for one in logs}) != len(logs):
+        raise InputError(MALFORMED_VALUE_ERROR, "export needs at least one log, each log once")
     counts: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
-    subjects: dict[tuple[str, str, str, str, str], set[str]] = defaultdict(set)
+    # per cell, per subject-index key: the indexes behind it (comparable only under one key)
+    subjects: dict[tuple[str, str, str, str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for one in logs:
+        _count(one, counts, subjects)
+    coarse: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+    suppressed = 0
+    for cell in sorted(counts):
+        if max(len(indexes) for indexes in subjects[cell].values()) < k:  # decided on the day cell, for every bucket
+            suppressed += 1
+            continue
+        coarse[(_coarsen(cell[0], bucket), *cell[1:])] += counts[cell]
+    return _write(out_dir, k, bucket, coarse, suppressed, now)
+
+
+def _count(log: Any, counts: dict[tuple[str, str, str, str, str], int],
+           subjects: dict[tuple[str, str, str, str, str], dict[str, set[str]]]) -> None:
+    """Add one log's entries to the day cells (its subjects under its key's check value, else its id)."""
     with log.engine.connect() as conn:
+        meta = dict(conn.execute(select(st.log_meta.c.name, st.log_meta.c.value)).all())
+        group = str(meta.get("key_check") or meta.get("log_id") or id(log))
         for index, text in conn.execute(select(st.entries.c.subject_index, st.entries.c.record)):
             body = parse_record(text).get("entry")
             if not isinstance(body, dict) or not isinstance(body.get("time"), str):
@@ -108,14 +139,11 @@ def export_anonymized(log: Any, out_dir: str | Path, *, k: int = 5, bucket: Buck
                 cell = (day, str(body.get("verifierCategory") or UNCATEGORISED), str(ctype),
                         str(body.get("purpose")), str(body.get("result")))
                 counts[cell] += 1
-                subjects[cell].add(index or "unknown")
-    coarse: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
-    suppressed = 0
-    for cell in sorted(counts):
-        if len(subjects[cell]) < k:  # decided on the day cell, for every bucket alike
-            suppressed += 1
-            continue
-        coarse[(_coarsen(cell[0], bucket), *cell[1:])] += counts[cell]
+                subjects[cell][group].add(index or "unknown")
+
+
+def _write(out_dir: str | Path, k: int, bucket: Bucket, coarse: dict[tuple[str, str, str, str, str], int],
+           suppressed: int, now: datetime | None) -> OpenDataExport:
     published = [dict(zip(COLUMNS, (*cell, coarse[cell]), strict=True)) for cell in sorted(coarse)]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

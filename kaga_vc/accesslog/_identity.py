@@ -4,8 +4,9 @@ A log is one verifier's. Its identity — the log id, the verifier's DID, the lo
 first entry that key signs (``since``: 0 for a new log, the number of entries a log created before
 issue 12 already held) — is fixed when the log first records and committed on chain with the first
 tree head (the contract stores ``SHA-256(JCS(identity))`` and refuses any other for that log). Every
-entry from ``since`` on must be signed by that key: someone who can write to the database but holds
-no key cannot add an entry that ``log verify`` or a resident's history accepts.
+entry from ``since`` on must be signed by that key and name that verifier: someone who can write to the
+database but holds no key cannot add an entry that ``log verify`` or a resident's history accepts, and
+the key holder cannot make the log speak for another verifier (``kaga:log-verifier-mismatch``).
 
 The log key is derived from the log's key file (:mod:`._keyfile`, HMAC-SHA256 with a fixed label as
 the Ed25519 seed): whoever may record holds that file already, and whoever holds only the database
@@ -20,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..did import did_key_from_public_key, public_key_from_did_key
-from ..errors import LOG_SIGNER_MISMATCH, LOG_TAMPERED, MALFORMED_VALUE_ERROR, InputError, KagaError
+from ..errors import (
+    LOG_SIGNER_MISMATCH,
+    LOG_TAMPERED,
+    LOG_VERIFIER_MISMATCH,
+    MALFORMED_VALUE_ERROR,
+    InputError,
+    KagaError,
+)
 from ..keys import KeySigner, KeyType, PrivateKey
 from ._entry import canonical
 
@@ -86,3 +94,18 @@ class LogIdentity:
         except KagaError:
             return LOG_TAMPERED
         return None
+
+    def verifier_problem(self, record: JSONObject) -> str | None:
+        """None if ``record`` names this log's verifier (or is older than ``since``, or the verifier is not
+        known yet); else ``kaga:log-verifier-mismatch``: a log is one verifier's, whoever signed the entry."""
+        body = record.get("entry")
+        if not self.verifier or not isinstance(body, dict):
+            return None
+        seq = body.get("seq")
+        if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < self.since:
+            return None  # written before the log had its identity (a log of several verifiers, before issue 12)
+        return None if body.get("verifier") == self.verifier else LOG_VERIFIER_MISMATCH
+
+    def entry_problem(self, record: JSONObject) -> str | None:
+        """The first reason ``record`` is not a genuine entry of this log: its signature, then its verifier."""
+        return self.signature_problem(record) or self.verifier_problem(record)

@@ -28,6 +28,7 @@ from ..errors import (
     LOG_TAMPERED,
     LOG_TRUNCATED,
     LOG_UNAVAILABLE,
+    LOG_VERIFIER_MISMATCH,
     MALFORMED_VALUE_ERROR,
     NONCE_REPLAYED,
     NOTHING_TO_ANCHOR,
@@ -64,8 +65,8 @@ from ._subject import (
 from .merkle import MerkleTree, consistency_proof, leaf_hash, verify_consistency
 
 JSONObject = dict[str, Any]
-FindingKind = Literal["edited", "deleted", "reordered", "inserted", "forged", "anchor", "truncated", "rewritten",
-                      "identity"]
+FindingKind = Literal["edited", "deleted", "reordered", "inserted", "forged", "verifier", "anchor", "truncated",
+                      "rewritten", "identity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +358,10 @@ class AccessLog:
         Durable when it returns. The subject DID and claim names are encrypted to the subject's key and
         indexed under the keyed HMAC; the plain DID is never stored. A subject with no key to encrypt to
         is indexed all the same, and the claim names of that entry are dropped rather than kept in clear.
-        Raises :class:`InputError` if the signer is not a key of ``entry.verifier``,
-        :class:`AccessLogError` if the database is unavailable.
+        Raises :class:`InputError` if the signer is not a key of ``entry.verifier``, :class:`AccessLogError`
+        ``kaga:log-verifier-mismatch`` if ``entry.verifier`` is not the log's verifier (its identity's: a log
+        is one verifier's, fixed by its first entry; nothing is written), ``kaga:log-unavailable`` if the
+        database is unavailable.
         """
         return self.record_many([entry], signer=signer, now=now)[0]
 
@@ -375,18 +378,25 @@ class AccessLog:
         log_key = self._log_signer
         if log_key is None:
             raise AccessLogError(LOG_KEY_MISMATCH, "recording needs the log key (it signs the entries)")
+        known = self._meta.get("verifier")
+        if known:  # refused before sealing; the transaction checks again against the stored identity
+            _refuse_other_verifiers(entries, known)
         sealed = self._seal_all(entries, signer)
         moment = now or datetime.now(UTC)
         stamp = iso_seconds(moment)
         method = log_key.key_id
         out: list[RecordedEntry] = []
+        owner: str | None = known
         try:
             with self.engine.begin() as conn:
                 # the write first: SQLite's write lock / PostgreSQL's row lock, before reading the head
                 seq, previous, owner = st.lock_head(conn)
-                if entries and owner is None:
-                    # the log's identity is complete with its first signed entry: the verifier whose log it is
-                    conn.execute(st.log_meta.insert().values(name="verifier", value=entries[0].verifier))
+                if entries:
+                    if owner is None:
+                        # the log's identity is complete with its first signed entry: the verifier whose log it is
+                        owner = entries[0].verifier
+                        conn.execute(st.log_meta.insert().values(name="verifier", value=owner))
+                    _refuse_other_verifiers(entries, owner)  # rolls back: nothing of the batch is written
                 rows = []
                 for entry, (index, data) in zip(entries, sealed, strict=True):
                     body = build_body(entry, log_id=self.log_id, seq=seq, previous=previous, now=moment,
@@ -402,6 +412,8 @@ class AccessLog:
                                              "a replayed (or retried) presentation") from None
         except SQLAlchemyError as exc:
             raise AccessLogError(LOG_UNAVAILABLE, f"cannot append to the access log: {st._describe(exc)}") from None
+        if owner:
+            self._meta["verifier"] = str(owner)  # committed: later appends are refused before sealing
         if self._anchoring is not None:
             # the entries are durable already: a failed anchor must not read as a failed append
             try:
@@ -567,6 +579,11 @@ class AccessLog:
                 body_seq = body_seq if isinstance(body_seq, int) and not isinstance(body_seq, bool) else None
                 digest = record_hash(record)
                 intact = digest == stored_hash and isinstance(body, dict) and body.get("log") == self.log_id
+                if signing is not None and isinstance(body, dict) and body.get("log") == self.log_id and \
+                        signing.verifier_problem(record) is not None:
+                    findings.append(Finding("verifier", body_seq if body_seq is not None else int(col_seq),
+                                            f"entry {body_seq} names the verifier {body.get('verifier')!s:.80}, the "
+                                            f"log is {signing.verifier}'s", LOG_VERIFIER_MISMATCH))
                 if intact:
                     if signing is not None and (body_seq is None or body_seq >= signing.since):
                         problem = signing.signature_problem(record)
@@ -746,6 +763,9 @@ class AccessLog:
             if identity.signature_problem(recorded.record) is not None:
                 raise AccessLogError(LOG_SIGNER_MISMATCH, f"entry {recorded.seq} is not signed by the log's key: "
                                      "run verify")
+            if identity.verifier_problem(recorded.record) is not None:
+                raise AccessLogError(LOG_VERIFIER_MISMATCH, f"entry {recorded.seq} names another verifier than the "
+                                     "log's: run verify")
         root = MerkleTree(leaves).root
         log_id = bytes.fromhex(self.log_id)
         on_chain = anchorer.read_log(anchorer.anchorer, log_id)
@@ -867,6 +887,14 @@ class AccessLog:
             return int(conn.execute(select(func.count(func.distinct(st.entries.c.subject_index)))).scalar_one())
 
 
+def _refuse_other_verifiers(entries: list[AccessEntry], owner: str) -> None:
+    """A log is one verifier's: ``kaga:log-verifier-mismatch`` if an entry names another than ``owner``."""
+    for entry in entries:
+        if entry.verifier != owner:
+            raise AccessLogError(LOG_VERIFIER_MISMATCH, f"this access log is {owner}'s: it records no entry of "
+                                 f"{entry.verifier} (each verifier keeps a log of its own)")
+
+
 def _first_signed_by(conn: Connection, key_id: str, default: int) -> int:
     """The first entry whose record names ``key_id`` as its verification method, else ``default``."""
     needle = f'"verificationMethod":"{key_id}"'
@@ -910,7 +938,7 @@ def read_history(did: str, entries: list[SubjectEntry], key: PrivateKey, *,
         block, problem = None, None
         signing = item.proof.identity if item.proof is not None else identity
         if signing is not None:
-            problem = signing.signature_problem(item.entry.record)
+            problem = signing.entry_problem(item.entry.record)
         if item.proof is not None and problem is None:
             on_chain = check_inclusion(item.entry, item.proof, anchorer)
             block = int(on_chain.block_number) if on_chain is not None else None

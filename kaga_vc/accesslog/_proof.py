@@ -16,6 +16,7 @@ from ..errors import (
     ANCHOR_NOT_FOUND,
     INCLUSION_PROOF_INVALID,
     LOG_IDENTITY_MISMATCH,
+    LOG_VERIFIER_MISMATCH,
     MALFORMED_VALUE_ERROR,
     AccessLogError,
     InputError,
@@ -120,7 +121,8 @@ def check_inclusion(entry: RecordedEntry | JSONObject, proof: InclusionProof, an
 
     Returns the on-chain head (``block_number``, ``timestamp``, ``tree_size``), or None without an anchorer.
     Raises :class:`AccessLogError` ``kaga:inclusion-proof-invalid``, ``kaga:log-signer-mismatch`` (the entry
-    is not signed by the log's key), ``kaga:log-identity-mismatch`` (the chain committed another identity),
+    is not signed by the log's key), ``kaga:log-verifier-mismatch`` (it names another verifier than the
+    log's identity), ``kaga:log-identity-mismatch`` (the chain committed another identity),
     ``kaga:anchor-not-found`` (no such head on chain).
     """
     if proof.identity.log_id != proof.log_id or not verify_inclusion(entry, proof, proof.root):
@@ -129,6 +131,7 @@ def check_inclusion(entry: RecordedEntry | JSONObject, proof: InclusionProof, an
     if problem is not None:
         raise AccessLogError(problem, f"entry {proof.seq} is not signed by the log's key {proof.identity.key}")
     if anchorer is None:
+        _same_verifier(entry, proof)
         return None
     if proof.chain_id != anchorer.chain_id:
         raise AccessLogError(ANCHOR_NOT_FOUND, f"the proof's head is on chain {proof.chain_id}, this is chain "
@@ -140,8 +143,15 @@ def check_inclusion(entry: RecordedEntry | JSONObject, proof: InclusionProof, an
     if on_chain.identity != proof.identity.digest.hex():
         raise AccessLogError(LOG_IDENTITY_MISMATCH, "the chain committed another identity for this log than the "
                              "proof's (another key or verifier)")
+    _same_verifier(entry, proof)  # after the chain's identity: a proof that lies about it is named as such
     for head in on_chain.heads:
         if head.tree_size == proof.tree_size and head.root == proof.root:
             return head
     raise AccessLogError(ANCHOR_NOT_FOUND, f"no tree head ({proof.tree_size}, {proof.root}) of this log on chain "
                          f"{anchorer.chain_id}")
+
+
+def _same_verifier(entry: RecordedEntry | JSONObject, proof: InclusionProof) -> None:
+    if proof.identity.verifier_problem(_record_of(entry)) is not None:
+        raise AccessLogError(LOG_VERIFIER_MISMATCH, f"entry {proof.seq} names another verifier than the log's, "
+                             f"{proof.identity.verifier}")

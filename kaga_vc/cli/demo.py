@@ -1,9 +1,10 @@
 """``kaga-vc demo``: the whole story on the embedded chain, explained step by step, on throw-away data.
 
-The city sets up its did:ethr, proofs two residents and issues them credentials; a ryokan and a clinic
-verify offline with their trust bundles, and every verification lands in the access log; a credential
-is revoked and refused; the log is anchored on chain; a resident reads their own history with proofs;
-the city exports open data. Each step prints the command that does it by hand (README, "The demo").
+The city sets up its did:ethr, proofs two residents and issues them credentials; a ryokan, a sake shop
+and a clinic verify offline with their trust bundles, and every verification lands in that shop's own
+access log (a log is one verifier's); a credential is revoked and refused; each log is anchored on
+chain; a resident reads her own history across the shops with proofs; the city exports open data
+across the logs. Each step prints the command that does it by hand (README, "The demo").
 """
 
 from __future__ import annotations
@@ -112,13 +113,14 @@ def _wait_for_chain(registry: Any) -> None:
 
 
 def _env_file(base: Path, home: Path, city_did: str) -> Path:
-    """``run-N/env``: what the CLI needs to continue in this folder (home, log, password file, city)."""
+    """``run-N/env``: what the CLI needs to continue in this folder (home, password file, city), at the
+    ryokan's counter: its access log is the default one (each shop keeps its own: ``--log``)."""
     password_file = base / "password.txt"
     lines = [
-        "# . ./env  (in this folder): the kaga-vc settings of this demo run",
+        "# . ./env  (in this folder): the kaga-vc settings of this demo run, at the ryokan's counter",
         f"export KAGA_VC_HOME={_q(str(home))}",
-        f"export KAGA_VC_ACCESSLOG_URL={_q(str(home / 'accesslog.db'))}",
-        f"export KAGA_VC_ACCESSLOG_KEY={_q(str(home / 'accesslog.key'))}",
+        f"export KAGA_VC_ACCESSLOG_URL={_q(str(base / 'ryokan' / 'accesslog.db'))}",
+        f"export KAGA_VC_ACCESSLOG_KEY={_q(str(base / 'ryokan' / 'accesslog.key'))}",
         f"export KAGA_VC_PASSWORD_FILE={_q(str(password_file))}",
         f'export KAGA_VC_PASSWORD="$(cat {_q(str(password_file))})"',
         f"export KAGA_VC_TRUSTED_CITY={_q(city_did)}",
@@ -223,8 +225,10 @@ def run_story(base: Path) -> None:
         businesses = {name: _business(key_type, base / name / "verifier-key.json")
                       for name, key_type in (("ryokan", KeyType.ED25519), ("sake-shop", KeyType.ED25519),
                                              ("clinic", KeyType.P256))}
-        log_key = load_or_create_log_key(home / "accesslog.key")
-        log = AccessLog.open(str(home / "accesslog.db"), log_key=log_key)
+        # one access log per shop, with its own key: a log is one verifier's (its identity names it)
+        logs = {name: AccessLog.open(str(base / name / "accesslog.db"),
+                                     log_key=load_or_create_log_key(base / name / "accesslog.key"))
+                for name in businesses}
         policy = Policy(trusted_cities=(config.did,))
         nonces = NonceStore(home / "verifier" / "nonces.sqlite3")
         visits: list[int] = []
@@ -245,7 +249,7 @@ def run_story(base: Path) -> None:
                 _say(f"the {shop}'s request as a QR code (also {shop}/{stem}-request.png; the resident's answer "
                      f"is {folder}/{stem}-response.png):")
                 out_console.print(Text(qr_text(request.token)), soft_wrap=True, no_wrap=True)
-            return verify_and_record(answer.compact, request=request.token, bundle=token, log=log, signer=business,
+            return verify_and_record(answer.compact, request=request.token, bundle=token, log=logs[shop], signer=business,
                                      policy=policy, nonce_store=nonces, verifier_category=category)
 
         try:
@@ -261,7 +265,8 @@ def run_story(base: Path) -> None:
             result, entry = visit(hanako, "hanako", "ryokan", "hotel check-in", ("ageOver18",), ryokan_where,
                                   "lodging", synced.token)
             _say(f"ryokan: Hanako {_yes_no(result.verified)}; it saw only {_claims(result)} "
-                 f"(not her name nor birth date) → access-log entry {entry.seq}")
+                 f"(not her name nor birth date) → entry {entry.seq} of the ryokan's access log "
+                 "(ryokan/accesslog.db: each shop keeps its own)")
             result, entry = visit(taro, "taro", "ryokan", "hotel check-in", ("ageOver18",), ryokan_where,
                                   "lodging", synced.token)
             _say(f"ryokan: Taro {_yes_no(result.verified)}; it saw {_claims(result)} → access-log entry {entry.seq}")
@@ -289,36 +294,47 @@ def run_story(base: Path) -> None:
         finally:
             nonces.close()
 
-    _step(7, "The access log is anchored on chain", "kaga-vc log anchor", "kaga-vc log verify")
+    _step(7, "Each shop's access log is anchored on chain", "kaga-vc log anchor", "kaga-vc log verify",
+          "kaga-vc log verify --log clinic/accesslog.db")
     anchor = open_anchor(ChainSettings(home=home))
     try:
-        batch = log.anchor(anchor)
-        report = log.verify(anchorer=anchor)
-        _say(f"{batch.size} entries → tree head {batch.index}: Merkle root {batch.root} in block {batch.block_number} "
-             f"(contract {batch.contract}, gas {batch.gas_used}); on chain: the log id, its identity's hash, the tree "
-             "size and root")
-        found = "; ".join(f"{f.kind} entry {f.seq}: {f.detail}" for f in report.findings)
-        _say(f"log verify: {'verified' if report.ok else found} — the log key's signatures, hash chain, the tree heads read from the chain")
+        for shop, log in logs.items():
+            batch = log.anchor(anchor)
+            report = log.verify(anchorer=anchor)
+            found = "; ".join(f"{f.kind} entry {f.seq}: {f.detail}" for f in report.findings)
+            _say(f"{shop}: {batch.size} entries → tree head {batch.index}: Merkle root {batch.root} in block "
+                 f"{batch.block_number} (gas {batch.gas_used}); log verify: {'verified' if report.ok else found}")
+        _say(f"on chain (contract {batch.contract}): per log its id, its identity's hash (the shop's DID and log key), "
+             "the tree size and root; log verify checks the log key's signatures, that every entry is the shop's, "
+             "the hash chain and the tree heads read from the chain")
 
-        _step(8, "A resident reads her own access history, with proofs",
-              "kaga-vc log my-history --wallet hanako/wallet.json")
-        challenge = log.create_challenge()
-        did, entries = log.subject_history(answer_challenge(challenge, did=hanako.did, signer=hanako.signer))
-        for item in read_history(did, entries, hanako.signer.key, anchorer=anchor):
+        _step(8, "A resident reads her own access history across the shops, with proofs",
+              "kaga-vc log my-history --wallet hanako/wallet.json --log ryokan/accesslog.db --log-key "
+              "ryokan/accesslog.key --log sake-shop/accesslog.db --log-key sake-shop/accesslog.key")
+        history = []
+        for log in logs.values():  # she asks each shop's log; each finds her entries by its own keyed index
+            challenge = log.create_challenge()
+            did, entries = log.subject_history(answer_challenge(challenge, did=hanako.did, signer=hanako.signer))
+            history += read_history(did, entries, hanako.signer.key, anchorer=anchor)
+        for item in sorted(history, key=lambda i: i.time):
             _say(f"  {item.time} {item.verifier_category}: {item.location} — {item.purpose}; disclosed "
                  f"{', '.join(item.claims)}; {item.result}; proof checked against block {item.anchor_block}")
-        _say(f"{len(entries)} entries, hers only: the log finds them by a keyed index, and only her key opens them")
+        _say(f"{len(history)} entries, hers only, from {len(logs)} shops' logs: each finds them by a keyed index, "
+             "and only her key opens them")
     finally:
         anchor.close()
 
-    _step(9, "The city exports anonymised open data", "kaga-vc log export --anonymized --k 2 --out open-data/")
-    export = export_anonymized(log, base / "open-data", k=2, bucket="month")
+    _step(9, "The city exports anonymised open data across the shops' logs",
+          "kaga-vc log export --anonymized --k 2 --out open-data/ --log ryokan/accesslog.db "
+          "--log sake-shop/accesslog.db --log clinic/accesslog.db")
+    export = export_anonymized(list(logs.values()), base / "open-data", k=2, bucket="month")
     for cell in export.cells:
         _say(f"  {cell['period']} {cell['verifier_category']:<10} {cell['credential_type']:<14} "
              f"{cell['purpose']:<22} {cell['result']:<8} {cell['count']}")
     _say(f"{export.suppressed_cells} cells with fewer than 2 residents suppressed; files: "
          f"{', '.join(p.name for p in export.files)}")
-    log.close()
+    for log in logs.values():
+        log.close()
     _list_files(base)
 
 
@@ -330,7 +346,7 @@ def _claims(result: Any) -> str:
 _DESCRIBED = {
     "env": "source it here (. ./env) to continue by hand",
     "password.txt": "the password of every keystore and wallet of this run",
-    "home": "KAGA_VC_HOME: the city's keys, the embedded chain, records, access log, nonces",
+    "home": "KAGA_VC_HOME: the city's keys, the embedded chain, records, nonces",
     "trust-bundle.jwt": "the city's current trust bundle",
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ RpcUrlOption = typer.Option(None, "--rpc-url", help="JSON-RPC node of the anchor
 ChainIdOption = typer.Option(None, "--chain-id", help="Expected chain id of the node (else $KAGA_VC_CHAIN_ID).")
 ContractOption = typer.Option(None, "--anchor-contract", help="KagaAccessAnchor address on the node "
                               "(else $KAGA_VC_ANCHOR; the embedded chain deploys its own).")
+LogsOption = typer.Option(None, "--log", help="A log database (path or postgresql://…; else $KAGA_VC_ACCESSLOG_URL, "
+                          "else $KAGA_VC_HOME/accesslog.db). Repeat for several verifiers' logs: a log is one "
+                          "verifier's.")
 NoChainOption = typer.Option(False, "--no-chain", help="Do not read the log's tree heads on chain.")
 AccountOption = typer.Option(None, "--anchorer", help="The log operator's anchoring account (0x…) whose tree heads "
                              "to read (default: the one the log recorded with its first head, else the chain's "
@@ -326,18 +329,23 @@ def export(
     anonymized: bool = typer.Option(False, "--anonymized", help="Required: only aggregate, k-anonymous counts."),
     k: int = typer.Option(5, "--k", min=2, help="Publish a cell only when at least K residents are behind it."),
     bucket: str = typer.Option("month", "--bucket", help="Time bucket: day, week or month."),
-    log: str = LogOption,
+    log: list[str] | None = LogsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Export anonymised open data: counts by verifier category, credential type, purpose and period.
 
-    Example: kaga-vc log export --anonymized --k 5 --out open-data/
+    A view across the logs given (one per verifier: --log repeated), read and never written. A resident is
+    counted once per log key: across logs with different keys a cell counts the most residents behind it
+    in one key's logs, never more than there are.
+    Example: kaga-vc log export --anonymized --k 5 --out open-data/ --log ryokan.db --log clinic.db
     """
     from ..accesslog import export_anonymized
 
     if not anonymized:  # a missing required flag is a usage error (exit 2), not bad input
         raise typer.BadParameter("only the anonymised export exists: pass --anonymized", param_hint="--anonymized")
-    with opened_log(log) as opened:
+    with ExitStack() as stack:
+        targets: list[str | None] = [*log] if log else [None]
+        opened = [stack.enter_context(opened_log(target)) for target in targets]
         result = export_anonymized(opened, out, k=k, bucket=bucket)  # type: ignore[arg-type]
     if as_json:
         print_json(result.to_json())
@@ -356,8 +364,10 @@ def my_history(
                                 "$KAGA_VC_HOME/wallet/wallet.json when no --key is given)."),
     key_id: str = typer.Option(None, "--key-id", help="Your authentication method (default: did:key's own)."),
     password_file: Path = PasswordFileOption,
-    log: str = LogOption,
-    log_key: Path = LogKeyOption,
+    log: list[str] | None = LogsOption,
+    log_key: list[Path] | None = typer.Option(None, "--log-key", dir_okay=False, help="The log's subject-index key "
+                                              "file (else $KAGA_VC_ACCESSLOG_KEY, else $KAGA_VC_HOME/accesslog.key); "
+                                              "with several --log, one per --log in the same order, or one for all."),
     no_chain: bool = NoChainOption,
     rpc_url: str = RpcUrlOption,
     chain_id: int = ChainIdOption,
@@ -366,8 +376,10 @@ def my_history(
 ) -> None:
     """Prove control of your DID and read who accessed your data, when, where and why, with proofs.
 
+    Each verifier keeps its own log: give each shop's --log (and its --log-key) to read your history
+    across them, in time order.
     Example: kaga-vc log my-history --did "$RESIDENT_DID" --key resident.json
-    Example: kaga-vc log my-history --wallet wallet.json --json
+    Example: kaga-vc log my-history --wallet wallet.json --log ryokan.db --log-key ryokan.key --log shop.db --log-key shop.key --json
     """
     from ..accesslog import answer_challenge, read_history
     from ..errors import MALFORMED_VALUE_ERROR, InputError
@@ -393,20 +405,30 @@ def my_history(
     if not did:
         raise InputError(MALFORMED_VALUE_ERROR, "--did is needed with --key")
     method_id = key_id or f"{did}#{did.rsplit(':', 1)[-1]}"
-    with opened_log(log, log_key, need_key=True) as opened:
-        challenge = opened.create_challenge()
-        response = answer_challenge(challenge, did=did, signer=KeySigner(private, method_id))
-        subject, entries = opened.subject_history(response)
-        identity = opened.identity()
-    if no_chain or not any(e.proof for e in entries):
-        items = read_history(subject, entries, private, identity=identity)
-    else:
-        with opened_anchor(rpc_url, chain_id, contract) as chain:
-            items = read_history(subject, entries, private, anchorer=chain, identity=identity)
+    targets: list[str | None] = [*log] if log else [None]
+    keys = list(log_key or [])
+    if len(keys) not in (0, 1, len(targets)):
+        raise typer.BadParameter("give one --log-key per --log, or one for all", param_hint="--log-key")
+    found: list[tuple[str, Any, Any]] = []  # (log id, history item, subject entry), across the logs
+    subject = did
+    for n, target in enumerate(targets):
+        with opened_log(target, keys[n] if len(keys) > 1 else (keys[0] if keys else None), need_key=True) as opened:
+            challenge = opened.create_challenge()
+            response = answer_challenge(challenge, did=did, signer=KeySigner(private, method_id))
+            subject, entries = opened.subject_history(response)
+            identity, log_id = opened.identity(), opened.log_id
+        if no_chain or not any(e.proof for e in entries):
+            items = read_history(subject, entries, private, identity=identity)
+        else:
+            with opened_anchor(rpc_url, chain_id, contract) as chain:
+                items = read_history(subject, entries, private, anchorer=chain, identity=identity)
+        found += [(log_id, i, e) for i, e in zip(items, entries, strict=True)]
+    found.sort(key=lambda f: (f[1].time, f[0], f[1].seq))
+    items = [i for _, i, _ in found]
     if as_json:
         print_json({"did": subject, "entries": [
-            {**i.to_json(), "record": e.entry.record, "proof": e.proof.to_json() if e.proof else None}
-            for i, e in zip(items, entries, strict=True)]})
+            {**i.to_json(), "logId": log_id, "record": e.entry.record, "proof": e.proof.to_json() if e.proof else None}
+            for log_id, i, e in found]})
         return
     from rich.table import Table
 

@@ -67,8 +67,11 @@ def serve(
                                              "did:web document, served at /.well-known/did.json."),
     log_key: Path | None = typer.Option(None, "--log-key", dir_okay=False, help="The access log's subject-index key "
                                         "(else $KAGA_VC_ACCESSLOG_KEY, else $KAGA_VC_HOME/accesslog.key)."),
-    operator_key: Path | None = typer.Option(None, "--operator-key", dir_okay=False, help="Keystore that signs the log's "
-                                             "record of each subject-access call (default: the verifier key)."),
+    verifier_key: Path | None = typer.Option(None, "--verifier-key", dir_okay=False, help="Keystore of this server's "
+                                             "one verifier: it signs the presentation requests, and every access-log "
+                                             "entry (subject-access calls too) names its DID (default: "
+                                             "$KAGA_VC_HOME/verifier/verifier-key.json, created on first use). A log "
+                                             "is one verifier's: the server does not start on another's (--log)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes (use PostgreSQL "
                                 "--records/--log with several)."),
     max_body: int = typer.Option(1024 * 1024, "--max-body", min=1024, help="Largest request body, in bytes."),
@@ -81,7 +84,7 @@ def serve(
     Example: kaga-vc serve --tls-cert cert.pem --tls-key key.pem --issuer-key eddsa=ed25519.json --admin-tokens tokens.json
     """
     from ..issuer.service import CITY_FILE, city_dir
-    from ..server import IssuerSettings, ServerSettings
+    from ..server import IssuerSettings, ServerSettings, check_log_owner
     from ..server import serve as run
 
     if bool(tls_cert) != bool(tls_key):
@@ -111,12 +114,13 @@ def serve(
         role=role, base_url=origin.rstrip("/"), issuers=tuple(issuers), home=home, records_url=records, log_url=log,
         admin_tokens=str(admin_tokens.resolve()) if admin_tokens else None,
         bundle=str(bundle.resolve()) if bundle else None, max_body_bytes=max_body, verify_rate_per_minute=verify_rate,
-        extra={**{k: str(v.resolve()) for k, v in (("log_key", log_key), ("operator_key", operator_key),
+        extra={**{k: str(v.resolve()) for k, v in (("log_key", log_key), ("verifier_key", verifier_key),
                                                    ("did_document", did_document)) if v},
                **({"policy": str(policy.resolve())} if policy else {}),
                **{k: v for k, v in (("trusted_city", trusted_city), ("category", category), ("shop_name", shop_name),
                                     ("shop_location", shop_location)) if v}},
     )
+    check_log_owner(settings)  # before binding: never a server writing into another verifier's log
     if issuers or admin_tokens is not None:
         password: str | None = read_password(password_file)
     else:  # subject access (the operator key) uses it when given; a plain verifier needs none

@@ -14,6 +14,7 @@ from ._issuers import ServedIssuer
 from ._run import serve
 from ._settings import IssuerSettings, ServerSettings
 from ._state import ServerState
+from ._verifier import check_log_owner
 
 __all__ = [
     "ROUTE_GROUPS",
@@ -26,6 +27,7 @@ __all__ = [
     "add_client",
     "app_from_env",
     "build_state",
+    "check_log_owner",
     "create_app",
     "list_clients",
     "remove_client",

@@ -12,15 +12,15 @@ Thin adapters over :mod:`kaga_vc.verifier.openid4vp` and :func:`kaga_vc.verifier
 - ``GET /openid4vp/requests/{handle}`` → ``{"status": "pending"}`` or the verdict (the page polls it).
 
 Both protocols run the same verification (the trust bundle given to ``kaga-vc serve --bundle``, the
-policy, the durable nonce store) and leave the same access-log entry, signed by the shop's key
-(``$KAGA_VC_HOME/verifier/verifier-key.json``, the one ``kaga-vc request create`` uses; created on
-first use). Nothing here needs the internet.
+policy, the durable nonce store) and leave the same access-log entry, in the log of the server's one
+verifier, the shop (its key: ``--verifier-key``, else ``$KAGA_VC_HOME/verifier/verifier-key.json``, the
+one ``kaga-vc request create`` uses; created on first use; :mod:`._verifier`). Nothing here needs the
+internet.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from ..verifier.request import CredentialQuery
 from ..verifier.verdict import counter_verdict
 from ._http import json_response, read_body, read_json
 from ._state import ServerState
+from ._verifier import log_key_file, verifier_signer
 
 NO_STORE = {"Cache-Control": "no-store"}
 # what the clerk can ask for: purpose and claims
@@ -56,8 +57,6 @@ class ShopVerifier:
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
-        self._lock = threading.Lock()
-        self._signer: Any = None
         settings = state.settings
         self.home = Path(settings.home) if settings.home else _default_home()
         self.requests_path = default_openid4vp_path(self.home)
@@ -66,24 +65,7 @@ class ShopVerifier:
         self.nonces_path = default_nonce_path(self.home)
 
     def signer(self) -> Any:
-        with self._lock:
-            if self._signer is None:
-                from ..did import did_key_from_public_key
-                from ..keys import KeySigner, KeyType, PrivateKey
-                from ..keys.keystore import load_key, save_key
-
-                path = self.requests_path.parent / "verifier-key.json"
-                password = self.state.password
-                if password is None:
-                    raise InputError("kaga:password-required", "the shop's verifier key needs the keystore password")
-                if path.exists():
-                    key = load_key(path, password)
-                else:
-                    key = PrivateKey.generate(KeyType.ED25519)
-                    save_key(path, key, password, label="verifier")
-                did = did_key_from_public_key(key.public_key)
-                self._signer = KeySigner(key, f"{did}#{did.rsplit(':', 1)[-1]}")
-            return self._signer
+        return verifier_signer(self.state)
 
     def bundle(self) -> str:
         path = self.state.settings.bundle
@@ -101,18 +83,11 @@ class ShopVerifier:
 
     def record(self, result: VerificationResult) -> None:
         """The access-log entry, as ``kaga-vc verify --request`` writes it."""
-        from ..accesslog import (
-            DEFAULT_KEY_FILE,
-            ENV_LOG_KEY,
-            AccessEntry,
-            AccessLog,
-            load_or_create_log_key,
-            log_url,
-        )
+        from ..accesslog import AccessEntry, AccessLog, load_or_create_log_key, log_url
         from ..did import DIDURL
 
         signer = self.signer()
-        key = load_or_create_log_key(os.environ.get(ENV_LOG_KEY) or self.home / DEFAULT_KEY_FILE)
+        key = load_or_create_log_key(log_key_file(self.state.settings))
         extra = self.state.settings.extra
         entry = AccessEntry.from_verification(result, verifier=str(DIDURL.parse(signer.key_id).did),
                                               verifier_category=extra.get("category"),

@@ -12,13 +12,13 @@ The construction is the library's (:meth:`kaga_vc.accesslog.AccessLog.create_cha
 A response not signed by the DID it names, for another log, expired or replayed gets 403 and nothing
 else: the log finds entries only by the keyed index of a DID whose control was just proven, and what
 was disclosed stays encrypted to the subject's key. Every call, granted or refused, is itself
-recorded in the access log (purpose ``subject access``), signed by the server's operator key; a
-refused call is recorded without a subject, since no DID was proven.
+recorded in the access log (purpose ``subject access``) under the server's one verifier (the key of
+:mod:`._verifier`, the one the counter's entries name: a log is one verifier's); a refused call is
+recorded without a subject, since no DID was proven.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +29,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import LOG_UNAVAILABLE, MALFORMED_VALUE_ERROR, AccessLogError, InputError, KagaError
+from ..errors import (
+    LOG_UNAVAILABLE,
+    LOG_VERIFIER_MISMATCH,
+    MALFORMED_VALUE_ERROR,
+    AccessLogError,
+    InputError,
+    KagaError,
+)
 from ._http import client_key, json_response, read_json
 from ._middleware import rate_limited_problem
 from ._problems import problem_response
 from ._state import ServerState
+from ._verifier import log_key_file, verifier_signer
 
 PURPOSE = "subject access"
 SERVICE = "kaga-vc serve subject access"
@@ -41,7 +49,7 @@ SERVICE = "kaga-vc serve subject access"
 
 @dataclass(slots=True)
 class SubjectAccess:
-    """The access log and the operator's signer, opened on first use by one worker."""
+    """The access log and the server's verifier signer, opened on first use by one worker."""
 
     log: Any  # kaga_vc.accesslog.AccessLog
     signer: Any  # kaga_vc.keys.KeySigner
@@ -57,20 +65,20 @@ class SubjectAccess:
         try:
             did, entries = self.log.subject_history(response)
         except KagaError as error:
-            self._record(AccessEntry(verifier=self._operator, purpose=PURPOSE, result="refused", reason=error.code,
+            self._record(AccessEntry(verifier=self._verifier, purpose=PURPOSE, result="refused", reason=error.code,
                                      service=SERVICE))
             raise
         batches = {(b.tree_size, b.root): b for b in self.log.batches()}
         used = {(e.proof.tree_size, e.proof.root) for e in entries if e.proof is not None}
         identity = self.log.identity()
-        self._record(AccessEntry(verifier=self._operator, purpose=PURPOSE, result="accepted", subject=did,
+        self._record(AccessEntry(verifier=self._verifier, purpose=PURPOSE, result="accepted", subject=did,
                                  service=SERVICE))
         return {"subject": did, "identity": identity.to_json() if identity is not None else None,
                 "entries": [e.to_json() for e in entries],
                 "anchors": [batches[k].to_json() for k in sorted(used) if k in batches]}
 
     @property
-    def _operator(self) -> str:
+    def _verifier(self) -> str:
         return str(self.signer.key_id).split("#", 1)[0]
 
     def _record(self, entry: Any) -> None:
@@ -90,28 +98,18 @@ def _home(state: ServerState) -> Path:
 
 
 def open_subject_access(state: ServerState) -> SubjectAccess:
-    """Open the log (with its subject-index key) and the operator key; ``kaga:log-unavailable`` if absent."""
-    from ..accesslog import DEFAULT_KEY_FILE, ENV_LOG_KEY, AccessLog, load_or_create_log_key
-    from ..did import did_key_from_public_key
-    from ..keys import KeySigner, KeyType, PrivateKey
-    from ..keys.keystore import load_key, save_key
+    """Open the log (with its subject-index key) and the server's verifier key; ``kaga:log-unavailable`` if absent."""
+    from ..accesslog import AccessLog, load_or_create_log_key
 
-    home = _home(state)
-    key_file = Path(state.settings.extra.get("log_key") or os.environ.get(ENV_LOG_KEY) or home / DEFAULT_KEY_FILE)
+    key_file = log_key_file(state.settings)
     if not key_file.exists():
         raise AccessLogError(LOG_UNAVAILABLE, "this server has no access log key: subject access is closed")
     if state.password is None:
-        raise AccessLogError(LOG_UNAVAILABLE, "subject access needs the keystore password (the operator key)")
+        raise AccessLogError(LOG_UNAVAILABLE, "subject access needs the keystore password (the verifier key)")
     log_key = load_or_create_log_key(key_file, create=False)
-    operator = Path(state.settings.extra.get("operator_key") or home / "verifier" / "verifier-key.json")
-    if operator.exists():
-        private = load_key(operator, state.password)
-    else:
-        private = PrivateKey.generate(KeyType.ED25519)
-        save_key(operator, private, state.password, label="verifier")
-    did = did_key_from_public_key(private.public_key)
-    log = AccessLog.open(state.settings.log_url, log_key=log_key, home=str(home))
-    return SubjectAccess(log, KeySigner(private, f"{did}#{did.rsplit(':', 1)[-1]}"), threading.Lock())
+    signer = verifier_signer(state)
+    log = AccessLog.open(state.settings.log_url, log_key=log_key, home=str(_home(state)))
+    return SubjectAccess(log, signer, threading.Lock())
 
 
 def _access(state: ServerState) -> SubjectAccess:
@@ -156,7 +154,7 @@ async def history(request: Request) -> Response:
     try:
         found = await run_in_threadpool(access.history, response)
     except KagaError as error:
-        if error.code == LOG_UNAVAILABLE:
+        if error.code in (LOG_UNAVAILABLE, LOG_VERIFIER_MISMATCH):  # the server's fault, not the caller's: 503
             raise
         # whatever is wrong with the proof of control (signature, DID, nonce), the caller gets nothing
         return problem_response(error.code, error.detail, 403, headers={"Cache-Control": "no-store"})

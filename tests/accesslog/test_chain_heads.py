@@ -22,6 +22,7 @@ from kaga_vc.errors import (
     LOG_REWRITTEN,
     LOG_SIGNER_MISMATCH,
     LOG_TRUNCATED,
+    LOG_VERIFIER_MISMATCH,
     AccessLogError,
 )
 
@@ -149,7 +150,9 @@ def test_another_identity_than_the_chain_committed(tmp_path: Path, ryokan: Party
         log.anchor(anchorer)
     _sql(db, ("UPDATE log_meta SET value = ? WHERE name = 'verifier'", (bob.did,)))
     with AccessLog.open(str(db), log_key=LOG_KEY) as log:
-        assert _codes(log, anchorer) == [("identity", None, LOG_IDENTITY_MISMATCH)]
+        # the chain committed ryokan's log; and the entries, ryokan's, are not those of the stated verifier
+        assert _codes(log, anchorer) == [("identity", None, LOG_IDENTITY_MISMATCH),
+                                         ("verifier", 0, LOG_VERIFIER_MISMATCH), ("verifier", 1, LOG_VERIFIER_MISMATCH)]
 
 
 def test_a_log_made_before_it_had_its_own_key(tmp_path: Path, ryokan: Party, alice: Party, anchorer: Any) -> None:

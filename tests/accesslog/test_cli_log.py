@@ -24,8 +24,7 @@ def invoke(*args: str):
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ryokan: Party, clinic: Party, alice: Party,
-         bob: Party) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ryokan: Party, alice: Party, bob: Party) -> Path:
     monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
     for name in ("KAGA_VC_ACCESSLOG_URL", "KAGA_VC_ACCESSLOG_KEY", "KAGA_VC_RPC_URL", "KAGA_VC_ANCHOR"):
         monkeypatch.delenv(name, raising=False)
@@ -34,7 +33,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ryokan: Party, clinic:
     with AccessLog.open(None, log_key=key, signer=ryokan.signer) as log:
         for i in range(6):
             log.record(entry(ryokan, make_party() if i % 3 else alice))
-        log.record(entry(clinic, bob, verifier_category="healthcare", purpose="consultation"), signer=clinic.signer)
+        log.record(entry(ryokan, bob, verifier_category="healthcare", purpose="consultation"))
     return tmp_path
 
 

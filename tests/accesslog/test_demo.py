@@ -22,9 +22,16 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
                      "anchored on chain", "log verify: verified", "proof checked against block", "demo complete"):
         assert expected in out, expected
     run = tmp_path / "run-1"  # each run gets its own folder under --workdir
-    with AccessLog.open(str(run / "home" / "accesslog.db"), log_key=None) as log:
-        assert len(log) == 5 and log.verify().ok and log.batches()[0].size == 5
-        assert [e.body["result"] for e in log.entries()] == ["accepted"] * 3 + ["refused", "accepted"]
+    # one log per shop (a log is one verifier's): each names its shop alone, verifies and is anchored
+    results = {}
+    for shop in ("ryokan", "sake-shop", "clinic"):
+        with AccessLog.open(str(run / shop / "accesslog.db"), log_key=None) as log:
+            identity = log.identity()
+            assert identity is not None and log.verify().ok and log.batches()[0].size == len(log)
+            assert {e.body["verifier"] for e in log.entries()} == {identity.verifier}
+            results[shop] = [e.body["result"] for e in log.entries()]
+    assert results == {"ryokan": ["accepted"] * 2, "sake-shop": ["accepted"], "clinic": ["accepted", "refused"]}
+    assert not (run / "home" / "accesslog.db").exists()  # no log shared by the shops
     assert (run / "open-data" / "access-counts.csv").read_text().count("\n") >= 2
     # plain words, not Python reprs; every kept file listed
     assert "verified=" not in out and "['" not in out and "None" not in out
@@ -43,5 +50,5 @@ def test_demo_runs_twice_in_the_same_workdir(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "demo complete" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-2"]
-    with AccessLog.open(str(tmp_path / "run-2" / "home" / "accesslog.db"), log_key=None) as log:
-        assert len(log) == 5 and log.verify().ok
+    with AccessLog.open(str(tmp_path / "run-2" / "clinic" / "accesslog.db"), log_key=None) as log:
+        assert len(log) == 2 and log.verify().ok

@@ -60,15 +60,19 @@ def test_every_hint_runs_as_printed_in_the_run_folder(demo_run: tuple[Path, str]
     # the hand-made visit was verified, recorded and shows in Hanako's history next to the demo's two
     assert "verified" in by_name["verify hanako/response.png"]
     assert "bundleTrust" in by_name["verify hanako/kyc.sd-jwt"]  # one credential, the bundle alone, offline
-    assert "recorded as access-log entry 5" in by_name["verify hanako/response.png"]
+    assert "recorded as access-log entry 2" in by_name["verify hanako/response.png"]  # the ryokan's third
     assert "who accessed" in by_name["log my-history"]
-    done = subprocess.run(["bash", "-c", ". ./env && kaga-vc log my-history --wallet hanako/wallet.json --json"],
+    # her history across two shops' logs, each with its own key
+    across = ("kaga-vc log my-history --wallet hanako/wallet.json --log ryokan/accesslog.db --log-key "
+              "ryokan/accesslog.key --log sake-shop/accesslog.db --log-key sake-shop/accesslog.key --json")
+    done = subprocess.run(["bash", "-c", f". ./env && {across}"],
                           check=False, capture_output=True, text=True, env=_env(), cwd=run, timeout=120)
     assert done.returncode == 0, done.stderr
     history = json.loads(done.stdout)["entries"]
     places = [e["location"] for e in history]
     assert places.count("Yamanaka Onsen ryokan, front desk") == 2 and "Yamashiro Onsen sake shop, till" in places
     assert all(e["result"] == "accepted" for e in history)  # Taro's refusal is not hers
+    assert len({e["logId"] for e in history}) == 2 and [e["time"] for e in history] == sorted(e["time"] for e in history)
     assert "revoked" in by_name["issued list"]
     assert (run / "open-data" / "access-counts.csv").is_file()
 

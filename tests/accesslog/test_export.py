@@ -5,37 +5,49 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kaga_vc.accesslog import AccessLog, export_anonymized
-from kaga_vc.errors import InputError
+from kaga_vc.errors import MALFORMED_VALUE_ERROR, InputError
 
-from .conftest import Party, entry, make_party
+from .conftest import LOG_KEY, Party, entry, make_party
 
 START = datetime(2026, 10, 1, 9, 15, 42, tzinfo=UTC)
 
 
+CLINIC_KEY = bytes(range(100, 132))  # another verifier, another log, its own key
+
+
 @pytest.fixture
-def population(sqlite_log: AccessLog, ryokan: Party, clinic: Party) -> tuple[AccessLog, list[Party]]:
+def clinic_log(tmp_path: Path, clinic: Party) -> Iterator[AccessLog]:
+    log = AccessLog.open(str(tmp_path / "clinic.db"), log_key=CLINIC_KEY, signer=clinic.signer)
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def population(sqlite_log: AccessLog, clinic_log: AccessLog, ryokan: Party,
+               clinic: Party) -> tuple[list[AccessLog], list[Party]]:
+    """The ryokan's log and the clinic's: a log is one verifier's, the export reads both."""
     residents = [make_party() for _ in range(8)]
     for i, resident in enumerate(residents):
         for visit in range(3):  # many visits by the same people: they must not count as more people
             sqlite_log.record(entry(ryokan, resident, time=START + timedelta(days=visit, hours=i)))
     # a rare combination: two residents at the clinic, refused once
     for resident in residents[:2]:
-        sqlite_log.record(entry(clinic, resident, purpose="consultation", verifier_category="healthcare",
-                                credential_types=["KagaKYCCredential"], time=START + timedelta(days=3)),
-                          signer=clinic.signer)
+        clinic_log.record(entry(clinic, resident, purpose="consultation", verifier_category="healthcare",
+                                credential_types=["KagaKYCCredential"], time=START + timedelta(days=3)))
     sqlite_log.record(entry(ryokan, residents[0], result="refused", reason="kaga:credential-revoked",
                             time=START + timedelta(days=40)))
-    return sqlite_log, residents
+    return [sqlite_log, clinic_log], residents
 
 
 @pytest.mark.parametrize("k", [2, 3, 5, 9])
-def test_no_published_cell_has_fewer_than_k_subjects(population: tuple[AccessLog, list[Party]], tmp_path: Path,
+def test_no_published_cell_has_fewer_than_k_subjects(population: tuple[list[AccessLog], list[Party]], tmp_path: Path,
                                                      k: int) -> None:
     log, _ = population
     result = export_anonymized(log, tmp_path / "out", k=k, bucket="month")
@@ -57,8 +69,8 @@ def test_no_published_cell_has_fewer_than_k_subjects(population: tuple[AccessLog
     assert result.suppressed_cells >= 1
 
 
-def test_the_export_holds_no_identifier_nor_exact_time(population: tuple[AccessLog, list[Party]], tmp_path: Path,
-                                                       ryokan: Party, clinic: Party) -> None:
+def test_the_export_holds_no_identifier_nor_exact_time(population: tuple[list[AccessLog], list[Party]],
+                                                       tmp_path: Path, ryokan: Party, clinic: Party) -> None:
     log, residents = population
     for bucket in ("day", "week", "month"):
         out = tmp_path / bucket
@@ -70,12 +82,12 @@ def test_the_export_holds_no_identifier_nor_exact_time(population: tuple[AccessL
         assert "Yamanaka" not in text and "front desk" not in text  # locations are not published
         assert "ageOver18" not in text and "residentOf" not in text  # nor claim names
         assert not re.search(r"\d{2}:\d{2}", text)  # no time of day
-        assert "subjectIndex" not in text and log.log_id not in text
+        assert "subjectIndex" not in text and all(one.log_id not in text for one in log)
         for value in json.loads((out / "access-counts.json").read_text())["cells"]:
             assert set(value) == {"period", "verifier_category", "credential_type", "purpose", "result", "count"}
 
 
-def test_buckets(population: tuple[AccessLog, list[Party]], tmp_path: Path) -> None:
+def test_buckets(population: tuple[list[AccessLog], list[Party]], tmp_path: Path) -> None:
     log, _ = population
     periods = {c["period"] for c in export_anonymized(log, tmp_path / "w", k=2, bucket="week").cells}
     assert periods and all(re.fullmatch(r"\d{4}-W\d{2}", p) for p in periods)
@@ -128,3 +140,34 @@ def test_every_csv_cell_is_escaped(sqlite_log: AccessLog, ryokan: Party, tmp_pat
         assert not cell[:1] in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"), cell
         assert "\r" not in cell and "\t" not in cell
     assert rows[1][2].startswith("'")
+
+
+def test_an_export_across_verifiers_is_a_view_not_a_log(sqlite_log: AccessLog, clinic_log: AccessLog, ryokan: Party,
+                                                        clinic: Party, tmp_path: Path) -> None:
+    """Issue 12: a log is one verifier's. The export by category reads several verifiers' logs and writes no
+    entry into any; a resident counts once per key (never more residents than there are)."""
+    a, b, c = make_party(), make_party(), make_party()
+    for who in (a, b):
+        clinic_log.record(entry(clinic, who, purpose="consultation", verifier_category="healthcare", time=START))
+    other_key = tmp_path / "dental.db"
+    with AccessLog.open(str(other_key), log_key=bytes(range(50, 82)), signer=ryokan.signer) as dental:
+        dental.record(entry(ryokan, c, purpose="consultation", verifier_category="healthcare", time=START))
+        dental.record(entry(ryokan, a, purpose="consultation", verifier_category="healthcare", time=START))
+        before = [(len(one), one.identity()) for one in (clinic_log, dental)]
+        cell = ("2026-10", "healthcare", "KagaResidentCredential", "consultation", "accepted")
+        # two logs under different keys: a and b, c and a — the same a cannot be told apart: 2 residents, not 4
+        assert cell not in _cells(export_anonymized([clinic_log, dental], tmp_path / "x", k=3).cells)
+        assert _cells(export_anonymized([clinic_log, dental], tmp_path / "y", k=2).cells)[cell] == 4
+        assert [(len(one), one.identity()) for one in (clinic_log, dental)] == before  # read, not written
+        assert clinic_log.verify().ok and dental.verify().ok
+        with pytest.raises(InputError) as info:
+            export_anonymized([clinic_log, clinic_log], tmp_path / "z", k=2)
+        assert info.value.code == MALFORMED_VALUE_ERROR
+    # logs under one key: the same resident is one index in both — a, b and c are three
+    with AccessLog.open(str(tmp_path / "shared-key.db"), log_key=LOG_KEY, signer=clinic.signer) as second:
+        second.record(entry(clinic, c, purpose="consultation", verifier_category="healthcare", time=START))
+        second.record(entry(clinic, a, purpose="consultation", verifier_category="healthcare", time=START))
+        with AccessLog.open(str(tmp_path / "first-key.db"), log_key=LOG_KEY, signer=clinic.signer) as first:
+            for who in (a, b):
+                first.record(entry(clinic, who, purpose="consultation", verifier_category="healthcare", time=START))
+            assert _cells(export_anonymized([first, second], tmp_path / "s", k=3).cells)[cell] == 4

@@ -16,13 +16,13 @@ from kaga_vc.accesslog import AccessLog, answer_challenge, log_url, read_history
 from .conftest import LOG_KEY, Party, entry
 
 
-def test_postgresql_log_end_to_end(postgres_database: str, ryokan: Party, clinic: Party, alice: Party, bob: Party,
+def test_postgresql_log_end_to_end(postgres_database: str, ryokan: Party, alice: Party, bob: Party,
                                    anchorer: Any) -> None:
     assert log_url(postgres_database).startswith("postgresql+psycopg://")
     with AccessLog.open(postgres_database, log_key=LOG_KEY, signer=ryokan.signer) as log:
         for i in range(5):
             log.record(entry(ryokan, alice if i % 2 else bob))
-        log.record(entry(clinic, alice, verifier_category="healthcare"), signer=clinic.signer)
+        log.record(entry(ryokan, alice, verifier_category="healthcare"))
         batch = log.anchor(anchorer)
         assert batch.size == 6 and log.verify(anchorer=anchorer).ok
         did, entries = log.subject_history(answer_challenge(log.create_challenge(), did=alice.did, signer=alice.signer))

@@ -25,11 +25,10 @@ from .conftest import Party, entry, make_party
 
 
 @pytest.fixture
-def filled(sqlite_log: AccessLog, ryokan: Party, clinic: Party, alice: Party, bob: Party, anchorer: Any) -> AccessLog:
+def filled(sqlite_log: AccessLog, ryokan: Party, alice: Party, bob: Party, anchorer: Any) -> AccessLog:
     for i in range(6):
         sqlite_log.record(entry(ryokan, alice, claims=["ageOver18"], purpose=f"stay-{i}"))
-        sqlite_log.record(entry(clinic, bob, claims=["insuranceNumber"], purpose="consultation",
-                                verifier_category="healthcare"), signer=clinic.signer)
+        sqlite_log.record(entry(ryokan, bob, claims=["insuranceNumber"], purpose="consultation"))
     sqlite_log.anchor(anchorer)
     sqlite_log.record(entry(ryokan, alice, result="refused", reason="kaga:credential-revoked"))  # not anchored yet
     return sqlite_log

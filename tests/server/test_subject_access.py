@@ -22,8 +22,9 @@ from kaga_vc.accesslog._entry import RecordedEntry
 from kaga_vc.accesslog._log import SubjectEntry
 from kaga_vc.did import did_key_from_public_key
 from kaga_vc.keys import KeySigner, KeyType, PrivateKey
+from kaga_vc.keys.keystore import save_key
 
-from ._harness import Server, start_server
+from ._harness import PASSWORD, Server, start_server
 
 LOG_KEY = bytes(range(32))
 
@@ -71,12 +72,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         log.anchor(anchorer)
         log.record(AccessEntry(verifier=ryokan.did, subject=alice.did, purpose="late", result="refused",
                                reason="kaga:credential-revoked"))  # not anchored yet: no proof
-    server = start_server(["--role", "verifier"], workdir=workdir)
+    # the server is the ryokan: a log is one verifier's, and its subject-access calls are the ryokan's entries
+    server = start_server(["--role", "verifier", "--verifier-key", str(verifier_keystore(workdir, ryokan))],
+                          workdir=workdir)
     try:
         yield World(server, home, alice, bob, anchorer)
     finally:
         server.terminate()
         anchorer.close()
+
+
+def verifier_keystore(directory: Path, who: Party) -> Path:
+    """``who``'s key as the keystore a server's --verifier-key reads (a fast scrypt: a test keystore)."""
+    path = directory / "verifier-key.json"
+    save_key(path, who.key, PASSWORD, label="verifier", scrypt_n=2**10)
+    return path
 
 
 def _ask(world: World, who: Party, *, did: str | None = None) -> Any:

@@ -62,7 +62,7 @@ def test_subject_access_across_workers_on_a_postgres_log(tmp_path: Path, postgre
     """A challenge made by one worker is answered at another (challenges live in the shared log)."""
     from kaga_vc.accesslog import AccessEntry, AccessLog, Challenge, answer_challenge
 
-    from .test_subject_access import LOG_KEY, party
+    from .test_subject_access import LOG_KEY, party, verifier_keystore
 
     home = tmp_path / "home"
     home.mkdir()
@@ -70,7 +70,8 @@ def test_subject_access_across_workers_on_a_postgres_log(tmp_path: Path, postgre
     ryokan, alice = party(), party()
     with AccessLog.open(postgres_database, log_key=LOG_KEY, signer=ryokan.signer) as log:
         log.record(AccessEntry(verifier=ryokan.did, subject=alice.did, purpose="stay", result="accepted"))
-    server = start_server(["--role", "verifier", "--log", postgres_database, "--workers", "2"], workdir=tmp_path,
+    server = start_server(["--role", "verifier", "--log", postgres_database, "--workers", "2",
+                           "--verifier-key", str(verifier_keystore(tmp_path, ryokan))], workdir=tmp_path,
                           name="subject-workers")
     try:
         responses = []
