@@ -119,7 +119,8 @@ def verification_recorder(*, verifier_key: Path | None, log: str | None, categor
 
     Yields the ``on_complete`` callback for :func:`kaga_vc.verifier.verify_response`: it records the
     outcome, accepted or refused, signed by the verifier's key, before the nonce is committed. A wrong
-    password or an unusable log therefore fails first and consumes nothing (issue 13). The key is
+    password, an unusable log or another verifier's log (``kaga:log-verifier-mismatch``: a log is one
+    verifier's) therefore fails first and consumes nothing (issue 13). The key is
     ``--verifier-key`` or the one ``kaga-vc request create`` made; without either the verification is
     not recorded, a warning says so (stderr), and ``None`` is yielded.
     """
@@ -135,6 +136,13 @@ def verification_recorder(*, verifier_key: Path | None, log: str | None, categor
 
     verifier = str(DIDURL.parse(signer.key_id).did)
     with opened_log(log, need_key=True, create_key=True) as opened:
+        identity = opened.identity()
+        if identity is not None and identity.verifier != verifier:  # before verifying: no nonce consumed
+            from ..errors import LOG_VERIFIER_MISMATCH, AccessLogError
+
+            raise AccessLogError(LOG_VERIFIER_MISMATCH, f"this access log is {identity.verifier}'s, not {verifier}'s "
+                                 "(the verifier key's): a log is one verifier's — give this verifier its own --log")
+
         def record(result: Any) -> None:
             entry = AccessEntry.from_verification(result, verifier=verifier, verifier_category=category)
             recorded = opened.record(entry, signer=signer)

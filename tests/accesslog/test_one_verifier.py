@@ -176,3 +176,29 @@ def test_log_verify_names_it_on_the_command_line(tmp_path: Path, monkeypatch: py
     human = CliRunner().invoke(app, ["log", "verify", "--log", str(db), "--no-chain"])
     assert human.exit_code == ExitCode.INVALID and LOG_VERIFIER_MISMATCH in human.output
 
+
+
+def test_kaga_vc_verify_for_another_verifier_stops_before_verifying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    password_env: str, ryokan: Party,
+                                                                    clinic: Party, alice: Party) -> None:
+    """``kaga-vc verify --request`` with another verifier's key on the ryokan's log: refused with the code
+    before anything is verified (no nonce consumed), and the log is as it was."""
+    from kaga_vc.keys.keystore import save_key
+
+    monkeypatch.setenv("KAGA_VC_HOME", str(tmp_path))
+    db, key_file = tmp_path / "ryokan.db", tmp_path / "ryokan.key"
+    key_file.write_text(LOG_KEY.hex())
+    key_file.chmod(0o600)
+    monkeypatch.setenv("KAGA_VC_ACCESSLOG_KEY", str(key_file))
+    with AccessLog.open(str(db), log_key=LOG_KEY, signer=ryokan.signer) as log:
+        log.record(entry(ryokan, alice))
+        before = [e.record for e in log.entries()]
+    save_key(tmp_path / "clinic.json", clinic.key, password_env, scrypt_n=2**10)
+    for name in ("response.txt", "request.jwt", "bundle.jwt"):
+        (tmp_path / name).write_text("not read: the log refuses first\n")
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "response.txt"), "--request",
+                                      str(tmp_path / "request.jwt"), "--bundle", str(tmp_path / "bundle.jwt"),
+                                      "--verifier-key", str(tmp_path / "clinic.json"), "--log", str(db), "--json"])
+    assert result.exit_code != 0 and LOG_VERIFIER_MISMATCH in result.output, result.output
+    with AccessLog.open(str(db), log_key=LOG_KEY) as log:
+        assert [e.record for e in log.entries()] == before
