@@ -35,7 +35,8 @@ NOT_FOR_VERIFY = ("typer", "click", "rich", "requests", "urllib3", "pydantic", "
                   "kaga_vc.registry", "kaga_vc.issuer", "web3", "eth_tester", "evm", "eth_hash", "Crypto", "pycparser",
                   "kaga_vc.credentials._model", "pydantic_core", "annotated_types", "asyncio", "ssl", "lxml.etree",
                   "urllib.request", "http", "email", "aiohttp", "pyld.documentloader.aiohttp",
-                  "pyld.documentloader.requests", "pyld.documentloader.file")
+                  "pyld.documentloader.requests", "pyld.documentloader.file", "kaga_vc.keys._private",
+                  "kaga_vc.status._lists")
 NOT_FOR_HELP = ("typer", "click", "rich", "pydantic", "sqlalchemy", "kaga_vc.credentials", "kaga_vc.did")
 
 # runs main() as the console script does, then prints the top-level packages it imported (stderr, last line)

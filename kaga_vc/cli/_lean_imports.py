@@ -33,7 +33,7 @@ HIDDEN_WHILE = {
 }
 # packages initialised without their __init__ body (re-exports kaga_vc never reads)
 BARE_PACKAGES = ("pyld",)
-# modules executed on first attribute access
+# modules executed on first attribute access (pyld.jsonld imports it for HTML documents)
 LAZY = ("lxml.html",)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import coincurve
 
@@ -16,9 +16,11 @@ from ..errors import (
     KeystoreError,
 )
 from ._keccak import keccak256
-from ._private import PrivateKey
 from ._public import PublicKey
 from ._types import KeyType
+
+if TYPE_CHECKING:  # imported where a keystore is read: a did:ethr verify needs no private key
+    from ._private import PrivateKey
 
 
 def to_checksum_address(address: bytes | str) -> str:
@@ -71,6 +73,8 @@ def export_v3_keystore(key: PrivateKey, password: str) -> dict[str, Any]:
 def import_v3_keystore(keystore: dict[str, Any] | str, password: str) -> PrivateKey:
     """Decrypt an Ethereum V3 keystore; a wrong password or a damaged file raises KeystoreError."""
     from eth_account import Account
+
+    from ._private import PrivateKey
 
     try:
         data = json.loads(keystore) if isinstance(keystore, str) else keystore

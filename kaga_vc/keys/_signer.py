@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ._private import PrivateKey
 from ._types import KeyType
+
+if TYPE_CHECKING:  # an annotation only: verifying imports no private-key machinery
+    from ._private import PrivateKey
 
 
 @runtime_checkable

@@ -32,11 +32,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..did import DID
 from ..errors import BUNDLE_KEY_NOT_CERTIFIED, InputError, KagaError, ProofError
-from ..keys import KeyType, PrivateKey, PublicKey, Signer
+from ..keys import KeyType, PublicKey, Signer
+
+if TYPE_CHECKING:  # an annotation only: verifying a bundle imports no private-key machinery
+    from ..keys import PrivateKey
 
 JSONObject = dict[str, Any]
 CERTIFICATE_TYP = "kaga-bundle-key+jwt"
