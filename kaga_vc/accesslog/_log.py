@@ -37,7 +37,7 @@ from ..errors import (
     KagaError,
     ProofError,
 )
-from ..keys import PrivateKey, Signer
+from ..keys import KeyType, PrivateKey, Signer
 from . import _store as st
 from ._entry import (
     GENESIS,
@@ -54,6 +54,7 @@ from ._entry import (
 from ._identity import LogIdentity, log_signer
 from ._policy import AnchorPolicy
 from ._proof import Anchorer, InclusionProof, check_inclusion
+from ._sealing import Job, seal_group
 from ._subject import (
     CHALLENGE_TYP,
     decrypt_subject_data,
@@ -61,6 +62,7 @@ from ._subject import (
     encryption_key,
     key_check,
     subject_index,
+    subject_payload,
 )
 from .merkle import MerkleTree, consistency_proof, leaf_hash, verify_consistency
 
@@ -454,25 +456,33 @@ class AccessLog:
             return None
         return self.anchor(anchorer)
 
-    def _seal_all(self, entries: list[AccessEntry], signer: Signer | None) -> list[tuple[str | None, str | None]]:
-        """(keyed index, JWE of the subject data) of each entry; checks the signer (if any) is the verifier's."""
+    def _seal_all(self, entries: list[AccessEntry], signer: Signer | None) -> Iterator[tuple[str | None, str | None]]:
+        """(keyed index, JWE of the subject data) of each entry, in order; checks the signer (if any) is the
+        verifier's. The tokens of a large group are sealed on worker threads (:mod:`._sealing`) while the
+        caller goes on: the iterator waits for each in turn."""
         if signer is not None:
             did = str(DIDURL.parse(signer.key_id).did)
             if any(entry.verifier != did for entry in entries):
                 raise InputError(MALFORMED_VALUE_ERROR, "the signer's key does not belong to the entry's verifier")
-        return [self._seal(entry) for entry in entries]
+        indexes = [None if e.subject is None else self._subject_index(e.subject) for e in entries]
+        jobs = [self._job(entry) for entry in entries]
+        return zip(indexes, seal_group(jobs), strict=True)
 
-    def _seal(self, entry: AccessEntry) -> tuple[str | None, str | None]:
+    def _job(self, entry: AccessEntry) -> Job:
+        """What sealing an entry's subject data takes: (payload, X25519 key), or the token made here (another
+        curve's), or None — no subject, or one without a usable key agreement key (or an unresolvable one):
+        the entry is still recorded under the keyed index, without the sealed part; the claim names are not
+        kept at all."""
         if entry.subject is None:
-            return None, None
-        index = self._subject_index(entry.subject)
+            return None
+        data = {"subject": entry.subject, "claims": list(entry.claims)}
         try:
             recipient = encryption_key(entry.subject, self.resolver)
-            return index, encrypt_subject_data({"subject": entry.subject, "claims": list(entry.claims)}, recipient)
+            if recipient.key_type is KeyType.X25519:
+                return subject_payload(data), recipient.raw
+            return encrypt_subject_data(data, recipient)
         except KagaError:
-            # a subject without a usable key agreement key (or an unresolvable one) is still recorded,
-            # under the keyed index, but without the sealed part: the claim names are not kept at all
-            return index, None
+            return None
 
     def _subject_index(self, did: str) -> str:
         """:func:`subject_index` under the log key, remembered for the last few thousand subjects."""

@@ -114,15 +114,32 @@ def encrypt_subject_data(data: JSONObject, recipient: PublicKey) -> str:
     libsodium's (its fixed-base multiplication is about twice as fast as OpenSSL's key generation, which
     computes the same public key). jwcrypto opens the token
     (:func:`decrypt_subject_data`), which the tests hold it to."""
-    payload = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    payload = subject_payload(data)
     if recipient.key_type is not KeyType.X25519:
         return _encrypt_with_jwcrypto(payload, recipient)  # a P-256/384/521 keyAgreement key
     return seal_x25519(payload, recipient.raw)
 
 
-def seal_x25519(payload: bytes, recipient: bytes) -> str:
-    """The compact ECDH-ES + A256GCM JWE of ``payload`` to a raw X25519 public key (RFC 7518 §4.6)."""
-    drawn = urandom(44)
+TOKEN_RANDOM_BYTES = 44  # a token's ephemeral X25519 scalar (32) and AES-GCM IV (12)
+
+
+def subject_random(size: int) -> bytes:
+    """Randomness for sealing (the operating system's; one call may draw for a group of tokens)."""
+    return urandom(size)
+
+
+def subject_payload(data: JSONObject) -> bytes:
+    """The plaintext of a subject-data token: the data's sorted, compact JSON in UTF-8."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def seal_x25519(payload: bytes, recipient: bytes, drawn: bytes | None = None) -> str:
+    """The compact ECDH-ES + A256GCM JWE of ``payload`` to a raw X25519 public key (RFC 7518 §4.6).
+
+    ``drawn``: the token's :data:`TOKEN_RANDOM_BYTES` of fresh randomness when the caller drew it (a
+    group's at once), else drawn here."""
+    if drawn is None:
+        drawn = subject_random(TOKEN_RANDOM_BYTES)
     ephemeral, iv = drawn[:32], drawn[32:]  # libsodium clamps the scalar (RFC 7748 §5) as key generation does
     try:
         shared = crypto_scalarmult(ephemeral, recipient)
