@@ -155,3 +155,28 @@ def test_a_signer_of_another_verifier_refuses_the_whole_group(sqlite_log: Access
     with pytest.raises(InputError):
         sqlite_log.record_many([entry(ryokan, alice), entry(other, alice)], signer=ryokan.signer)
     assert len(sqlite_log) == 0
+
+
+def test_a_large_group_sealed_on_worker_threads_is_what_one_by_one_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ryokan: Party, alice: Party, bob: Party) -> None:
+    from kaga_vc.accesslog import _sealing
+    from kaga_vc.accesslog._subject import decrypt_subject_data
+
+    count = _sealing.MIN_GROUP + _sealing.CHUNK + 7  # several chunks handed to the threads, a short last one
+    batch = [entry(ryokan, (alice, bob, None)[i % 3], claims=[f"claim{i}"]) for i in range(count)]
+    stored = []
+    for name in ("one", "many"):
+        _deterministic(monkeypatch, "cd" * 32)
+        with AccessLog.open(str(tmp_path / f"{name}.db"), log_key=LOG_KEY, signer=ryokan.signer) as log:
+            if name == "one":
+                for e in batch:
+                    log.record(e, now=MOMENT)
+            else:
+                log.record_many(batch, now=MOMENT)
+            stored.append(_stored(log))
+    assert stored[0] == stored[1]
+    rows = stored[1][0]
+    for i in (0, 1, 195, 196):  # the tokens open with the subject's key, in their entry's order
+        token = json.loads(rows[i][3])["entry"]["subjectData"]
+        opened = decrypt_subject_data(token, (alice, bob)[i % 3].key)
+        assert opened == {"subject": (alice, bob)[i % 3].did, "claims": [f"claim{i}"]}
