@@ -372,9 +372,9 @@ class AccessLog:
         """Append several entries in one transaction (all durable, or none, when it returns).
 
         The stored records are those :meth:`record` would write one by one, byte for byte: each entry is
-        sealed to its subject, signed by the log's key and chained to the one before it. The work outside
-        the transaction (sealing) is done first; inside it, one statement reads the head under the append
-        lock, each body is canonicalised once (its signed bytes are the record's: :func:`seal_record`),
+        sealed to its subject, signed by the log's key and chained to the one before it. Sealing starts
+        before the transaction (a large group's on a worker thread, taken in order as the entries are
+        signed: :mod:`._sealing`); inside it, one statement reads the head under the append lock, each body is canonicalised once (its signed bytes are the record's: :func:`seal_record`),
         and the rows go to the driver in one statement."""
         signer = signer or self.signer
         log_key = self._log_signer
