@@ -87,48 +87,67 @@ class VerificationMethod:
 
 
 class DIDDocument:
-    """A resolved DID document (the JSON dict) with lookups by verification relationship."""
+    """A resolved DID document (the JSON dict) with lookups by verification relationship.
 
-    __slots__ = ("id", "raw")
+    A read-only view: the methods and the relationships are read from ``raw`` on the first lookup and
+    kept (a verify looks one method up and checks one relationship; a remembered document — a
+    :class:`~kaga_vc.did.DocumentCache` entry, a did:key or implicit did:ethr document, see
+    :meth:`Resolver.resolve_document` — is then looked up without reading its JSON again). ``raw`` must
+    not be changed after the first lookup. A malformed method is never remembered: every lookup raises.
+    """
+
+    __slots__ = ("_by_id", "_relationships", "id", "raw")
 
     def __init__(self, raw: JSONObject) -> None:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
             raise ResolutionError(NOT_FOUND, "DID document has no id")
         self.raw = raw
         self.id: str = raw["id"]
+        self._by_id: dict[str, VerificationMethod] | None = None
+        self._relationships: dict[str, tuple[str, ...]] = {}
+
+    def _methods(self) -> dict[str, VerificationMethod]:
+        by_id = self._by_id
+        if by_id is None:
+            # every method: those in ``verificationMethod``, then those embedded in relationships; the
+            # first one of an id wins
+            found: dict[str, VerificationMethod] = {}
+            for item in _as_list(self.raw.get("verificationMethod")):
+                vm = VerificationMethod.from_json(item, self.id)
+                found.setdefault(vm.id, vm)
+            for rel in RELATIONSHIPS:
+                for item in _as_list(self.raw.get(rel)):
+                    if isinstance(item, dict):
+                        vm = VerificationMethod.from_json(item, self.id)
+                        found.setdefault(vm.id, vm)
+            self._by_id = by_id = found
+        return by_id
 
     def verification_methods(self) -> list[VerificationMethod]:
         """Every method: those in ``verificationMethod`` and those embedded in relationships."""
-        found: dict[str, VerificationMethod] = {}
-        for item in _as_list(self.raw.get("verificationMethod")):
-            vm = VerificationMethod.from_json(item, self.id)
-            found.setdefault(vm.id, vm)
-        for rel in RELATIONSHIPS:
-            for item in _as_list(self.raw.get(rel)):
-                if isinstance(item, dict):
-                    vm = VerificationMethod.from_json(item, self.id)
-                    found.setdefault(vm.id, vm)
-        return list(found.values())
+        return list(self._methods().values())
 
     def verification_method(self, method_id: str) -> VerificationMethod | None:
-        wanted = _absolute(method_id, self.id)
-        for vm in self.verification_methods():
-            if vm.id == wanted:
-                return vm
-        return None
+        return self._methods().get(_absolute(method_id, self.id))
 
     def relationship(self, name: str) -> list[str]:
         """The absolute ids of the methods listed under a verification relationship."""
-        ids = []
-        for item in _as_list(self.raw.get(name)):
-            if isinstance(item, str):
-                ids.append(_absolute(item, self.id))
-            elif isinstance(item, dict) and isinstance(item.get("id"), str):
-                ids.append(_absolute(item["id"], self.id))
+        return list(self._relationship(name))
+
+    def _relationship(self, name: str) -> tuple[str, ...]:
+        ids = self._relationships.get(name)
+        if ids is None:
+            found = []
+            for item in _as_list(self.raw.get(name)):
+                if isinstance(item, str):
+                    found.append(_absolute(item, self.id))
+                elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                    found.append(_absolute(item["id"], self.id))
+            self._relationships[name] = ids = tuple(found)
         return ids
 
     def has_relationship(self, method_id: str, name: str) -> bool:
-        return _absolute(method_id, self.id) in self.relationship(name)
+        return _absolute(method_id, self.id) in self._relationship(name)
 
     def controllers(self) -> list[str]:
         value = self.raw.get("controller", self.id)

@@ -43,7 +43,7 @@ from ...errors import (
     UnsupportedError,
 )
 from ...keys import KeyType, PublicKey, Signer, keccak256
-from ._primitives import verify_signature
+from ._primitives import prepared_check, verify_signature
 
 JSONObject = dict[str, Any]
 
@@ -218,7 +218,7 @@ def parse_compact(
     header_b64, payload_b64, signature_b64 = parts
     if len(header_b64) > limits.max_header_bytes:
         raise InputError(DOCUMENT_TOO_LARGE, f"JOSE header longer than {limits.max_header_bytes} bytes")
-    header = json_object(header_b64, "JOSE header", max_depth=limits.max_depth)
+    header = _header_object(header_b64, limits.max_depth)
     check_header(header, allowed_algs)
     if limits.algorithms is not None:
         check_header(header, limits.algorithms)
@@ -230,6 +230,30 @@ def parse_compact(
     if not signature:
         raise InputError(PARSING_ERROR, "JWS signature is empty")
     return CompactJWS(token, header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+
+
+#: how many JOSE header segments keep their decoded members (an LRU; one issuer's headers repeat)
+HEADERS = 1024
+_FLAT = (str, int, float, bool, type(None))
+
+
+def _header_object(segment: str, max_depth: int) -> JSONObject:
+    """``json_object(segment, "JOSE header")``, a fresh dict each time: a flat header (every member a
+    string, number, boolean or null: what an issuer's headers are) is decoded once per segment."""
+    if len(segment) <= 1024:
+        members = _flat_header(segment, max_depth)
+        if members is not None:
+            return dict(members)
+    return json_object(segment, "JOSE header", max_depth=max_depth)
+
+
+@lru_cache(maxsize=HEADERS)
+def _flat_header(segment: str, max_depth: int) -> tuple[tuple[str, Any], ...] | None:
+    # raises like json_object (an exception is not remembered); None: a nested header, decoded per call
+    header = json_object(segment, "JOSE header", max_depth=max_depth)
+    if all(type(value) in _FLAT for value in header.values()):
+        return tuple(header.items())
+    return None
 
 
 def check_header(header: JSONObject, allowed_algs: Iterable[str] | None = None) -> None:
@@ -337,41 +361,38 @@ def verify_with_account(jws: CompactJWS, blockchain_account_id: str) -> None:
         raise ProofError(INVALID_VERIFICATION_METHOD, "blockchainAccountId is not an eip155 account")
     wanted = parts[2].lower()
     known = _ACCOUNT_KEYS.get(wanted)
-    if known is not None and jws.alg == "ES256K" and _verify_with_known_key(jws, known):
+    if known is not None and jws.alg == "ES256K" and _verify_with_known_key(jws, known[1]):
         return
+    point_of_account = known[0] if known is not None else None
 
     def matches(point: bytes) -> bool:  # the remembered key spares the keccak
-        return point == known or "0x" + keccak256(point[1:])[-20:].hex() == wanted
+        return point == point_of_account or "0x" + keccak256(point[1:])[-20:].hex() == wanted
 
     point = _verify_recovered(jws, matches)
     _remember_account_key(wanted, point)
 
 
-# An account's public key, once a signature recovered to it (keccak(key) is the address: a fact, not
-# trust). An ES256K signature (no recovery id) then costs one verify against that key instead of up to
-# two recoveries. ES256K-R always recovers: its recovery id is part of what is checked.
+# An account's public key (uncompressed SEC1) and its prepared check, once a signature recovered to it
+# (keccak(key) is the address: a fact, not trust). An ES256K signature (no recovery id) then costs one
+# verify against that key instead of up to two recoveries. ES256K-R always recovers: its recovery id is
+# part of what is checked.
 ACCOUNT_KEYS = 1024
-_ACCOUNT_KEYS: dict[str, bytes] = {}
+_ACCOUNT_KEYS: dict[str, tuple[bytes, Callable[[bytes, bytes], bool]]] = {}
 
 
 def _remember_account_key(account: str, point: bytes) -> None:
     if account not in _ACCOUNT_KEYS:
         if len(_ACCOUNT_KEYS) >= ACCOUNT_KEYS:
             _ACCOUNT_KEYS.pop(next(iter(_ACCOUNT_KEYS)))  # the oldest one
-        _ACCOUNT_KEYS[account] = point
+        _ACCOUNT_KEYS[account] = (point, prepared_check(PublicKey.from_raw(KeyType.SECP256K1, point)))
 
 
-def _verify_with_known_key(jws: CompactJWS, point: bytes) -> bool:
-    """Whether the ``r || s`` signature verifies under the (uncompressed) key; low s, 64 bytes."""
+def _verify_with_known_key(jws: CompactJWS, check: Callable[[bytes, bytes], bool]) -> bool:
+    """Whether the ``r || s`` signature verifies with the remembered key's check; low s, 64 bytes."""
     signature = jws.signature
     if len(signature) != 64 or int.from_bytes(signature[32:], "big") > _SECP256K1_HALF_N:
         return False
-    return verify_signature(_known_public_key(point), jws.signing_input, signature)
-
-
-@lru_cache(maxsize=ACCOUNT_KEYS)
-def _known_public_key(point: bytes) -> PublicKey:
-    return PublicKey.from_raw(KeyType.SECP256K1, point)
+    return check(jws.signing_input, signature)
 
 
 def _verify_recovered(jws: CompactJWS, matches: Any) -> bytes:

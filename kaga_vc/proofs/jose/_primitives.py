@@ -8,8 +8,12 @@ more than the signature itself. Here each algorithm calls its primitive directly
   the two: besides ``S < L`` and a canonical ``R`` (which OpenSSL checks too) it refuses a small-order
   ``R`` and a small-order or non-canonical public key (which :class:`~kaga_vc.keys.PublicKey` already
   refuses on parsing). A signature only a malicious signer can make is refused, never one more accepted.
-* ``ES256K`` — libsecp256k1 (coincurve): the compact ``r || s`` parsed as is (``r``, ``s`` < n), low ``s``
-  required (libsecp256k1's rule; the caller reports a high ``s`` with its own detail first).
+* ``ES256K`` — libsecp256k1 through coincurve's own cffi binding: the compact ``r || s`` parsed as is
+  (``secp256k1_ecdsa_signature_parse_compact``: ``r``, ``s`` < n) and verified with
+  ``secp256k1_ecdsa_verify`` against the public key parsed once — coincurve's ``PublicKey.verify`` takes
+  DER only, and the DER round trip (serialise, parse again) plus its Python layers cost about a tenth
+  of the verify. Low ``s`` is required (libsecp256k1's rule; the caller reports a high ``s`` with its
+  own detail first).
 * ``ES256`` / ``ES384`` / ``ES512`` — OpenSSL through ``cryptography``, the key object prepared once.
 
 Every ECDSA signature must be exactly ``2 × coordinate size`` bytes (RFC 7518 §3.4); an Ed25519 one
@@ -23,7 +27,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import coincurve
-from coincurve.ecdsa import cdata_to_der, deserialize_compact
+from coincurve._libsecp256k1 import ffi, lib  # type: ignore[import-not-found]  # coincurve's cffi binding
+from coincurve.context import GLOBAL_CONTEXT
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -47,6 +52,11 @@ _EC: dict[KeyType, tuple[ec.EllipticCurve, hashes.HashAlgorithm, int]] = {
 def verify_signature(public_key: PublicKey, signing_input: bytes, signature: bytes) -> bool:
     """Whether ``signature`` is ``public_key``'s signature of ``signing_input`` (JWS form, see the module)."""
     return _prepared(public_key)(signing_input, signature)
+
+
+def prepared_check(public_key: PublicKey) -> Check:
+    """The check :func:`verify_signature` uses for ``public_key`` (remembered), for a caller that keeps it."""
+    return _prepared(public_key)
 
 
 @lru_cache(maxsize=PREPARED_KEYS)
@@ -85,18 +95,20 @@ def _ed25519(raw: bytes) -> Check:
 
 
 def _secp256k1_check(point: coincurve.PublicKey) -> Check:
+    """The check of ``point``: what ``point.verify(der(signature), data)`` does, without the DER."""
+    context, public_key = GLOBAL_CONTEXT.ctx, point.public_key  # coincurve's context, the parsed point
+    parse, verify, new, sha256 = lib.secp256k1_ecdsa_signature_parse_compact, lib.secp256k1_ecdsa_verify, \
+        ffi.new, hashlib.sha256
+
     def check(signing_input: bytes, signature: bytes) -> bool:
-        try:
-            der = cdata_to_der(deserialize_compact(signature))  # exactly 64 bytes, r and s below n
-            return bool(point.verify(der, signing_input, hasher=_sha256))
-        except ValueError:
+        if len(signature) != 64:
             return False
+        parsed = new("secp256k1_ecdsa_signature *")
+        if not parse(context, parsed, signature):  # r or s not below n
+            return False
+        return bool(verify(context, parsed, sha256(signing_input).digest(), public_key) == 1)
 
     return check
-
-
-def _sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
 
 
 def _ecdsa(point: ec.EllipticCurvePublicKey, algorithm: ec.ECDSA, size: int) -> Check:
