@@ -76,16 +76,30 @@ def _init_worker(parent: int | None, config: dict[str, Any], ed25519: bytes, sec
         _die_with(parent)
     issuer, reserved = _make_issuer(config, ed25519, secp256k1, base_url)
     _WORKER.update(issuer=issuer, reserved=reserved, format=fmt, staff=staff)
+    if parent is not None:  # a worker: import what signing needs while the parent reads the journal
+        from ..credentials.digest import credential_digest  # noqa: F401
+        from .service import row_claims  # noqa: F401
+
+        if fmt == "dc+sd-jwt":
+            from ..proofs.jose import sd_jwt  # noqa: F401
+        elif fmt == "data-integrity":
+            from ..credentials import issue_credential  # noqa: F401
 
 
-def _issue_jobs(jobs: list[tuple[Mapping[str, str], str, int]]) -> list[Issued | tuple[str, str]]:
+_Signed = tuple[str, str, str | None, str | None, int | None, str, datetime, str, str, str, str | None]
+"""A signed row on its way back to the parent: the fields of an :class:`Issued` but ``staff`` and
+``claimed`` (the same for every row of the batch), as a plain tuple — an ``Issued`` dataclass costs
+some 15 µs to pickle and unpickle, a tuple of strings well under one."""
+
+
+def _issue_jobs(jobs: list[tuple[Mapping[str, str], str, int]]) -> list[_Signed | tuple[str, str]]:
     """Issue ``(row, list id, index)`` jobs with this process's issuer (a worker, or the parent);
     a rejected row is ``(code, detail)`` (a KagaError does not survive pickling with its code)."""
     from ..credentials.digest import credential_digest
     from .service import row_claims
 
     issuer, reserved, fmt, staff = _WORKER["issuer"], _WORKER["reserved"], _WORKER["format"], _WORKER["staff"]
-    out: list[Issued | tuple[str, str]] = []
+    out: list[_Signed | tuple[str, str]] = []
     for row, list_id, index in jobs:
         reserved.current = (list_id, index)
         try:
@@ -94,11 +108,19 @@ def _issue_jobs(jobs: list[tuple[Mapping[str, str], str, int]]) -> list[Issued |
         except KagaError as error:
             out.append((error.code, error.detail))
             continue
-        out.append(Issued(issued.id, issued.kind.type_name, issued.subject, issued.status_list_id,
-                          issued.status_index, issued.format, staff, issued.issued_at, issued.serialise(),
-                          "json" if isinstance(issued.document, dict) else "jwt", claimed=False,
-                          digest=credential_digest(issued.document).hex(), verification_method=issued.verification_method))
+        out.append((issued.id, issued.kind.type_name, issued.subject, issued.status_list_id, issued.status_index,
+                    issued.format, issued.issued_at, issued.serialise(),
+                    "json" if isinstance(issued.document, dict) else "jwt",
+                    credential_digest(issued.document).hex(), issued.verification_method))
     return out
+
+
+def _issued(result: _Signed | tuple[str, str], staff: str) -> Issued | KagaError:
+    if len(result) == 2:
+        return KagaError(result[0], result[1])
+    cid, type_name, subject, list_id, index, fmt, issued_at, document, extension, digest, method = result
+    return Issued(cid, type_name, subject, list_id, index, fmt, staff, issued_at, document, extension,
+                  claimed=False, digest=digest, verification_method=method)
 
 
 def _ready() -> int:
@@ -129,6 +151,7 @@ class ParallelIssuer:
                 workers = 1
         workers = max(1, workers)
         self.workers = workers
+        self.staff = staff
         init = (issuer.config.to_json(), issuer.ed25519_signer.key.to_bytes(),
                 issuer.secp256k1_signer.key.to_bytes(), status.base_url, fmt, staff)
         self._pool: Executor | None = None
@@ -152,9 +175,10 @@ class ParallelIssuer:
         for the results (in this process, without a pool, the signing happens in that call)."""
         slots = self.reservations.reserve(len(items))
         jobs = [(row, list_id, index) for (_n, row), (list_id, index) in zip(items, slots, strict=True)]
+        staff = self.staff
 
-        def convert(results: list[Issued | tuple[str, str]]) -> list[Issued | KagaError]:
-            return [KagaError(r[0], r[1]) if isinstance(r, tuple) else r for r in results]
+        def convert(results: list[_Signed | tuple[str, str]]) -> list[Issued | KagaError]:
+            return [_issued(r, staff) for r in results]
 
         if self._pool is None:
             return lambda: convert(_issue_jobs(jobs))

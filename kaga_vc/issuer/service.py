@@ -22,15 +22,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from .._files import write_atomically
 from ..credentials.digest import credential_digest
+from ..credentials.formats import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
 from ..credentials.kaga import CredentialKind, build_credential, check_subject_did, validate_claims
-from ..credentials.verify import DATA_INTEGRITY, JWT_VC11, SD_JWT, VC_JWT
 from ..errors import MALFORMED_VALUE_ERROR, UNSUPPORTED_FORMAT, InputError, KagaError
 from ..keys import KeySigner, KeyType, PrivateKey, PublicKey
-from ..verifier.bundle_key import BundleKeySigner
+
+# The formats come from credentials.formats, not credentials.verify, and the bundle signer is imported
+# where it is used: the batch's signing workers import this module and neither verify nor sign bundles.
+if TYPE_CHECKING:
+    from ..verifier.bundle_key import BundleKeySigner
 
 JSONObject = dict[str, Any]
 
@@ -484,7 +488,7 @@ def city_bundle_signer(password: str, *, home: str | os.PathLike[str] | None = N
     ``kaga-vc city bundle-key --rotate`` (``kaga:city-not-initialised`` until then).
     """
     from ..keys.keystore import load_key
-    from ..verifier.bundle_key import read_certificate
+    from ..verifier.bundle_key import BundleKeySigner, read_certificate
 
     config = read_city(home)
     if not config.bundle_key_file or not config.bundle_key_certificate:
