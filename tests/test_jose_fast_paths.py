@@ -144,3 +144,15 @@ def test_issuance_date_spelling_is_strftimes(seconds: float) -> None:
 @given(st.floats(min_value=-6.3e10, max_value=2.6e11, allow_nan=False) | st.integers(-(2**40), 2**40))
 def test_issuance_date_spelling_is_strftimes_everywhere(seconds: float) -> None:
     test_issuance_date_spelling_is_strftimes(seconds)
+
+
+def test_a_resolution_result_keeps_one_document_view() -> None:
+    from kaga_vc.did import KeyMethod, Resolver
+
+    did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    result = Resolver({"key": KeyMethod()}).resolve(did)
+    assert result.document is result.document and result.document.raw is result.did_document
+    again = Resolver({"key": KeyMethod()}).resolve(did)
+    assert again == result and again.document is not result.document  # compared by content, not by view
+    assert "_view" not in repr(result) and set(result.to_json()) == {"didDocument", "didDocumentMetadata",
+                                                                     "didResolutionMetadata"}

@@ -51,10 +51,17 @@ class ResolutionResult:
     did_document: JSONObject
     did_document_metadata: JSONObject = field(default_factory=dict)
     did_resolution_metadata: JSONObject = field(default_factory=dict)
+    _view: DIDDocument | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def document(self) -> DIDDocument:
-        return DIDDocument(self.did_document)
+        """The read-only :class:`DIDDocument` view of ``did_document``, built once: a result a
+        :class:`~kaga_vc.did.DocumentCache` hands out again keeps its methods already read."""
+        view = self._view
+        if view is None:
+            view = DIDDocument(self.did_document)
+            object.__setattr__(self, "_view", view)
+        return view
 
     def to_json(self) -> JSONObject:
         return {
