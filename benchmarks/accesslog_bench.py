@@ -50,26 +50,34 @@ def entry(subject: str | None = SUBJECT) -> AccessEntry:
                        verifier_category="lodging")
 
 
-def appends(url: str, n: int) -> tuple[float, float]:
-    """(entries/s through AccessLog.record, rows/s of a bare INSERT+commit) on the same database."""
+def appends(url: str, n: int, rounds: int = 10) -> tuple[float, float]:
+    """(entries/s through AccessLog.record, rows/s of a bare INSERT+commit) on the same database.
+
+    The two alternate in ``rounds`` slices of n/rounds appends each, so a change in the machine's load
+    (it is shared) falls on both alike instead of on whichever ran second."""
     from sqlalchemy import text
 
     log = AccessLog.open(url, log_key=LOG_KEY, signer=SIGNER)
     log.record(entry())  # warm up (schema, keys)
-    start = time.perf_counter()
-    for _ in range(n):
-        log.record(entry())
-    ours = n / (time.perf_counter() - start)
     row = "x" * len(next(log.entries(0, 1)).leaf)
     with log.engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_peer (id INTEGER PRIMARY KEY, body TEXT)"))
-    start = time.perf_counter()
-    for i in range(n):
-        with log.engine.begin() as conn:
-            conn.execute(text("INSERT INTO bench_peer (id, body) VALUES (:i, :b)"), {"i": i, "b": row})
-    peer = n / (time.perf_counter() - start)
+    step = max(1, n // rounds)
+    ours = peer = 0.0
+    i = 0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(step):
+            log.record(entry())
+        ours += time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(step):
+            with log.engine.begin() as conn:
+                conn.execute(text("INSERT INTO bench_peer (id, body) VALUES (:i, :b)"), {"i": i, "b": row})
+            i += 1
+        peer += time.perf_counter() - start
     log.close()
-    return ours, peer
+    return rounds * step / ours, rounds * step / peer
 
 
 def anchoring(home: Path, sizes: list[int]) -> list[dict[str, Any]]:
