@@ -10,12 +10,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
 def write_atomically(path: str | os.PathLike[str], text: str, *, mode: int = 0o600) -> Path:
     """Replace ``path`` with ``text`` (UTF-8) atomically and durably, with permissions ``mode``."""
+    import tempfile  # here: tempfile imports shutil, bz2 and lzma, which a read-only verify never needs
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")

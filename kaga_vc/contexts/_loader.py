@@ -12,9 +12,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import pkgutil
 import threading
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from typing import Any
 
 from ..errors import (
@@ -29,13 +29,25 @@ MAX_REMOTE_BYTES = 256 * 1024
 REMOTE_TIMEOUT = 5.0
 
 
+def _package_data(package: str, name: str) -> bytes:
+    """A data file of ``package`` through its loader (a directory or a zip alike).
+
+    pkgutil, not importlib.resources: that imports tempfile, shutil, zipfile, bz2 and lzma, which a
+    cold ``kaga-vc verify`` otherwise never loads.
+    """
+    data = pkgutil.get_data(package, name)
+    if data is None:  # a loader without get_data (a namespace package): not how kaga_vc is installed
+        raise FileNotFoundError(f"{package}/{name}")
+    return data
+
+
 class BundledContexts:
     """The contexts shipped in ``kaga_vc/contexts/data`` (lazily read, digest-checked, cached)."""
 
     def __init__(self, package: str = "kaga_vc.contexts.data", index: str = "index.json") -> None:
         self._package = package
         self._lock = threading.Lock()
-        self._index: dict[str, JSONObject] = json.loads(resources.files(package).joinpath(index).read_text("utf-8"))
+        self._index: dict[str, JSONObject] = json.loads(_package_data(package, index).decode("utf-8"))
         self._cache: dict[str, Any] = {}
 
     def urls(self) -> list[str]:
@@ -52,7 +64,7 @@ class BundledContexts:
         if url not in self._index:
             raise DocumentLoadError(CONTEXT_NOT_BUNDLED, f"context {url!r} is not bundled", url=url)
         entry = self._index[url]
-        raw = resources.files(self._package).joinpath(entry["file"]).read_bytes()
+        raw = _package_data(self._package, entry["file"])
         if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
             raise DocumentLoadError(CONTEXT_DIGEST_MISMATCH, f"bundled context {url!r} does not match its digest", url=url)
         return raw
