@@ -424,10 +424,13 @@ def process_disclosures(
             raise InputError(DOCUMENT_TOO_DEEP, "SD-JWT payload nested too deeply", limit=limits.max_depth)
         if isinstance(value, dict):
             out: JSONObject = {}
+            inline = depth < limits.max_depth  # a scalar member one level down is within the limit
             for key, member in value.items():
                 if key == "_sd" or (key == "_sd_alg" and not path):
                     continue
-                out[key] = walk(member, path + (key,), depth + 1)
+                # a scalar is its own result: no call, no path tuple (most members of a payload)
+                out[key] = member if inline and not isinstance(member, (dict, list)) else \
+                    walk(member, path + (key,), depth + 1)
             sd = value.get("_sd", [])
             if not isinstance(sd, list):
                 raise InputError(MALFORMED_VALUE_ERROR, "_sd must be an array of digests")
@@ -447,8 +450,11 @@ def process_disclosures(
             return out
         if isinstance(value, list):
             items: list[Any] = []
+            inline = depth < limits.max_depth
             for member in value:
-                if isinstance(member, dict) and len(member) == 1 and "..." in member:
+                if inline and not isinstance(member, (dict, list)):
+                    items.append(member)
+                elif isinstance(member, dict) and len(member) == 1 and "..." in member:
                     disclosure = visit(member["..."])
                     if disclosure is None:
                         continue
