@@ -206,6 +206,7 @@ def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datet
     from ..errors import CREDENTIAL_TYPE_NOT_ACCEPTED, ISSUER_NOT_TRUSTED
     from ..verifier import (
         BundleMemory,
+        bundle_parameters,
         check_bundle,
         credential_types,
         default_bundle_memory_path,
@@ -221,8 +222,10 @@ def _verify_with_bundle(text: str, bundle_file: str, city: str | None, at: datet
     if refused:
         return VerificationResult(False, None, tuple(refused), checked_at=at or datetime.now(UTC))
     data: object = parse_json(text) if text.strip().startswith("{") else text.strip()
-    result = verify_credential(data, resolver=trust.resolver(), now=at, max_clock_skew=skew,  # type: ignore[arg-type]
-                               status_source=trust, formats=formats)
+    # at its issuance time, and a key the city no longer lists only for a credential anchored while it
+    # was valid (the bundle lists those: kaga_vc.verifier.anchors)
+    params = bundle_parameters(trust, now=at, max_clock_skew=skew, formats=formats)
+    result = verify_credential(data, params, resolver=params.resolver_for(data))  # type: ignore[arg-type]
     if not result.verified:
         return result
     issuer = trust.issuers.get(str(result.issuer))

@@ -79,7 +79,10 @@ def sync(
     """Read the issuers' did:ethr histories from the chain, add the city's current status lists, types and schemas, sign.
 
     A did:web issuer's DID document is fetched now (HTTPS) and carried in the bundle, signed with the
-    rest: verifiers resolve it offline. Run by the city (its keys under $KAGA_VC_HOME/city sign);
+    rest: verifiers resolve it offline. For each city key that was rotated away (no longer in the
+    city's DID document) the bundle lists the digests of the credentials anchored while it was valid
+    (from the issuance records); offline, a credential of such a key that is not listed is refused
+    (kaga:key-no-longer-valid: it could be backdated). Run by the city (its keys under $KAGA_VC_HOME/city sign);
     businesses receive the file.
     Example: kaga-vc bundle sync --issuer did:ethr:0x539:0x… --out trust-bundle.jwt
     Example: kaga-vc bundle sync --issuer did:web:clinic.example=VaccinationCredential --issuer did:ethr:0x539:0x…
@@ -109,13 +112,16 @@ def sync(
             lists.update(FileStatusListSource(status_lists).documents)
         schemas = {kind.type_name: load_schema(kind) for kind in CredentialKind
                    if any(kind.type_name in i.types for i in issuers)}
+        store: Any = city.records  # what the city anchored, per signing key: listed for the keys it retired
+        anchored = {method: [(bytes.fromhex(d), t, issued) for d, t, issued in store.anchored_issuances(method)]
+                    for method in store.signing_methods()}
         with opened_registry(rpc_url or config.rpc_url, registry or config.registry, chain_id) as reg:
             from ..registry import ethr_method
 
             bundle = sync_bundle(ethr_method(reg), signer=bundle_signer, issuers=issuers, status_lists=lists,
                                  schemas=schemas, valid_for=timedelta(seconds=valid_for),
                                  sequence=next_bundle_sequence(city_dir() / "bundle-sequence"),
-                                 web=WebMethod(insecure_localhost=allow_private_address))
+                                 web=WebMethod(insecure_localhost=allow_private_address), anchored=anchored)
     from .._files import write_atomically
 
     write_atomically(out, bundle.token + "\n", mode=0o644)  # public; a planted symlink is replaced, not followed

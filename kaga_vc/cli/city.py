@@ -105,6 +105,13 @@ def rotate_key(
             finally:
                 chain.close()
         anchored = batch.to_json() if batch is not None else {"anchored": True, "size": 0}
+        if batch is not None:
+            import time
+
+            # the revocation must come in a later second than the anchor: the DID document at the
+            # anchor's time must still hold the old key
+            while time.time() < batch.anchor.anchored_at.timestamp() + 1:
+                time.sleep(0.05)
     rotation = rotate_city_key(read_password(password_file))
     if as_json:
         print_json({**rotation.to_json(), "anchoredFirst": anchored})

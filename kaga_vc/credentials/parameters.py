@@ -20,6 +20,7 @@ from ..proofs.jose import DEFAULT_LIMITS, JOSELimits
 from .formats import Format
 
 if TYPE_CHECKING:
+    from ..results import VerificationResult
     from ..status import StatusListSource
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -47,6 +48,10 @@ class VerifyParameters:
     * ``now`` — a fixed instant to verify at; else ``clock()`` is read once per verification.
     * ``max_clock_skew`` — the tolerance applied to every validity window.
     * ``limits`` — the JOSE size limits (token, header, disclosures, depth).
+    * ``credential_check`` — optional: a last rule on each credential (alone, inside a presentation,
+      or an SD-JWT presentation's own), called with the document as received and its result, and
+      returning the result (refused or not); never on status list credentials. The trust bundle's
+      rule for keys the issuer no longer lists is one (:func:`kaga_vc.verifier.bundle_parameters`).
     * ``documents`` — the DID documents resolved under these parameters, remembered (bounded in
       number and age, :class:`~kaga_vc.did.DocumentCache`) for the JOSE formats: one object reused
       for a batch, or a presentation and its credentials and status lists, resolves each DID once.
@@ -64,6 +69,7 @@ class VerifyParameters:
     clock: Callable[[], datetime] = _utc_now
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
     limits: JOSELimits = DEFAULT_LIMITS
+    credential_check: Callable[[Any, VerificationResult], VerificationResult] | None = None
     documents: DocumentCache | None = dataclasses.field(default_factory=DocumentCache, compare=False, repr=False)
 
     def __post_init__(self) -> None:

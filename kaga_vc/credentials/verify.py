@@ -126,7 +126,14 @@ def verify_credential_with(credential: Any, params: VerifyParameters) -> Verific
             credential, format=fmt.family, resolver=params.document_resolver(), now=now, max_clock_skew=params.max_clock_skew,
             limits=params.jose_limits(),
         )
-    return _with_status(result, params)
+    return _checked(credential, _with_status(result, params), params)
+
+
+def _checked(document: Any, result: VerificationResult, params: VerifyParameters) -> VerificationResult:
+    """The caller's last rule on a credential (``VerifyParameters.credential_check``), if it gave one."""
+    if params.credential_check is None:
+        return result
+    return params.credential_check(document, result)
 
 
 _LIST_CACHE: Any = None
@@ -147,7 +154,8 @@ def _with_status(result: VerificationResult, params: VerifyParameters) -> Verifi
 
     def verify_list(document: Any) -> VerificationResult:
         return verify_credential_with(
-            document, dataclasses.replace(params, resolver=params.resolver_for(document), status_source=None))
+            document, dataclasses.replace(params, resolver=params.resolver_for(document), status_source=None,
+                                          credential_check=None))
 
     checked: VerificationResult = apply_status(result, source=params.status_source, verify_list=verify_list,
                                                cache=_LIST_CACHE, cache_settings=params.cache_key())
@@ -246,7 +254,7 @@ def verify_presentation_checked(presentation: Any, params: VerifyParameters, *, 
             domain=domain, now=now, max_clock_skew=params.max_clock_skew, limits=params.jose_limits(),
         )
         held = result.verified
-        result = _with_status(result, params)
+        result = _checked(presentation, _with_status(result, params), params)
         return PresentationCheck(result, ((0, result),), held)
     # the credential family a JOSE presentation may carry: vp+jwt envelopes vc+jwt, a VC 1.1 JWT
     # presentation carries VC 1.1 JWTs (never a more lenient format than the envelope says)

@@ -750,13 +750,18 @@ class IssuanceStore:
     def anchored_digests(self, verification_method: str) -> builtins.list[tuple[str, datetime]]:
         """The digests (hex) signed by ``verification_method`` that were anchored, each with the chain
         time of its earliest anchor, ordered by digest."""
-        query = (sa.select(digests_table.c.digest, sa.func.min(anchors_table.c.anchored_at))
+        return [(d, t) for d, t, _issued in self.anchored_issuances(verification_method)]
+
+    def anchored_issuances(self, verification_method: str) -> builtins.list[tuple[str, datetime, datetime | None]]:
+        """:meth:`anchored_digests` with each credential's stated issuance time (what ``bundle sync`` lists)."""
+        query = (sa.select(digests_table.c.digest, sa.func.min(anchors_table.c.anchored_at),
+                           sa.func.min(digests_table.c.issued_at))
                  .join(leaves_table, leaves_table.c.digest == digests_table.c.digest)
                  .join(anchors_table, anchors_table.c.root == leaves_table.c.root)
                  .where(digests_table.c.verification_method == verification_method)
                  .group_by(digests_table.c.digest).order_by(digests_table.c.digest))
         with self.engine.connect() as conn:
-            return [(d, datetime.fromisoformat(t)) for d, t in conn.execute(query)]
+            return [(d, datetime.fromisoformat(t), _dt(i)) for d, t, i in conn.execute(query)]
 
     def signing_methods(self) -> builtins.list[str]:
         """Every verification method that signed a recorded credential."""

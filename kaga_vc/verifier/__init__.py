@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_namespace
 
 if TYPE_CHECKING:
-    from ._verify import RESPONSE_FORMAT, credential_types, disclosed_claims, issuance_of, verify_response
+    from ._verify import (
+        RESPONSE_FORMAT,
+        bundle_parameters,
+        credential_types,
+        disclosed_claims,
+        issuance_of,
+        verify_response,
+    )
     from .bundle import (
         BundleMemory,
         TrustBundle,
@@ -46,6 +53,7 @@ __all__ = [
     "TrustBundle",
     "TrustedIssuer",
     "build_bundle",
+    "bundle_parameters",
     "check_bundle",
     "create_request",
     "credential_types",
@@ -65,6 +73,7 @@ __all__ = [
 # a public name's module is imported on first use (PEP 562): the offline verify loads only what it runs
 _LAZY: dict[str, str] = {
     "RESPONSE_FORMAT": "._verify",
+    "bundle_parameters": "._verify",
     "credential_types": "._verify",
     "disclosed_claims": "._verify",
     "issuance_of": "._verify",

@@ -279,7 +279,7 @@ def verify_response(
     holder_results: list[tuple[str | None, list[VerificationResult]]] = []
     credentials: list[JSONObject] = []
     failed = False  # a presentation or a credential in it did not verify: no policy, no claims
-    params = _parameters(loaded, now, max_clock_skew)
+    params = bundle_parameters(loaded, now=now, max_clock_skew=max_clock_skew)
     for p_index, presentation in enumerate(answer.presentations):
         # the one pipeline: the holder's proof, nonce, audience, and each embedded credential (its
         # proof at its issuance time, validity, status from the bundle), each verified exactly once
@@ -370,16 +370,22 @@ def verify_response(
     return result
 
 
-def _parameters(bundle: TrustBundle, now: datetime, skew: timedelta) -> VerifyParameters:
-    """The pipeline's parameters for a response: the bundle's offline resolver, each credential (and
-    status list) resolved at its own issuance time (``versionTime``), status from the bundle's lists."""
+def bundle_parameters(bundle: TrustBundle, *, now: datetime | None = None,
+                      max_clock_skew: timedelta = timedelta(minutes=5), formats: Any = None) -> VerifyParameters:
+    """The pipeline's parameters on the trust-bundle (offline) path: the bundle's resolver, each
+    credential (and status list) resolved at its own issuance time (``versionTime``), status from the
+    bundle's lists, and the city's rule for keys it no longer lists (a credential signed with one must
+    be listed as anchored while it was valid, :mod:`kaga_vc.verifier.anchors`). A single credential is
+    verified with ``resolver=params.resolver_for(credential)``."""
+    from .anchors import retired_key_check
 
     def at_issuance(document: Any) -> Resolver:
         issuer, issued_at = issuance_of(document)
         return bundle.resolver({issuer: issued_at} if issuer and issued_at else None)
 
     return VerifyParameters(resolver=bundle.resolver(), credential_resolver=at_issuance, status_source=bundle,
-                            now=now, max_clock_skew=skew)
+                            now=now, max_clock_skew=max_clock_skew, formats=formats,
+                            credential_check=retired_key_check(bundle))
 
 
 def _check_credential(result: VerificationResult, holder: str | None, bundle: TrustBundle, policy: Policy,
@@ -502,4 +508,4 @@ def _result(verified: bool, out: _Collector, now: datetime, req: PresentationReq
 
 
 
-__all__ = ["RESPONSE_FORMAT", "credential_types", "disclosed_claims", "issuance_of", "verify_response"]
+__all__ = ["RESPONSE_FORMAT", "bundle_parameters", "credential_types", "disclosed_claims", "issuance_of", "verify_response"]

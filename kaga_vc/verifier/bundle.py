@@ -13,7 +13,8 @@ A bundle is a compact JWS (header ``typ`` ``kaga-bundle+jwt``; for a did:ethr ci
      "schemas": {<credential type>: <JSON Schema or {}>},      # the accepted types
      "contexts": {<context URL>: <sha256 hex>},
      "bundleKey": <the owner's bundle-key certificate (did:ethr cities)>,
-     "didDocuments": {<did:web issuer>: <its DID document, fetched at sync>}}   # only with did:web issuers
+     "didDocuments": {<did:web issuer>: <its DID document, fetched at sync>},  # only with did:web issuers
+     "issuanceAnchors": {<retired city verification method>: <sorted 16-byte digests, base64url>}}
 
 Integrity is the city's signature over the whole payload: changing any byte fails with
 ``kaga:bundle-signature-invalid``. The signature is checked against what the city's DID string
@@ -35,7 +36,9 @@ explicitly trusts any city), are in :func:`check_bundle`, the one function the v
 
 Offline resolution: :meth:`TrustBundle.resolver` resolves did:ethr from the histories with the
 DID Resolution ``versionTime`` of each credential's issuance, so a credential signed before a key
-rotation still verifies and one signed after a key's revocation does not.
+rotation still verifies and one signed after a key's revocation does not. One signed with a key the
+city's latest document no longer accepts, but dated inside its old window, must also be listed in
+``issuanceAnchors`` (anchored while the key was valid): :mod:`kaga_vc.verifier.anchors`.
 """
 
 from __future__ import annotations
@@ -116,6 +119,8 @@ class TrustBundle:
     expires: datetime | None = None
     key_certificate: BundleKeyCertificate | None = None
     did_documents: Mapping[str, JSONObject] = field(default_factory=dict)  # did:web DID -> its DID document
+    issuance_anchors: Mapping[str, bytes] = field(default_factory=dict)
+    """Retired city verification method -> the sorted 16-byte digests anchored while it was valid."""
 
     FORMAT: ClassVar[str] = FORMAT
 
@@ -172,6 +177,8 @@ class TrustBundle:
             "contexts": dict(self.contexts),
             **({"bundleKey": self.key_certificate.token} if self.key_certificate is not None else {}),
             **({"didDocuments": dict(self.did_documents)} if self.did_documents else {}),
+            **({"issuanceAnchors": {m: _encoded(raw) for m, raw in self.issuance_anchors.items()}}
+               if self.issuance_anchors else {}),
         }
 
     def summary(self, now: datetime | None = None) -> JSONObject:
@@ -191,6 +198,7 @@ class TrustBundle:
             "types": sorted(self.schemas),
             "contexts": len(self.contexts),
             "bundleKey": self.key_certificate.summary() if self.key_certificate is not None else None,
+            "issuanceAnchors": {m: len(raw) // 16 for m, raw in self.issuance_anchors.items()},
         }
 
 
@@ -209,6 +217,26 @@ class PinnedTimeMethod:
             options = ResolutionOptions(accept=options.accept, version_time=at, properties=options.properties)
         result: ResolutionResult = self._base.resolve(did, options)
         return result
+
+
+def _encoded(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _checked_anchors(value: Any, city: str) -> dict[str, bytes]:
+    """``issuanceAnchors`` read: city verification method -> decoded digests (``kaga:bundle-invalid`` otherwise)."""
+    from .anchors import decode_digests
+
+    if not isinstance(value, Mapping):
+        raise InputError(BUNDLE_INVALID, "issuanceAnchors is an object: verification method -> digests")
+    out: dict[str, bytes] = {}
+    for method, digests in value.items():
+        if not isinstance(method, str) or not method.startswith(city + "#"):
+            raise InputError(BUNDLE_INVALID, "issuanceAnchors names verification methods of the bundle's city only")
+        out[method] = decode_digests(digests)
+    return out
 
 
 def _ethr_method(histories: Iterable[Any]) -> Any:
@@ -243,6 +271,7 @@ def build_bundle(
     sequence: int | None = None,
     valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
     did_documents: Mapping[str, JSONObject] | None = None,
+    issuance_anchors: Mapping[str, str] | None = None,
 ) -> TrustBundle:
     """Assemble and sign a bundle with the city's bundle key (``signer``; its DID is the bundle's ``city``).
 
@@ -252,7 +281,9 @@ def build_bundle(
     ``sequence`` must grow with every bundle the city signs (default: the wall clock in milliseconds;
     :class:`BundleSequence` keeps it strictly increasing across clock steps); the bundle expires
     ``valid_for`` after its creation. ``did_documents``: the DID documents of did:web issuers (signed with
-    the rest, so a verifier resolves them offline), each under its own DID.
+    the rest, so a verifier resolves them offline), each under its own DID. ``issuance_anchors``: per
+    retired verification method of the city, the compact digests anchored while it was valid
+    (:func:`kaga_vc.verifier.anchors.retired_key_digests`).
     """
     from ..proofs.jose import alg_for_key_type, sign_compact
 
@@ -286,6 +317,7 @@ def build_bundle(
         expires=created + valid_for,
         key_certificate=certificate,
         did_documents=_checked_documents(did_documents or {}),
+        issuance_anchors=_checked_anchors(dict(issuance_anchors or {}), city),
     )
     header = {"alg": alg_for_key_type(signer.key_type), "typ": BUNDLE_TYP, "kid": signer.key_id}
     token = sign_compact(header, bundle.to_payload(), signer)
@@ -350,6 +382,7 @@ def sync_bundle(
     sequence: int | None = None,
     valid_for: timedelta = DEFAULT_BUNDLE_VALIDITY,
     web: Any = None,
+    anchored: Mapping[str, Sequence[tuple[bytes, datetime, datetime | None]]] | None = None,
 ) -> TrustBundle:
     """Read the full did:ethr histories of the issuers (and the city) through ``ethr`` and sign a bundle.
 
@@ -357,6 +390,9 @@ def sync_bundle(
     this module never imports the registry itself. did:key issuers need no history. The DID document of
     each did:web issuer is fetched now through ``web`` (a did:web method; default
     :class:`~kaga_vc.did.web.WebMethod`, HTTPS, public addresses only) and carried in the bundle.
+    ``anchored``: the city's anchored issuances per signing method (``(digest, earliest anchor time,
+    stated issuance)``, from its issuance records); the ones of methods the city no longer lists,
+    anchored while they were valid, go into ``issuanceAnchors`` (:mod:`kaga_vc.verifier.anchors`).
     """
     city = str(DIDURL.parse(signer.key_id).did)
     histories: list[Any] = []
@@ -377,9 +413,17 @@ def sync_bundle(
 
                 web = WebMethod()
             documents[did] = Resolver({"web": web}).resolve(did).did_document
+    retired: dict[str, str] = {}
+    if anchored:
+        from .anchors import retired_key_digests
+
+        ethr_histories = _ethr_method(histories)
+        if ethr_histories is not None or not city.startswith("did:ethr:"):
+            offline = Resolver({"key": KeyMethod(), **({"ethr": ethr_histories} if ethr_histories else {})})
+            retired = retired_key_digests(offline, {m: v for m, v in anchored.items() if m.startswith(city + "#")})
     return build_bundle(signer=signer, issuers=issuers, histories=histories, status_lists=status_lists,
                         schemas=schemas, chain=chain, now=now, sequence=sequence, valid_for=valid_for,
-                        did_documents=documents)
+                        did_documents=documents, issuance_anchors=retired)
 
 
 def read_bundle(
@@ -434,6 +478,7 @@ def read_bundle(
             sequence=sequence,
             expires=expires.astimezone(UTC),
             did_documents=_checked_documents(payload.get("didDocuments", {})),
+            issuance_anchors=_checked_anchors(payload.get("issuanceAnchors", {}), str(payload["city"])),
         )
     except KagaError as error:
         raise InputError(BUNDLE_INVALID, f"malformed bundle: {error.detail}") from None

@@ -60,9 +60,25 @@ class World:
         from kaga_vc.verifier import TrustedIssuer, sync_bundle
 
         schemas = {k.type_name: load_schema(k) for k in CredentialKind if k.type_name in types}
+        records = self.issuer.records  # what the city anchored: listed for the keys it retired
+        anchored = {m: [(bytes.fromhex(d), t, i) for d, t, i in records.anchored_issuances(m)]
+                    for m in records.signing_methods()}
         return sync_bundle(ethr_method(self.registry), signer=self.bundle_signer,
                            issuers=[TrustedIssuer(self.config.did, types), *extra], status_lists=self.status_lists(),
-                           schemas=schemas, now=now)
+                           schemas=schemas, now=now, anchored=anchored)
+
+    def anchor_pending(self) -> Any:
+        """Anchor what the city issued and did not anchor yet (the runbook: before a rotation)."""
+        from kaga_vc.accesslog.issuance import anchor_pending
+        from kaga_vc.registry.anchor import ANCHOR_META_KEY, ChainAnchor, deploy_anchor_contract
+
+        chain = self.registry.transport  # the world's embedded chain, open in this process
+        funded = PrivateKey.from_bytes(KeyType.SECP256K1, chain.submitter_key)
+        contract = chain.get_meta(ANCHOR_META_KEY)
+        if contract is None:
+            contract = deploy_anchor_contract(self.registry, sender=funded)
+            chain.set_meta(ANCHOR_META_KEY, contract)
+        return anchor_pending(self.issuer.records, self.config.did, ChainAnchor(self.registry, contract, sender=funded))
 
     @property
     def bundle_signer(self) -> Any:

@@ -31,7 +31,7 @@ from kaga_vc.verifier import (
     verify_response,
 )
 
-from .conftest import FAST, PASSWORD, World, did_key_signer, wait_for_chain
+from .conftest import FAST, KYC_CLAIMS, PASSWORD, World, did_key_signer, wait_for_chain
 
 AGE = [CredentialQuery("KycCredential", ("ageOver18",))]
 
@@ -230,7 +230,8 @@ def test_key_rotation_versus_revocation(fresh_world: World, tmp_path: Path) -> N
     world = fresh_world
     before = world.issue("sd-jwt")
     world.wallet.add(before.document)
-    time.sleep(1.1)  # the rotation happens in a later second than the issuance
+    assert world.anchor_pending() is not None  # the runbook: anchor every issuance batch before you rotate
+    time.sleep(1.1)  # the rotation happens in a later second than the issuance and its anchor
     owner_address = address_of(world.owner.public_key)
     old_key = world.issuer.ed25519_signer.key.public_key
     new_key = PrivateKey.generate(KeyType.ED25519)
@@ -246,6 +247,7 @@ def test_key_rotation_versus_revocation(fresh_world: World, tmp_path: Path) -> N
     new_method = next(m["id"] for m in document["verificationMethod"]
                       if m.get("publicKeyMultibase") == new_key.public_key.to_multikey())
     # from now on the city signs its bundle (and status lists) with the new key
+    old_issuer = world.issuer
     world.issuer = CityIssuer(replace(world.config, ed25519_method=new_method), ed25519=new_key,
                               secp256k1=PrivateKey.generate(KeyType.SECP256K1), status=world.issuer.status,
                               records=world.issuer.records)
@@ -263,6 +265,16 @@ def test_key_rotation_versus_revocation(fresh_world: World, tmp_path: Path) -> N
     result = verify(world, revoked_wallet.present(req.token).compact, req, bundle, tmp_path)
     assert not result.verified
     assert "kaga:verification-method-not-found" in result.codes
+    # the revoked key signs a new credential dated inside its old window (backdating): it resolves at
+    # that time, but the bundle lists only what was anchored while the key was valid
+    forged = old_issuer.issue("kyc", world.wallet.did, KYC_CLAIMS, format="sd-jwt", staff="x", record=False,
+                              now=before.issued_at)
+    forged_wallet = create_wallet(tmp_path / "forged.json", PASSWORD, scrypt_n=FAST)
+    forged_wallet._key = world.wallet._key
+    forged_wallet.add(forged.document)
+    req = request(world)
+    result = verify(world, forged_wallet.present(req.token).compact, req, bundle, tmp_path)
+    assert not result.verified and "kaga:key-no-longer-valid" in result.codes, result.to_json()
 
 
 def test_verify_path_is_offline_in_a_fresh_process(world: World, sd_jwt: object, tmp_path: Path) -> None:
